@@ -1,0 +1,263 @@
+//! The resource-type catalogue: which provider namespaces exist, which resource types each
+//! serves, at which api-versions and in which locations (`data/resource-types.json`, embedded at
+//! build time). The api-version check and the provider documents of `GET /providers` are both
+//! generated from it, so they cannot disagree.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::arm::error::ArmError;
+
+const EMBEDDED: &str = include_str!("../../data/resource-types.json");
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub locations: Vec<String>,
+    pub providers: Vec<ProviderSpec>,
+}
+
+#[derive(Debug)]
+pub struct ProviderSpec {
+    pub namespace: String,
+    pub registration_policy: String,
+    pub resource_types: Vec<ResourceTypeSpec>,
+}
+
+#[derive(Debug)]
+pub struct ResourceTypeSpec {
+    pub resource_type: String,
+    pub api_versions: Vec<String>,
+    pub locations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCatalog {
+    version_sets: BTreeMap<String, Vec<String>>,
+    locations: Vec<String>,
+    providers: Vec<RawProvider>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawProvider {
+    namespace: String,
+    registration_policy: String,
+    resource_types: Vec<RawResourceType>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawResourceType {
+    resource_type: String,
+    api_versions: StringsOrRef,
+    locations: StringsOrRef,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StringsOrRef {
+    List(Vec<String>),
+    Ref(String),
+}
+
+impl Catalog {
+    /// The catalogue built into the binary.
+    pub fn embedded() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::parse(EMBEDDED).expect("data/resource-types.json is valid (tested)")
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Catalog, String> {
+        let raw: RawCatalog = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let resolve = |value: StringsOrRef| -> Result<Vec<String>, String> {
+            match value {
+                StringsOrRef::List(list) => Ok(list),
+                StringsOrRef::Ref(name) if name == "@all" => Ok(raw.locations.clone()),
+                StringsOrRef::Ref(name) => raw
+                    .version_sets
+                    .get(name.trim_start_matches('@'))
+                    .cloned()
+                    .ok_or_else(|| format!("unknown version set {name}")),
+            }
+        };
+        let mut providers = Vec::new();
+        for p in raw.providers {
+            let mut resource_types = Vec::new();
+            for t in p.resource_types {
+                resource_types.push(ResourceTypeSpec {
+                    resource_type: t.resource_type,
+                    api_versions: resolve(t.api_versions)?,
+                    locations: resolve(t.locations)?,
+                });
+            }
+            providers.push(ProviderSpec {
+                namespace: p.namespace,
+                registration_policy: p.registration_policy,
+                resource_types,
+            });
+        }
+        Ok(Catalog {
+            locations: raw.locations.clone(),
+            providers,
+        })
+    }
+
+    pub fn provider(&self, namespace: &str) -> Option<&ProviderSpec> {
+        self.providers
+            .iter()
+            .find(|p| p.namespace.eq_ignore_ascii_case(namespace))
+    }
+
+    pub fn resource_type(&self, namespace: &str, resource_type: &str) -> Option<&ResourceTypeSpec> {
+        self.provider(namespace)?
+            .resource_types
+            .iter()
+            .find(|t| t.resource_type.eq_ignore_ascii_case(resource_type))
+    }
+
+    /// A location in its canonical spelling (`East US` and `eastus` are the same place).
+    pub fn normalize_location(&self, location: &str) -> Option<String> {
+        let squashed: String = location
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase();
+        self.locations.iter().find(|l| **l == squashed).cloned()
+    }
+
+    /// The api-version check for an ARM-native type (resource groups, providers, features...):
+    /// missing → `MissingApiVersionParameter`, unknown → `InvalidApiVersionParameter`.
+    pub fn check_native(
+        &self,
+        namespace: &str,
+        resource_type: &str,
+        api_version: Option<&str>,
+    ) -> Result<(), ArmError> {
+        let given = api_version.ok_or_else(ArmError::missing_api_version)?;
+        let spec = self
+            .resource_type(namespace, resource_type)
+            .ok_or_else(|| ArmError::invalid_resource_type(resource_type, namespace, given))?;
+        if spec
+            .api_versions
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(given))
+        {
+            return Ok(());
+        }
+        let supported: Vec<&str> = spec.api_versions.iter().map(String::as_str).collect();
+        Err(ArmError::invalid_api_version(given, &supported))
+    }
+
+    /// The api-version check for a resource-provider type: missing →
+    /// `MissingApiVersionParameter`, unknown → `NoRegisteredProviderFound`.
+    pub fn check_provider(
+        &self,
+        namespace: &str,
+        resource_type: &str,
+        api_version: Option<&str>,
+        location: Option<&str>,
+    ) -> Result<(), ArmError> {
+        let given = api_version.ok_or_else(ArmError::missing_api_version)?;
+        let spec = self
+            .resource_type(namespace, resource_type)
+            .ok_or_else(|| ArmError::invalid_resource_type(resource_type, namespace, given))?;
+        if spec
+            .api_versions
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(given))
+        {
+            return Ok(());
+        }
+        let canonical_type = format!(
+            "{}/{}",
+            self.canonical_namespace(namespace),
+            spec.resource_type
+        );
+        let supported: Vec<&str> = spec.api_versions.iter().map(String::as_str).collect();
+        let locations: Vec<&str> = spec.locations.iter().map(String::as_str).collect();
+        Err(ArmError::no_registered_provider(
+            location.unwrap_or("global"),
+            given,
+            &canonical_type,
+            &supported,
+            &locations,
+        ))
+    }
+
+    pub fn canonical_namespace<'a>(&'a self, namespace: &'a str) -> &'a str {
+        self.provider(namespace)
+            .map(|p| p.namespace.as_str())
+            .unwrap_or(namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_parses_and_covers_what_clients_send() {
+        let c = Catalog::embedded();
+        for v in ["2021-07-01", "2015-12-01", "2025-03-01"] {
+            c.check_native("Microsoft.Features", "features", Some(v))
+                .unwrap();
+        }
+        for v in ["2024-11-01", "2025-04-01", "2016-02-01"] {
+            c.check_native("Microsoft.Resources", "resourceGroups", Some(v))
+                .unwrap();
+            c.check_native("Microsoft.Resources", "providers", Some(v))
+                .unwrap();
+        }
+        c.check_native("Microsoft.Resources", "subscriptions", Some("2022-12-01"))
+            .unwrap();
+        for v in [
+            "2023-08-01",
+            "2026-06-01",
+            "2026-08-01",
+            "2023-02-02-preview",
+        ] {
+            c.check_provider(
+                "microsoft.containerservice",
+                "managedclusters",
+                Some(v),
+                None,
+            )
+            .unwrap();
+        }
+        c.check_provider(
+            "Microsoft.ContainerService",
+            "locations/operations",
+            Some("2016-03-30"),
+            None,
+        )
+        .unwrap();
+        let e = c
+            .check_provider(
+                "Microsoft.ContainerService",
+                "managedClusters",
+                Some("2019-01-01"),
+                Some("eastus"),
+            )
+            .unwrap_err();
+        assert_eq!(e.code(), "NoRegisteredProviderFound");
+        assert!(e
+            .body
+            .message
+            .contains("'Microsoft.ContainerService/managedClusters'"));
+        let e = c
+            .check_native("Microsoft.Resources", "resourceGroups", Some("1999-01-01"))
+            .unwrap_err();
+        assert_eq!(e.code(), "InvalidApiVersionParameter");
+        let e = c
+            .check_native("Microsoft.Resources", "resourceGroups", None)
+            .unwrap_err();
+        assert_eq!(e.code(), "MissingApiVersionParameter");
+        assert_eq!(c.normalize_location("East US").as_deref(), Some("eastus"));
+        assert_eq!(c.normalize_location("mars"), None);
+    }
+}

@@ -1,0 +1,253 @@
+//! The long-running-operation engine shared by every provider.
+//!
+//! An [`Operation`] records when it started and when it is due; nothing runs in the
+//! background. Whoever takes a subscription's lock first calls `Subscription::settle`, which
+//! finishes every due operation in due order and applies its [`Effect`] under that same lock. So
+//! a client that saw `Succeeded` on the status URL always sees the finished resource on its
+//! next GET.
+//!
+//! Wire shapes (ARM-CONTRACT §2.4): the `Azure-AsyncOperation` target answers 200 with
+//! `{name,status,startTime[,endTime][,error]}`; the `Location` target answers 202 while running
+//! and 200 when done. `Retry-After` is always ≥ 1 (azure-core treats 0 as "wait 30 s").
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::arm::error::ErrorBody;
+use crate::clock::rfc3339;
+
+/// What kind of work an operation stands for; durations are configured per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OpKind {
+    ResourceGroupDelete,
+    ClusterCreate,
+    ClusterUpdate,
+    ClusterDelete,
+}
+
+impl OpKind {
+    pub const ALL: [OpKind; 4] = [
+        OpKind::ResourceGroupDelete,
+        OpKind::ClusterCreate,
+        OpKind::ClusterUpdate,
+        OpKind::ClusterDelete,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::ResourceGroupDelete => "resourceGroupDelete",
+            OpKind::ClusterCreate => "clusterCreate",
+            OpKind::ClusterUpdate => "clusterUpdate",
+            OpKind::ClusterDelete => "clusterDelete",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<OpKind> {
+        OpKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// Virtual seconds each operation kind takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Durations {
+    pub default_secs: f64,
+    pub per_kind: BTreeMap<OpKind, f64>,
+}
+
+impl Default for Durations {
+    /// Two virtual seconds: long enough that a client sees the transitional state once, short
+    /// enough that `az aks create` takes about as long as REAL-CLIENTS measured (2–3 s).
+    fn default() -> Self {
+        Durations {
+            default_secs: 2.0,
+            per_kind: BTreeMap::new(),
+        }
+    }
+}
+
+impl Durations {
+    /// Parses `KIND=SECONDS` items (`default=0`, `clusterCreate=30`).
+    pub fn parse(items: &[String]) -> Result<Durations, String> {
+        let mut out = Durations::default();
+        for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let (kind, secs) = item
+                .split_once('=')
+                .ok_or_else(|| format!("op duration '{item}' is not KIND=SECONDS"))?;
+            let secs: f64 = secs
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 1e9)
+                .ok_or_else(|| format!("op duration '{item}': seconds must be a number ≥ 0"))?;
+            if kind.trim().eq_ignore_ascii_case("default") {
+                out.default_secs = secs;
+            } else {
+                let kind = OpKind::from_name(kind.trim()).ok_or_else(|| {
+                    format!(
+                        "op duration '{item}': unknown kind; known: default, {}",
+                        OpKind::ALL.map(OpKind::name).join(", ")
+                    )
+                })?;
+                out.per_kind.insert(kind, secs);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn for_kind(&self, kind: OpKind) -> time::Duration {
+        let secs = self
+            .per_kind
+            .get(&kind)
+            .copied()
+            .unwrap_or(self.default_secs);
+        time::Duration::seconds_f64(secs)
+    }
+
+    pub fn as_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        map.insert("default".to_owned(), self.default_secs.into());
+        for kind in OpKind::ALL {
+            let secs = self
+                .per_kind
+                .get(&kind)
+                .copied()
+                .unwrap_or(self.default_secs);
+            map.insert(kind.name().to_owned(), secs.into());
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpStatus {
+    InProgress,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+impl OpStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpStatus::InProgress => "InProgress",
+            OpStatus::Succeeded => "Succeeded",
+            OpStatus::Failed => "Failed",
+            OpStatus::Canceled => "Canceled",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        self != OpStatus::InProgress
+    }
+}
+
+/// What happens to the subscription's state when an operation finishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Effect {
+    /// Remove a resource group and everything in it.
+    DeleteResourceGroup { group_key: String },
+}
+
+/// One long-running operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub id: String,
+    pub kind: OpKind,
+    /// Provider namespace whose URLs serve the status (`Microsoft.ContainerService`), or
+    /// `None` for ARM's own `/subscriptions/{s}/operationresults/{id}`.
+    pub namespace: Option<String>,
+    pub location: Option<String>,
+    pub api_version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub due: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub ended: Option<OffsetDateTime>,
+    pub status: OpStatus,
+    #[serde(default)]
+    pub error: Option<ErrorBody>,
+    pub effect: Effect,
+    /// Polls of the status URL that must happen before it may finish (scripted operations).
+    #[serde(default)]
+    pub min_polls: u32,
+    #[serde(default)]
+    pub polls: u32,
+    /// When set, the operation ends `Failed` with this error instead of applying its effect.
+    #[serde(default)]
+    pub fail_with: Option<ErrorBody>,
+}
+
+impl Operation {
+    pub fn is_due(&self, now: OffsetDateTime) -> bool {
+        self.status == OpStatus::InProgress && now >= self.due && self.polls >= self.min_polls
+    }
+
+    /// The `Azure-AsyncOperation` status body.
+    pub fn status_body(&self) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        body.insert("name".into(), self.id.clone().into());
+        body.insert("status".into(), self.status.as_str().into());
+        body.insert("startTime".into(), rfc3339(self.started).into());
+        if let Some(ended) = self.ended {
+            body.insert("endTime".into(), rfc3339(ended).into());
+        }
+        if let Some(error) = &self.error {
+            body.insert(
+                "error".into(),
+                serde_json::to_value(error).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        serde_json::Value::Object(body)
+    }
+
+    /// Absolute `Azure-AsyncOperation` URL.
+    pub fn async_operation_url(&self, base: &str, subscription: &str) -> String {
+        match (&self.namespace, &self.location) {
+            (Some(ns), Some(loc)) => format!(
+                "{base}/subscriptions/{subscription}/providers/{ns}/locations/{loc}/operations/{}?api-version={}",
+                self.id, self.api_version
+            ),
+            _ => self.location_url(base, subscription),
+        }
+    }
+
+    /// Absolute `Location` URL (202 while running).
+    pub fn location_url(&self, base: &str, subscription: &str) -> String {
+        match (&self.namespace, &self.location) {
+            (Some(ns), Some(loc)) => format!(
+                "{base}/subscriptions/{subscription}/providers/{ns}/locations/{loc}/operationresults/{}?api-version={}",
+                self.id, self.api_version
+            ),
+            _ => format!(
+                "{base}/subscriptions/{subscription}/operationresults/{}?api-version={}",
+                self.id, self.api_version
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_defaults_and_kinds() {
+        let d = Durations::parse(&["default=0".into(), "clusterCreate=30".into()]).unwrap();
+        assert_eq!(d.for_kind(OpKind::ClusterDelete), time::Duration::ZERO);
+        assert_eq!(
+            d.for_kind(OpKind::ClusterCreate),
+            time::Duration::seconds(30)
+        );
+        assert!(Durations::parse(&["nope=1".into()]).is_err());
+        assert!(Durations::parse(&["default=-1".into()]).is_err());
+        assert!(Durations::parse(&["default".into()]).is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! The request and response types ARM handlers work with. Only this module and `http/` know
+//! how they map to HTTP.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::path::ArmPath;
+
+/// One ARM request, parsed once.
+#[derive(Debug)]
+pub struct ArmRequest {
+    pub method: Method,
+    pub path: ArmPath,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// `scheme://host[:port]` as the client addressed us; used for absolute URLs.
+    pub base_url: String,
+}
+
+impl ArmRequest {
+    /// A query parameter, name compared ignoring ASCII case.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn api_version(&self) -> Option<&str> {
+        self.query("api-version")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn has_body(&self) -> bool {
+        !self.body.iter().all(u8::is_ascii_whitespace)
+    }
+
+    /// The JSON body, or `None` when it is empty (clients send empty bodies with
+    /// `Content-Type: application/json`).
+    pub fn json_value(&self) -> ArmResult<Option<serde_json::Value>> {
+        if !self.has_body() {
+            return Ok(None);
+        }
+        serde_json::from_slice(&self.body)
+            .map(Some)
+            .map_err(|e| ArmError::invalid_request_content(&e.to_string()))
+    }
+
+    /// The JSON body as `T`; an empty body is an error.
+    pub fn json<T: DeserializeOwned>(&self) -> ArmResult<T> {
+        let value = self
+            .json_value()?
+            .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
+        serde_json::from_value(value).map_err(|e| ArmError::invalid_request_content(&e.to_string()))
+    }
+
+    /// Refuses a body on requests that take none (e.g. GET with JSON, or a register POST
+    /// with junk). Whitespace and `{}` are tolerated: clients send them.
+    pub fn expect_no_body(&self) -> ArmResult<()> {
+        match self.json_value()? {
+            None => Ok(()),
+            Some(serde_json::Value::Object(map)) if map.is_empty() => Ok(()),
+            Some(_) => Err(ArmError::invalid_request_content(
+                "This operation does not take a request body.",
+            )),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A successful ARM response.
+#[derive(Debug)]
+pub struct ArmResponse {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Option<Bytes>,
+}
+
+impl ArmResponse {
+    pub fn json(status: StatusCode, value: &serde_json::Value) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_default();
+        ArmResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(Bytes::from(body)),
+        }
+    }
+
+    pub fn ok(value: &serde_json::Value) -> Self {
+        Self::json(StatusCode::OK, value)
+    }
+
+    /// Pre-serialised JSON bytes (the fast path for GETs).
+    pub fn raw_json(status: StatusCode, body: Bytes) -> Self {
+        ArmResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    pub fn empty(status: StatusCode) -> Self {
+        ArmResponse {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((HeaderName::from_static(name), v));
+        }
+        self
+    }
+}
+
+impl IntoResponse for ArmResponse {
+    fn into_response(self) -> Response {
+        let has_body = self.body.is_some();
+        let mut response = match self.body {
+            Some(body) => (self.status, body).into_response(),
+            None => self.status.into_response(),
+        };
+        let headers = response.headers_mut();
+        if has_body {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+        } else {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        response
+    }
+}

@@ -1,0 +1,40 @@
+//! Every limit aksim enforces, in one place. `/_sim/info` reports them.
+//!
+//! Each constant names what it bounds and the error a client gets past it.
+
+/// Largest request body accepted on any endpoint (ARM answers 413 `RequestEntityTooLarge`).
+pub const REQUEST_BODY_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Longest resource name aksim accepts anywhere in a path segment.
+pub const PATH_SEGMENT_MAX_CHARS: usize = 1024;
+/// Longest request path accepted (ARM: `InvalidRequestUri`/414 beyond that).
+pub const PATH_MAX_CHARS: usize = 8 * 1024;
+/// Page size of ARM list responses before a `nextLink` is emitted.
+pub const ARM_LIST_PAGE_SIZE: usize = 100;
+/// Resource groups one subscription may hold (Azure's own quota is 980).
+pub const RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX: usize = 980;
+/// Operation records kept per subscription; the oldest finished ones are dropped first.
+pub const OPERATIONS_PER_SUBSCRIPTION_MAX: usize = 10_000;
+/// Subscriptions with state held at once (each well-formed GUID is usable on first touch).
+pub const SUBSCRIPTIONS_MAX: usize = 100_000;
+/// Lifetime of an access token issued by the fake Entra ID, in seconds (what Entra answers).
+pub const TOKEN_LIFETIME_SECS: i64 = 3599;
+/// Largest clock advance accepted by `/_sim/clock/advance`, in seconds (about 100 years).
+pub const CLOCK_ADVANCE_MAX_SECS: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
+/// `Retry-After` sent on operation status responses. Never 0: azure-core then waits 30 s.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// The limits as JSON, for `/_sim/info`.
+pub fn as_json() -> serde_json::Value {
+    serde_json::json!({
+        "requestBodyMaxBytes": REQUEST_BODY_MAX_BYTES,
+        "pathSegmentMaxChars": PATH_SEGMENT_MAX_CHARS,
+        "pathMaxChars": PATH_MAX_CHARS,
+        "armListPageSize": ARM_LIST_PAGE_SIZE,
+        "resourceGroupsPerSubscriptionMax": RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX,
+        "operationsPerSubscriptionMax": OPERATIONS_PER_SUBSCRIPTION_MAX,
+        "subscriptionsMax": SUBSCRIPTIONS_MAX,
+        "tokenLifetimeSecs": TOKEN_LIFETIME_SECS,
+        "clockAdvanceMaxSecs": CLOCK_ADVANCE_MAX_SECS,
+        "retryAfterSecs": RETRY_AFTER_SECS,
+    })
+}

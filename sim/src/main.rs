@@ -1,0 +1,105 @@
+//! The `aksim` binary: parse flags, start tracing, bind, serve until SIGINT/SIGTERM.
+
+use clap::Parser;
+use sim::config::{Cli, Command, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.command {
+        Some(Command::Serve(config)) => config,
+        None => cli.serve,
+    };
+    let filter = EnvFilter::try_from_env("AKSIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aksim: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aksim: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: sim::Config) -> Result<(), String> {
+    let prepared = sim::prepare(config)?;
+    let state = prepared.state;
+    let listener = tokio::net::TcpListener::bind(state.config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", state.config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = state.config.scheme();
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let base = format!("{scheme}://{host}:{}", addr.port());
+    println!("aksim listening on {base}");
+    match &prepared.tls {
+        Some(tls) => {
+            println!("CA certificate: {}", tls.ca_path.display());
+            println!(
+                "Point clients at it: az cloud register -n aksim --endpoint-resource-manager {base}/ \
+                 && az cloud set -n aksim && az login --service-principal -u <any-guid> -p <any> \
+                 --tenant {tenant} (with REQUESTS_CA_BUNDLE = system bundle + the CA above); or, \
+                 env only, ARM_CLOUD_METADATA_URL={base}/metadata/endpoints?api-version=2019-05-01 \
+                 plus SSL_CERT_FILE. SDKs: base_url={base}, credential_scopes=[\"https://management.core.windows.net/.default\"], \
+                 ClientSecretCredential(\"adfs\", ..., authority=\"{base}\"). kubectl: the kubeconfig \
+                 from `az aks get-credentials` points back here. See README.md.",
+                tenant = state.store.tenant_id()
+            );
+        }
+        None => {
+            println!("plain HTTP (--http): az and the Azure SDKs refuse bearer tokens over http")
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    tracing::info!(%addr, "ready");
+    let tls = prepared.tls.map(|t| t.server_config);
+    sim::serve(listener, tls, sim::app(state), shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

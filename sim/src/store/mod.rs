@@ -1,0 +1,191 @@
+//! All simulator state, one lock per subscription.
+//!
+//! `Store` maps a subscription id to an `Arc<Mutex<Subscription>>`. A `Subscription` owns
+//! everything in it (resource groups, operations, and each provider's state), so cascades and
+//! snapshots are consistent and there is never a second lock to take in order. Subscriptions
+//! are the isolation unit: parallel CI jobs pick their own GUID and never contend.
+//!
+//! The store knows no HTTP. Invariants: a lock is never held across `.await`; every access
+//! goes through [`Store::with`], which first settles the subscription's due operations on the
+//! virtual clock.
+
+pub mod resource_groups;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::arm::lro::{Effect, OpStatus, Operation};
+use crate::limits;
+
+pub use resource_groups::ResourceGroup;
+
+/// One subscription and everything in it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    /// Lower-case GUID.
+    pub id: String,
+    pub display_name: String,
+    pub tenant_id: String,
+    /// Keyed by the lower-cased name.
+    pub resource_groups: BTreeMap<String, ResourceGroup>,
+    /// Keyed by operation id.
+    pub operations: BTreeMap<String, Operation>,
+    /// Whether anything was ever stored (lists show touched subscriptions only).
+    pub touched: bool,
+}
+
+impl Subscription {
+    pub fn new(id: &str, tenant_id: &str) -> Self {
+        Subscription {
+            id: id.to_owned(),
+            display_name: format!("aksim subscription {id}"),
+            tenant_id: tenant_id.to_owned(),
+            resource_groups: BTreeMap::new(),
+            operations: BTreeMap::new(),
+            touched: false,
+        }
+    }
+
+    /// Finishes every operation that is due at `now`, earliest first, applying its effect.
+    pub fn settle(&mut self, now: OffsetDateTime) {
+        loop {
+            let next = self
+                .operations
+                .values()
+                .filter(|op| op.is_due(now))
+                .min_by_key(|op| op.due)
+                .map(|op| op.id.clone());
+            let Some(id) = next else { break };
+            self.finish_operation(&id, now);
+        }
+    }
+
+    fn finish_operation(&mut self, id: &str, now: OffsetDateTime) {
+        let Some(op) = self.operations.get(id).cloned() else {
+            return;
+        };
+        let (status, error) = match op.fail_with.clone() {
+            Some(error) => (OpStatus::Failed, Some(error)),
+            None => {
+                self.apply(&op.effect);
+                (OpStatus::Succeeded, None)
+            }
+        };
+        if let Some(op) = self.operations.get_mut(id) {
+            op.status = status;
+            op.error = error;
+            op.ended = Some(op.due.max(op.started).min(now));
+        }
+    }
+
+    fn apply(&mut self, effect: &Effect) {
+        match effect {
+            Effect::DeleteResourceGroup { group_key } => {
+                self.resource_groups.remove(group_key);
+            }
+        }
+    }
+
+    /// Records a new operation, dropping the oldest finished ones past the limit.
+    pub fn add_operation(&mut self, op: Operation) {
+        self.touched = true;
+        if self.operations.len() >= limits::OPERATIONS_PER_SUBSCRIPTION_MAX {
+            let oldest = self
+                .operations
+                .values()
+                .filter(|o| o.status.is_terminal())
+                .min_by_key(|o| o.started)
+                .map(|o| o.id.clone());
+            if let Some(oldest) = oldest {
+                self.operations.remove(&oldest);
+            }
+        }
+        self.operations.insert(op.id.clone(), op);
+    }
+
+    /// Counts a poll of an operation's status URL (scripted operations finish after N polls),
+    /// then settles.
+    pub fn poll_operation(&mut self, id: &str, now: OffsetDateTime) -> Option<Operation> {
+        let op = self.operations.get_mut(&id.to_ascii_lowercase())?;
+        op.polls = op.polls.saturating_add(1);
+        self.settle(now);
+        self.operations.get(&id.to_ascii_lowercase()).cloned()
+    }
+}
+
+/// Every subscription with state.
+#[derive(Debug)]
+pub struct Store {
+    subscriptions: DashMap<String, Arc<Mutex<Subscription>>>,
+    tenant_id: String,
+}
+
+impl Store {
+    pub fn new(tenant_id: &str) -> Self {
+        Store {
+            subscriptions: DashMap::new(),
+            tenant_id: tenant_id.to_owned(),
+        }
+    }
+
+    /// Runs `f` on the subscription `id` (a lower-case GUID; created on first touch) after
+    /// settling its due operations. Never call this from inside another `with`.
+    pub fn with<R>(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+        f: impl FnOnce(&mut Subscription) -> R,
+    ) -> R {
+        let handle = self.handle(id);
+        let mut sub = handle.lock();
+        sub.settle(now);
+        f(&mut sub)
+    }
+
+    fn handle(&self, id: &str) -> Arc<Mutex<Subscription>> {
+        if let Some(existing) = self.subscriptions.get(id) {
+            return existing.clone();
+        }
+        self.subscriptions
+            .entry(id.to_owned())
+            .or_insert_with(|| Arc::new(Mutex::new(Subscription::new(id, &self.tenant_id))))
+            .clone()
+    }
+
+    /// Whether the store may hold one more subscription.
+    pub fn has_room_for(&self, id: &str) -> bool {
+        self.subscriptions.contains_key(id) || self.subscriptions.len() < limits::SUBSCRIPTIONS_MAX
+    }
+
+    /// Ids of subscriptions that hold state, sorted.
+    pub fn touched_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .subscriptions
+            .iter()
+            .filter(|e| e.value().lock().touched)
+            .map(|e| e.key().clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// Drops every subscription's state.
+    pub fn clear(&self) {
+        self.subscriptions.clear();
+    }
+
+    /// Drops one subscription's state; returns whether it had any.
+    pub fn remove(&self, id: &str) -> bool {
+        self.subscriptions.remove(id).is_some()
+    }
+}
