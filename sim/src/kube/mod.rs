@@ -9,6 +9,24 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+/// The key of a cluster's plane in `Subscription::kube_planes`: `"{rg}/{cluster}"`, lower-case.
+pub fn plane_key(resource_group: &str, cluster: &str) -> String {
+    format!(
+        "{}/{}",
+        resource_group.to_ascii_lowercase(),
+        cluster.to_ascii_lowercase()
+    )
+}
+
+/// The API server URL a cluster's kubeconfig carries: `{base}/k8s/{sub}/{rg}/{cluster}`.
+pub fn server_url(base: &str, subscription: &str, resource_group: &str, cluster: &str) -> String {
+    format!(
+        "{base}/k8s/{subscription}/{}/{}",
+        resource_group.to_ascii_lowercase(),
+        cluster.to_ascii_lowercase()
+    )
+}
+
 /// What the add-on's in-cluster objects are derived from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -36,6 +36,9 @@ pub struct Subscription {
     pub resource_groups: BTreeMap<String, ResourceGroup>,
     /// Keyed by operation id.
     pub operations: BTreeMap<String, Operation>,
+    /// Each managed cluster's Kubernetes plane, keyed by [`crate::kube::plane_key`]. Owned by
+    /// the kube module; a cluster refers to its plane by key.
+    pub kube_planes: BTreeMap<String, crate::kube::Plane>,
     /// Whether anything was ever stored (lists show touched subscriptions only).
     pub touched: bool,
 }
@@ -48,6 +51,7 @@ impl Subscription {
             tenant_id: tenant_id.to_owned(),
             resource_groups: BTreeMap::new(),
             operations: BTreeMap::new(),
+            kube_planes: BTreeMap::new(),
             touched: false,
         }
     }
@@ -88,6 +92,8 @@ impl Subscription {
         match effect {
             Effect::DeleteResourceGroup { group_key } => {
                 self.resource_groups.remove(group_key);
+                let prefix = format!("{group_key}/");
+                self.kube_planes.retain(|key, _| !key.starts_with(&prefix));
             }
         }
     }
