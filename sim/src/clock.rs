@@ -1,12 +1,17 @@
 //! The one virtual clock.
 //!
-//! `now()` is real UTC time plus an offset that `/_sim/clock/advance` grows, or a frozen
-//! instant. Nothing in aksim runs on a timer: operations, registrations and token expiry store
-//! *when* they started and *when* they are due, and their state is computed when someone looks.
-//! So advancing the clock by an hour is free and tests never sleep.
+//! `now()` = the virtual instant of the last anchor + (real time since the anchor) × scale, or
+//! the anchor itself while frozen. `/_sim/clock/advance` moves the anchor forward, `freeze`
+//! stops it, `scale` makes virtual time run faster or slower than real time. The clock never
+//! goes backwards. Nothing in aksim runs on a timer: operations, registrations, token expiry and
+//! namespace termination store *when* they started and *when* they are due, and their state is
+//! computed when someone looks. So advancing the clock by an hour is free and tests never sleep.
 
 use parking_lot::Mutex;
 use time::OffsetDateTime;
+
+/// The largest scale factor accepted (virtual seconds per real second).
+pub const SCALE_MAX: f64 = 1_000_000.0;
 
 #[derive(Debug)]
 pub struct Clock {
@@ -15,10 +20,29 @@ pub struct Clock {
 
 #[derive(Debug, Clone, Copy)]
 struct ClockState {
-    /// Added to real time while running.
-    offset: time::Duration,
-    /// When set, the clock stands still at this instant (advance still moves it).
-    frozen_at: Option<OffsetDateTime>,
+    /// Real time at the last anchor.
+    real_anchor: OffsetDateTime,
+    /// Virtual time at the last anchor.
+    virtual_anchor: OffsetDateTime,
+    scale: f64,
+    frozen: bool,
+}
+
+impl ClockState {
+    fn at(&self, real_now: OffsetDateTime) -> OffsetDateTime {
+        if self.frozen {
+            return self.virtual_anchor;
+        }
+        let elapsed = (real_now - self.real_anchor).max(time::Duration::ZERO);
+        self.virtual_anchor + elapsed * self.scale
+    }
+
+    /// Moves the anchor to now so that a change of rate applies from here on.
+    fn reanchor(&mut self) {
+        let real_now = OffsetDateTime::now_utc();
+        self.virtual_anchor = self.at(real_now);
+        self.real_anchor = real_now;
+    }
 }
 
 impl Default for Clock {
@@ -28,53 +52,63 @@ impl Default for Clock {
 }
 
 impl Clock {
+    /// Real time, running.
     pub fn new() -> Self {
+        let now = OffsetDateTime::now_utc();
         Clock {
             inner: Mutex::new(ClockState {
-                offset: time::Duration::ZERO,
-                frozen_at: None,
+                real_anchor: now,
+                virtual_anchor: now,
+                scale: 1.0,
+                frozen: false,
             }),
         }
     }
 
-    /// The current virtual time.
-    pub fn now(&self) -> OffsetDateTime {
-        let state = *self.inner.lock();
-        match state.frozen_at {
-            Some(at) => at,
-            None => OffsetDateTime::now_utc() + state.offset,
+    /// A clock that starts at `start` (and optionally stands still there).
+    pub fn starting_at(start: OffsetDateTime, frozen: bool) -> Self {
+        let clock = Clock::new();
+        {
+            let mut state = clock.inner.lock();
+            state.virtual_anchor = start;
+            state.frozen = frozen;
         }
+        clock
     }
 
-    /// Moves virtual time forward. Negative values are refused by the caller.
+    /// The current virtual time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.lock().at(OffsetDateTime::now_utc())
+    }
+
+    /// Moves virtual time forward by `by` (callers refuse negative values).
     pub fn advance(&self, by: time::Duration) -> OffsetDateTime {
         let mut state = self.inner.lock();
-        match state.frozen_at.as_mut() {
-            Some(at) => *at += by,
-            None => state.offset += by,
-        }
-        match state.frozen_at {
-            Some(at) => at,
-            None => OffsetDateTime::now_utc() + state.offset,
-        }
+        state.reanchor();
+        state.virtual_anchor += by.max(time::Duration::ZERO);
+        state.virtual_anchor
     }
 
     /// Stops (or restarts) the clock at the current virtual instant.
     pub fn set_frozen(&self, frozen: bool) {
         let mut state = self.inner.lock();
-        let now = match state.frozen_at {
-            Some(at) => at,
-            None => OffsetDateTime::now_utc() + state.offset,
-        };
-        if frozen {
-            state.frozen_at.get_or_insert(now);
-        } else if state.frozen_at.take().is_some() {
-            state.offset = now - OffsetDateTime::now_utc();
-        }
+        state.reanchor();
+        state.frozen = frozen;
     }
 
     pub fn is_frozen(&self) -> bool {
-        self.inner.lock().frozen_at.is_some()
+        self.inner.lock().frozen
+    }
+
+    /// Virtual seconds per real second from now on (callers check `0 < scale ≤ SCALE_MAX`).
+    pub fn set_scale(&self, scale: f64) {
+        let mut state = self.inner.lock();
+        state.reanchor();
+        state.scale = scale;
+    }
+
+    pub fn scale(&self) -> f64 {
+        self.inner.lock().scale
     }
 
     /// Seconds the virtual clock is ahead of real time.
@@ -82,12 +116,15 @@ impl Clock {
         (self.now() - OffsetDateTime::now_utc()).as_seconds_f64()
     }
 
-    /// Back to real time.
-    pub fn reset(&self) {
-        *self.inner.lock() = ClockState {
-            offset: time::Duration::ZERO,
-            frozen_at: None,
-        };
+    /// Moves the clock to `to` if that is not in its past (snapshot import); returns the
+    /// resulting now.
+    pub fn catch_up_to(&self, to: OffsetDateTime) -> OffsetDateTime {
+        let now = self.now();
+        if to > now {
+            self.advance(to - now)
+        } else {
+            now
+        }
     }
 }
 
@@ -126,6 +163,11 @@ pub fn http_date(at: OffsetDateTime) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
+/// Parses an RFC 3339 timestamp.
+pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,8 +183,29 @@ mod tests {
         assert_eq!(clock.now(), frozen);
         let later = clock.advance(time::Duration::seconds(5));
         assert_eq!(later - frozen, time::Duration::seconds(5));
+        assert_eq!(clock.now(), later);
         clock.set_frozen(false);
         assert!(clock.now() >= later);
+    }
+
+    #[test]
+    fn scale_and_start_are_honoured() {
+        let start = time::macros::datetime!(2024-01-01 00:00 UTC);
+        let clock = Clock::starting_at(start, true);
+        assert_eq!(clock.now(), start);
+        clock.set_scale(1000.0);
+        assert_eq!(clock.now(), start, "frozen ignores scale");
+        clock.set_frozen(false);
+        assert!(clock.now() >= start);
+        clock.set_frozen(true);
+        let now = clock.now();
+        assert_eq!(
+            clock.catch_up_to(start - time::Duration::hours(1)),
+            now,
+            "never backwards"
+        );
+        let ahead = now + time::Duration::hours(2);
+        assert_eq!(clock.catch_up_to(ahead), ahead);
     }
 
     #[test]
@@ -151,5 +214,11 @@ mod tests {
         assert_eq!(rfc3339(at), "2024-07-03T07:13:32.8571811Z");
         assert_eq!(rfc3339_seconds(at), "2024-07-03T07:13:32Z");
         assert_eq!(http_date(at), "Wed, 03 Jul 2024 07:13:32 GMT");
+        assert_eq!(
+            parse_rfc3339("2024-07-03T07:13:32Z")
+                .unwrap()
+                .unix_timestamp(),
+            1_719_990_812
+        );
     }
 }

@@ -92,6 +92,23 @@ pub struct Config {
     /// clusterDelete. 0 = done at the first poll.
     #[arg(long = "op-duration", env = "AKSIM_OP_DURATION", value_delimiter = ',')]
     pub op_durations: Vec<String>,
+
+    /// Requests kept in the journal ring buffer (`/_sim/journal`); 0 turns it off.
+    #[arg(long, env = "AKSIM_JOURNAL_SIZE", default_value_t = 1000)]
+    pub journal_size: usize,
+
+    /// Load state from this snapshot file at start (if it exists) and save it there on a clean
+    /// shutdown.
+    #[arg(long, env = "AKSIM_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+
+    /// Start the virtual clock at this RFC 3339 instant instead of now.
+    #[arg(long, env = "AKSIM_CLOCK_START")]
+    pub clock_start: Option<String>,
+
+    /// Start with the virtual clock frozen (it moves only through `/_sim/clock/advance`).
+    #[arg(long, env = "AKSIM_CLOCK_FROZEN", default_value_t = false)]
+    pub clock_frozen: bool,
 }
 
 impl Default for Config {
@@ -107,6 +124,10 @@ impl Default for Config {
             seed: None,
             log_format: LogFormat::Text,
             op_durations: Vec::new(),
+            journal_size: 1000,
+            state_file: None,
+            clock_start: None,
+            clock_frozen: false,
         }
     }
 }

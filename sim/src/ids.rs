@@ -49,6 +49,11 @@ impl Ids {
         self.uuid().hyphenated().to_string()
     }
 
+    /// A uniform number in [0, 1) (fault probabilities).
+    pub fn unit(&self) -> f64 {
+        (self.rng.lock().next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// `n` random lower-case hex characters (fqdn suffixes and the like).
     pub fn hex(&self, n: usize) -> String {
         let mut out = String::with_capacity(n);

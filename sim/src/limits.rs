@@ -20,6 +20,8 @@ pub const SUBSCRIPTIONS_MAX: usize = 100_000;
 pub const TOKEN_LIFETIME_SECS: i64 = 3599;
 /// Largest clock advance accepted by `/_sim/clock/advance`, in seconds (about 100 years).
 pub const CLOCK_ADVANCE_MAX_SECS: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
+/// Largest journal the control API can configure.
+pub const JOURNAL_CAPACITY_MAX: usize = 1_000_000;
 /// `Retry-After` sent on operation status responses. Never 0: azure-core then waits 30 s.
 pub const RETRY_AFTER_SECS: u32 = 1;
 
@@ -36,5 +38,6 @@ pub fn as_json() -> serde_json::Value {
         "tokenLifetimeSecs": TOKEN_LIFETIME_SECS,
         "clockAdvanceMaxSecs": CLOCK_ADVANCE_MAX_SECS,
         "retryAfterSecs": RETRY_AFTER_SECS,
+        "journalCapacityMax": JOURNAL_CAPACITY_MAX,
     })
 }

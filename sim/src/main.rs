@@ -44,6 +44,12 @@ fn main() -> std::process::ExitCode {
 async fn run(config: sim::Config) -> Result<(), String> {
     let prepared = sim::prepare(config)?;
     let state = prepared.state;
+    if let Some(path) = &state.config.state_file {
+        match sim::control::snapshot::load_file(&state, path)? {
+            Some(n) => tracing::info!(path = %path.display(), subscriptions = n, "state loaded"),
+            None => tracing::info!(path = %path.display(), "no state file yet; starting empty"),
+        }
+    }
     let listener = tokio::net::TcpListener::bind(state.config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", state.config.addr))?;
@@ -78,7 +84,11 @@ async fn run(config: sim::Config) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "ready");
     let tls = prepared.tls.map(|t| t.server_config);
-    sim::serve(listener, tls, sim::app(state), shutdown_signal()).await;
+    sim::serve(listener, tls, sim::app(state.clone()), shutdown_signal()).await;
+    if let Some(path) = &state.config.state_file {
+        let n = sim::control::snapshot::save_file(&state, path)?;
+        tracing::info!(path = %path.display(), subscriptions = n, "state saved");
+    }
     tracing::info!("stopped");
     Ok(())
 }

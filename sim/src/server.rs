@@ -12,6 +12,50 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::http::DropConnection;
+
+/// Wraps the router so that a response marked [`DropConnection`] (a `drop` fault) becomes a
+/// service error: hyper then closes the connection without answering.
+#[derive(Clone)]
+struct Droppable(Router);
+
+impl<B> tower::Service<axum::http::Request<B>> for Droppable
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = std::io::Error;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        use tower::ServiceExt;
+        let call = self.0.clone().oneshot(request.map(axum::body::Body::new));
+        Box::pin(async move {
+            let response = match call.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            if response.extensions().get::<DropConnection>().is_some() {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "fault: drop",
+                ))
+            } else {
+                Ok(response)
+            }
+        })
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open connections finish
 /// (up to 5 s).
 pub async fn serve(
@@ -36,7 +80,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(Droppable(app.clone()));
         match acceptor.clone() {
             Some(acceptor) => {
                 let watcher = graceful.watcher();

@@ -1,15 +1,19 @@
 //! `AppState`: the one cheap-to-clone handle every handler gets (config, clock, ids, store,
 //! token issuer, TLS material). No globals.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::RwLock;
 
 use crate::arm::catalog::Catalog;
-use crate::arm::lro::Durations;
+use crate::arm::lro::{Durations, Effect, OpKind, OpScript, Operation};
+use crate::arm::request::ArmRequest;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::control::faults::Faults;
+use crate::control::journal::Journal;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
 use crate::store::Store;
@@ -27,6 +31,10 @@ pub struct Inner {
     pub tokens: TokenIssuer,
     pub catalog: &'static Catalog,
     pub durations: RwLock<Durations>,
+    /// Scripted outcomes per operation kind (`/_sim/operations/scripts`).
+    pub scripts: RwLock<BTreeMap<OpKind, OpScript>>,
+    pub journal: Journal,
+    pub faults: Faults,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -49,10 +57,25 @@ impl AppState {
         config.validate()?;
         let durations = Durations::parse(&config.op_durations)?;
         let store = Store::new(&config.tenant.to_ascii_lowercase());
+        let clock = match &config.clock_start {
+            Some(start) => Clock::starting_at(
+                crate::clock::parse_rfc3339(start)
+                    .ok_or_else(|| format!("--clock-start '{start}' is not an RFC 3339 time"))?,
+                config.clock_frozen,
+            ),
+            None => {
+                let clock = Clock::new();
+                clock.set_frozen(config.clock_frozen);
+                clock
+            }
+        };
         Ok(AppState {
             inner: Arc::new(Inner {
                 ids: Ids::new(config.seed),
-                clock: Clock::new(),
+                clock,
+                scripts: RwLock::new(BTreeMap::new()),
+                journal: Journal::new(config.journal_size),
+                faults: Faults::default(),
                 store,
                 tokens,
                 catalog: Catalog::embedded(),
@@ -74,9 +97,41 @@ impl AppState {
         self.config.subscription.to_ascii_lowercase()
     }
 
-    /// Empties all state and restarts the id sequence.
+    /// Empties all state (subscriptions, journal, faults, scripts) and restarts the id
+    /// sequence. The clock and the configured durations are kept.
     pub fn reset(&self) {
         self.store.clear();
+        self.journal.clear();
+        self.faults.clear();
+        self.scripts.write().clear();
         self.ids.reseed(None);
+    }
+
+    /// A new operation for `req`: due after the kind's duration, shaped by any script for the
+    /// kind and by an `operationFailure` fault that matched the request.
+    pub fn start_operation(
+        &self,
+        req: &ArmRequest,
+        kind: OpKind,
+        namespace: Option<&str>,
+        location: Option<&str>,
+        effect: Effect,
+    ) -> Operation {
+        let now = self.clock.now();
+        let api_version = req.api_version().unwrap_or_default();
+        let mut op = Operation::new(self.ids.uuid_string(), kind, api_version, now, effect);
+        op.namespace = namespace.map(str::to_owned);
+        op.location = location.map(str::to_owned);
+        op.due = now + self.durations.read().for_kind(kind);
+        if let Some(script) = self.scripts.read().get(&kind) {
+            op.min_polls = script.polls;
+            op.fail_with = script.failure();
+            op.cancel = script.result == crate::arm::lro::OpStatus::Canceled;
+        }
+        if let Some(injected) = &req.injected_failure {
+            op.fail_with = Some(injected.error.clone());
+            op.cancel = injected.canceled;
+        }
+        op
     }
 }

@@ -180,12 +180,102 @@ pub struct Operation {
     pub min_polls: u32,
     #[serde(default)]
     pub polls: u32,
-    /// When set, the operation ends `Failed` with this error instead of applying its effect.
+    /// When set, the operation ends `Failed` (or `Canceled`, see `cancel`) with this error
+    /// instead of applying its effect.
     #[serde(default)]
     pub fail_with: Option<ErrorBody>,
+    /// With `fail_with`: end `Canceled` rather than `Failed`.
+    #[serde(default)]
+    pub cancel: bool,
+}
+
+/// How a tester scripts one operation kind: `polls` non-terminal polls first, then `result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpScript {
+    #[serde(default)]
+    pub polls: u32,
+    #[serde(default = "OpScript::default_result")]
+    pub result: OpStatus,
+    /// The error of a `Failed`/`Canceled` result.
+    #[serde(default)]
+    pub error: Option<ErrorBody>,
+}
+
+impl OpScript {
+    fn default_result() -> OpStatus {
+        OpStatus::Succeeded
+    }
+
+    /// Most polls a script may demand.
+    pub const POLLS_MAX: u32 = 1000;
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.polls > Self::POLLS_MAX {
+            return Err(format!("polls must be at most {}", Self::POLLS_MAX));
+        }
+        if self.result == OpStatus::InProgress {
+            return Err("result must be Succeeded, Failed or Canceled".into());
+        }
+        Ok(())
+    }
+
+    /// The error a non-successful script ends with.
+    pub fn failure(&self) -> Option<ErrorBody> {
+        match self.result {
+            OpStatus::Succeeded | OpStatus::InProgress => None,
+            OpStatus::Failed | OpStatus::Canceled => Some(
+                self.error.clone().unwrap_or(ErrorBody {
+                    code: if self.result == OpStatus::Canceled {
+                        "OperationCanceled"
+                    } else {
+                        "InternalOperationError"
+                    }
+                    .to_owned(),
+                    message: "The operation ended as scripted by aksim.".to_owned(),
+                    target: None,
+                    details: Vec::new(),
+                }),
+            ),
+        }
+    }
+}
+
+impl OpKind {
+    pub fn from_name_checked(name: &str) -> Option<OpKind> {
+        Self::from_name(name)
+    }
 }
 
 impl Operation {
+    /// A new in-progress operation. Durations, scripts and injected faults are applied by
+    /// `AppState::start_operation`; call that from handlers.
+    pub fn new(
+        id: String,
+        kind: OpKind,
+        api_version: &str,
+        now: OffsetDateTime,
+        effect: Effect,
+    ) -> Self {
+        Operation {
+            id,
+            kind,
+            namespace: None,
+            location: None,
+            api_version: api_version.to_owned(),
+            started: now,
+            due: now,
+            ended: None,
+            status: OpStatus::InProgress,
+            error: None,
+            effect,
+            min_polls: 0,
+            polls: 0,
+            fail_with: None,
+            cancel: false,
+        }
+    }
+
     pub fn is_due(&self, now: OffsetDateTime) -> bool {
         self.status == OpStatus::InProgress && now >= self.due && self.polls >= self.min_polls
     }

@@ -19,6 +19,15 @@ pub struct ArmRequest {
     pub body: Bytes,
     /// `scheme://host[:port]` as the client addressed us; used for absolute URLs.
     pub base_url: String,
+    /// Set when an `operationFailure` fault matched: the operation this request starts fails.
+    pub injected_failure: Option<InjectedFailure>,
+}
+
+/// An operation failure a fault rule asked for.
+#[derive(Debug, Clone)]
+pub struct InjectedFailure {
+    pub error: crate::arm::error::ErrorBody,
+    pub canceled: bool,
 }
 
 impl ArmRequest {

@@ -1,7 +1,14 @@
-//! The simulator's own control API under `/_sim` (never part of ARM's surface): health,
-//! reset, the virtual clock, operation durations and `/_sim/info`.
+//! The simulator's own control API under `/_sim` (never part of ARM's surface): health, info,
+//! reset, seed, the virtual clock (advance, freeze, scale), operation durations and scripts,
+//! fault rules, the request journal (query, export, verify) and snapshots.
 //!
-//! Errors use the ARM envelope with code `InvalidControlRequest`.
+//! JSON in, JSON out. Errors use the ARM envelope with code `InvalidControlRequest`; a bad
+//! request changes nothing.
+
+pub mod faults;
+pub mod glob;
+pub mod journal;
+pub mod snapshot;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,8 +18,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::arm::error::ArmError;
-use crate::arm::lro::Durations;
+use crate::arm::lro::{Durations, OpKind, OpScript};
 use crate::clock::rfc3339;
+use crate::control::faults::FaultSpec;
+use crate::control::journal::Filter;
 use crate::limits;
 use crate::providers::resources::parse_subscription_id;
 use crate::state::AppState;
@@ -27,7 +36,27 @@ pub fn routes() -> Router<AppState> {
         .route("/clock/advance", post(clock_advance))
         .route("/clock/freeze", post(clock_freeze))
         .route("/clock/unfreeze", post(clock_unfreeze))
+        .route("/clock/scale", post(clock_scale))
+        .route("/seed", post(seed))
         .route("/operations/durations", get(durations).put(set_durations))
+        .route(
+            "/operations/scripts",
+            get(scripts).put(set_scripts).delete(clear_scripts),
+        )
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/faults/{id}", axum::routing::delete(remove_fault))
+        .route("/journal", get(journal_query).delete(journal_clear))
+        .route("/journal.jsonl", get(journal_export))
+        .route("/journal/verify", post(journal_verify))
+        .route("/journal/config", axum::routing::put(journal_config))
+        .route("/snapshot", get(snapshot_all).put(snapshot_import_all))
+        .route(
+            "/snapshot/{subscription}",
+            get(snapshot_one).put(snapshot_import_one),
+        )
         .fallback(unknown)
 }
 
@@ -42,7 +71,12 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ArmError> {
     } else {
         body
     };
-    serde_json::from_slice(text).map_err(|e| bad(format!("invalid request body: {e}")))
+    let value: serde_json::Value =
+        serde_json::from_slice(text).map_err(|e| bad(format!("invalid request body: {e}")))?;
+    if !value.is_object() {
+        return Err(bad("the request body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| bad(format!("invalid request body: {e}")))
 }
 
 fn clock_json(state: &AppState) -> serde_json::Value {
@@ -50,6 +84,7 @@ fn clock_json(state: &AppState) -> serde_json::Value {
         "now": rfc3339(state.clock.now()),
         "offsetSeconds": state.clock.offset_secs(),
         "frozen": state.clock.is_frozen(),
+        "scale": state.clock.scale(),
     })
 }
 
@@ -87,6 +122,9 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
         "providers": providers,
         "locations": state.catalog.locations,
         "operationDurations": state.durations.read().as_json(),
+        "operationKinds": OpKind::ALL.map(OpKind::name),
+        "journal": { "capacity": state.journal.capacity() },
+        "snapshotVersion": snapshot::VERSION,
         "limits": limits::as_json(),
         "clock": clock_json(&state),
     }))
@@ -170,6 +208,319 @@ async fn set_durations(State(state): State<AppState>, body: axum::body::Bytes) -
         Ok(d) => {
             *state.durations.write() = d;
             Json(state.durations.read().as_json()).into_response()
+        }
+        Err(e) => bad(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scale {
+    factor: f64,
+}
+
+async fn clock_scale(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let scale: Scale = match parse(&body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if !scale.factor.is_finite() || scale.factor <= 0.0 || scale.factor > crate::clock::SCALE_MAX {
+        return bad(format!(
+            "factor must be > 0 and at most {}",
+            crate::clock::SCALE_MAX
+        ))
+        .into_response();
+    }
+    state.clock.set_scale(scale.factor);
+    Json(clock_json(&state)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Seed {
+    seed: u64,
+}
+
+/// Restarts the id sequence from `seed` (ids, ETags, operation ids, tokens' ids).
+async fn seed(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    match parse::<Seed>(&body) {
+        Ok(s) => {
+            state.ids.reseed(Some(s.seed));
+            Json(serde_json::json!({ "seed": s.seed })).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn scripts_json(state: &AppState) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = state
+        .scripts
+        .read()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.name().to_owned(),
+                serde_json::to_value(v).unwrap_or_default(),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+async fn scripts(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(scripts_json(&state))
+}
+
+/// Body: `{"clusterCreate": {"polls": 3, "result": "Failed", "error": {"code","message"}}}`.
+/// Kinds not named keep their script.
+async fn set_scripts(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let map: std::collections::BTreeMap<String, OpScript> = match parse(&body) {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let mut parsed = Vec::new();
+    for (kind, script) in map {
+        let Some(k) = OpKind::from_name_checked(&kind) else {
+            return bad(format!(
+                "unknown operation kind '{kind}'; known: {}",
+                OpKind::ALL.map(OpKind::name).join(", ")
+            ))
+            .into_response();
+        };
+        if let Err(e) = script.validate() {
+            return bad(format!("{kind}: {e}")).into_response();
+        }
+        parsed.push((k, script));
+    }
+    state.scripts.write().extend(parsed);
+    Json(scripts_json(&state)).into_response()
+}
+
+async fn clear_scripts(State(state): State<AppState>) -> Json<serde_json::Value> {
+    state.scripts.write().clear();
+    Json(scripts_json(&state))
+}
+
+async fn list_faults(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "value": state.faults.list() }))
+}
+
+async fn add_fault(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let spec: FaultSpec = match parse(&body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    match state
+        .faults
+        .add(spec, format!("fault-{}", state.ids.hex(8)))
+    {
+        Ok(rule) => (StatusCode::CREATED, Json(rule)).into_response(),
+        Err(e) => bad(e).into_response(),
+    }
+}
+
+async fn remove_fault(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if state.faults.remove(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("no fault rule '{id}'"),
+        )
+        .into_response()
+    }
+}
+
+async fn clear_faults(State(state): State<AppState>) -> StatusCode {
+    state.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// Builds a journal filter from query parameters (`method`, `path`, `status`, `subscription`,
+/// `correlationId`, `errorCode`, `since`, `limit`).
+fn filter_from_query(query: Option<&str>) -> Result<Filter, ArmError> {
+    let mut filter = Filter::default();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let number = |what: &str| -> Result<u64, ArmError> {
+            v.parse()
+                .map_err(|_| bad(format!("{what} must be a number, got '{v}'")))
+        };
+        match k.as_ref() {
+            "method" => filter.method = Some(v.into_owned()),
+            "path" => filter.path = Some(v.into_owned()),
+            "status" => {
+                filter.status =
+                    Some(u16::try_from(number("status")?).map_err(|_| bad("status out of range"))?)
+            }
+            "subscription" => filter.subscription = Some(v.into_owned()),
+            "correlationId" => filter.correlation_id = Some(v.into_owned()),
+            "errorCode" => filter.error_code = Some(v.into_owned()),
+            "since" => filter.since = Some(number("since")?),
+            "limit" => filter.limit = Some(number("limit")? as usize),
+            other => return Err(bad(format!("unknown journal filter '{other}'"))),
+        }
+    }
+    Ok(filter)
+}
+
+async fn journal_query(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
+    match filter_from_query(uri.query()) {
+        Ok(filter) => {
+            let (held, dropped, capacity) = state.journal.stats();
+            Json(serde_json::json!({
+                "value": state.journal.query(&filter),
+                "held": held, "dropped": dropped, "capacity": capacity,
+            }))
+            .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn journal_export(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
+    match filter_from_query(uri.query()) {
+        Ok(filter) => {
+            let mut out = String::new();
+            for entry in state.journal.query(&filter) {
+                out.push_str(&serde_json::to_string(&entry).unwrap_or_default());
+                out.push('\n');
+            }
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+                out,
+            )
+                .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn journal_clear(State(state): State<AppState>) -> StatusCode {
+    state.journal.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Verify {
+    #[serde(flatten)]
+    filter: Filter,
+    /// Exactly this many matches.
+    count: Option<usize>,
+    at_least: Option<usize>,
+    at_most: Option<usize>,
+}
+
+/// Did requests matching the filter happen the expected number of times? 200 when yes, 417
+/// when no; both answer `{ok, count, expected}`.
+async fn journal_verify(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    // serde cannot deny unknown fields through a flatten; check the keys by hand.
+    let keys: serde_json::Map<String, serde_json::Value> = match parse(&body) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    const KNOWN: [&str; 11] = [
+        "method",
+        "path",
+        "status",
+        "subscription",
+        "correlationId",
+        "errorCode",
+        "since",
+        "limit",
+        "count",
+        "atLeast",
+        "atMost",
+    ];
+    if let Some(unknown) = keys.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return bad(format!("unknown field '{unknown}'")).into_response();
+    }
+    let verify: Verify = match serde_json::from_value(serde_json::Value::Object(keys)) {
+        Ok(v) => v,
+        Err(e) => return bad(format!("invalid request body: {e}")).into_response(),
+    };
+    if verify.count.is_none() && verify.at_least.is_none() && verify.at_most.is_none() {
+        return bad("say what to expect: count, atLeast or atMost").into_response();
+    }
+    let n = state.journal.count(&verify.filter);
+    let ok = verify.count.is_none_or(|c| n == c)
+        && verify.at_least.is_none_or(|c| n >= c)
+        && verify.at_most.is_none_or(|c| n <= c);
+    let body = serde_json::json!({
+        "ok": ok,
+        "count": n,
+        "expected": { "count": verify.count, "atLeast": verify.at_least, "atMost": verify.at_most },
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::EXPECTATION_FAILED
+    };
+    (status, Json(body)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalConfig {
+    capacity: usize,
+}
+
+async fn journal_config(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    match parse::<JournalConfig>(&body) {
+        Ok(c) if c.capacity <= limits::JOURNAL_CAPACITY_MAX => {
+            state.journal.set_capacity(c.capacity);
+            Json(serde_json::json!({ "capacity": c.capacity })).into_response()
+        }
+        Ok(_) => bad(format!(
+            "capacity must be at most {}",
+            limits::JOURNAL_CAPACITY_MAX
+        ))
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn snapshot_all(State(state): State<AppState>) -> Response {
+    Json(snapshot::export(&state, None)).into_response()
+}
+
+async fn snapshot_one(State(state): State<AppState>, Path(sub): Path<String>) -> Response {
+    match parse_subscription_id(&sub) {
+        Ok(id) => Json(snapshot::export(&state, Some(&id))).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Replaces the whole state with the snapshot.
+async fn snapshot_import_all(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    match snapshot::parse(&body) {
+        Ok(snap) => {
+            let n = snapshot::import(&state, snap, true);
+            Json(serde_json::json!({ "imported": n })).into_response()
+        }
+        Err(e) => bad(e).into_response(),
+    }
+}
+
+/// Replaces one subscription with the one of that id in the snapshot.
+async fn snapshot_import_one(
+    State(state): State<AppState>,
+    Path(sub): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let id = match parse_subscription_id(&sub) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match snapshot::parse(&body) {
+        Ok(mut snap) => {
+            snap.subscriptions.retain(|s| s.id == id);
+            if snap.subscriptions.is_empty() {
+                return bad(format!("the snapshot holds no subscription '{id}'")).into_response();
+            }
+            snapshot::import(&state, snap, false);
+            Json(serde_json::json!({ "imported": 1 })).into_response()
         }
         Err(e) => bad(e).into_response(),
     }

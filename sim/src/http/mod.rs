@@ -1,8 +1,8 @@
 //! The HTTP edge: `app(state)` builds the one `Router` that the server, the in-process tests
 //! and the scenario runner all use. Only this module (and `arm::request`) knows the wire.
 //!
-//! Every request passes the `common_headers` middleware (request and correlation ids, `Date`
-//! from the virtual clock, ARM's cache headers) and a catch-panic layer that turns a broken
+//! Every request passes the `edge` middleware (fault injection, request and correlation ids,
+//! `Date` from the virtual clock, ARM's cache headers, the journal) and a catch-panic layer that turns a broken
 //! internal invariant into a 500 in the ARM envelope for that request only. `/_sim/*` is the
 //! control API; everything else goes through [`dispatch`]: identity and metadata paths, then
 //! ARM (authenticated).
@@ -14,10 +14,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-use crate::arm::error::ArmError;
+use crate::arm::error::{ArmError, ErrorBody};
 use crate::arm::path::ArmPath;
-use crate::arm::request::ArmRequest;
-use crate::clock::http_date;
+use crate::arm::request::{ArmRequest, InjectedFailure};
+use crate::clock::{http_date, rfc3339};
+use crate::control::faults::FaultAction;
+use crate::control::journal::Entry;
 use crate::state::AppState;
 use crate::{control, identity, limits, providers};
 
@@ -26,10 +28,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/_sim", control::routes())
         .fallback(dispatch)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            common_headers,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
 }
@@ -44,43 +43,280 @@ fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ArmError::internal(format!("aksim hit an internal error: {detail}")).into_response()
 }
 
-/// Adds ARM's response headers to everything.
-async fn common_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Marks a response whose connection the server must drop without answering (fault
+/// injection); `server.rs` turns it into a connection error.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+/// The subscription a path addresses (`/subscriptions/{id}/…` or `/k8s/{id}/…`), if any.
+fn subscription_of(path: &str) -> Option<String> {
+    let mut parts = path.split('/').filter(|s| !s.is_empty());
+    let first = parts.next()?;
+    if first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("k8s") {
+        let id = parts.next()?;
+        uuid::Uuid::parse_str(id)
+            .ok()
+            .map(|u| u.hyphenated().to_string())
+    } else {
+        None
+    }
+}
+
+/// The edge every request passes: fault injection, ARM's response headers (request and
+/// correlation ids, `Date` from the virtual clock, cache headers), the journal and a log line.
+async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let is_control = path == "/_sim" || path.starts_with("/_sim/");
+    let subscription = subscription_of(&path);
     let request_id = state.ids.uuid_string();
-    let correlation = request
-        .headers()
-        .get("x-ms-correlation-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_owned)
-        .unwrap_or_else(|| request_id.clone());
-    let client_request_id = request.headers().get("x-ms-client-request-id").cloned();
-    let mut response = next.run(request).await;
+    let (correlation, client_request_id, user_agent) = {
+        let headers = request.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty() && v.len() <= 256)
+                .map(str::to_owned)
+        };
+        (
+            header("x-ms-correlation-request-id").unwrap_or_else(|| request_id.clone()),
+            header("x-ms-client-request-id"),
+            header("user-agent"),
+        )
+    };
+    let query = request.uri().query().map(str::to_owned);
+
+    // The journal keeps a prefix of the request body; buffer it (the dispatcher reads it again).
+    let journaling = !is_control && state.journal.capacity() > 0;
+    let (request, request_body) = if journaling {
+        let (parts, body) = request.into_parts();
+        match axum::body::to_bytes(body, limits::REQUEST_BODY_MAX_BYTES).await {
+            Ok(bytes) => {
+                let snippet = (!bytes.is_empty()).then(|| {
+                    let cut = bytes.len().min(JOURNAL_BODY_MAX_BYTES);
+                    String::from_utf8_lossy(&bytes[..cut]).into_owned()
+                });
+                (Request::from_parts(parts, Body::from(bytes)), snippet)
+            }
+            Err(_) => {
+                let response =
+                    ArmError::request_too_large(limits::REQUEST_BODY_MAX_BYTES).into_response();
+                return finish(
+                    &state,
+                    response,
+                    &request_id,
+                    &correlation,
+                    client_request_id.as_deref(),
+                );
+            }
+        }
+    } else {
+        (request, None)
+    };
+
+    let mut fault_id = None;
+    let mut request = request;
+    let mut response = None;
+    if !is_control && !state.faults.is_empty() {
+        if let Some(fired) =
+            state
+                .faults
+                .evaluate(method.as_str(), &path, subscription.as_deref(), || {
+                    state.ids.unit()
+                })
+        {
+            fault_id = Some(fired.rule_id.clone());
+            match fired.action {
+                FaultAction::Error {
+                    status,
+                    code,
+                    message,
+                    retry_after,
+                } => {
+                    response = Some(fault_error(
+                        &path,
+                        &method,
+                        status,
+                        code,
+                        message,
+                        retry_after,
+                        subscription.as_deref(),
+                    ));
+                }
+                FaultAction::Latency { ms } => {
+                    // A real delay: the client's own timeout is what the tester exercises.
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
+                FaultAction::Drop => {
+                    let mut dropped = axum::http::StatusCode::BAD_GATEWAY.into_response();
+                    dropped.extensions_mut().insert(DropConnection);
+                    response = Some(dropped);
+                }
+                FaultAction::OperationFailure {
+                    code,
+                    message,
+                    canceled,
+                } => {
+                    request.extensions_mut().insert(InjectedFailure {
+                        error: ErrorBody {
+                            code,
+                            message,
+                            target: None,
+                            details: Vec::new(),
+                        },
+                        canceled,
+                    });
+                }
+            }
+        }
+    }
+    let response = match response {
+        Some(r) => r,
+        None => next.run(request).await,
+    };
+    let status = response.status().as_u16();
+
+    // Refusals are journalled with their code and message: buffer small error bodies.
+    let (response, error_code, error_message) = if journaling && status >= 400 {
+        explain(response).await
+    } else {
+        (response, None, None)
+    };
+    let response = finish(
+        &state,
+        response,
+        &request_id,
+        &correlation,
+        client_request_id.as_deref(),
+    );
+    let micros = started.elapsed().as_micros() as u64;
+    tracing::debug!(
+        %method, %path, status, request_id, correlation,
+        subscription = subscription.as_deref().unwrap_or(""), micros, "request"
+    );
+    if journaling {
+        state.journal.record(Entry {
+            seq: 0,
+            time: rfc3339(state.clock.now()),
+            method: method.to_string(),
+            path,
+            query,
+            status,
+            subscription,
+            request_id,
+            correlation_id: correlation,
+            client_request_id,
+            user_agent,
+            error_code,
+            error_message,
+            fault: fault_id,
+            request_body,
+            duration_micros: micros,
+        });
+    }
+    response
+}
+
+/// Request-body bytes the journal keeps per entry.
+const JOURNAL_BODY_MAX_BYTES: usize = 4096;
+
+fn finish(
+    state: &AppState,
+    mut response: Response,
+    request_id: &str,
+    correlation: &str,
+    client_request_id: Option<&str>,
+) -> Response {
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             headers.insert(name, v);
         }
     };
-    set("x-ms-request-id", &request_id);
-    set("x-ms-correlation-request-id", &correlation);
+    set("x-ms-request-id", request_id);
+    set("x-ms-correlation-request-id", correlation);
     set("x-ms-routing-request-id", &format!("AKSIM:{request_id}"));
     set("date", &http_date(state.clock.now()));
     set("cache-control", "no-cache");
     set("pragma", "no-cache");
     set("expires", "-1");
     if let Some(id) = client_request_id {
-        headers.insert("x-ms-client-request-id", id);
+        set("x-ms-client-request-id", id);
     }
-    let status = response.status().as_u16();
-    tracing::debug!(
-        %method, %path, status, request_id, correlation,
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    response
+}
+
+/// Reads a small error body to learn its code and message (ARM envelope or Kubernetes Status).
+async fn explain(response: Response) -> (Response, Option<String>, Option<String>) {
+    let small = axum::body::HttpBody::size_hint(response.body())
+        .exact()
+        .is_some_and(|n| n <= 65_536);
+    if !small {
+        return (response, None, None);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 65_536).await.unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let (code, message) = if json.get("kind").and_then(|k| k.as_str()) == Some("Status") {
+        (json["reason"].as_str(), json["message"].as_str())
+    } else {
+        (
+            json["error"]["code"].as_str(),
+            json["error"]["message"].as_str(),
+        )
+    };
+    let out = (code.map(str::to_owned), message.map(str::to_owned));
+    (Response::from_parts(parts, Body::from(bytes)), out.0, out.1)
+}
+
+/// The response of an `error` fault: ARM's envelope, or a Kubernetes `Status` on `/k8s` paths.
+fn fault_error(
+    path: &str,
+    method: &Method,
+    status: u16,
+    code: Option<String>,
+    message: Option<String>,
+    retry_after: Option<u32>,
+    subscription: Option<&str>,
+) -> Response {
+    let status_code = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = FaultAction::error_body(status, code.as_deref(), message.as_deref(), subscription);
+    let mut response = if path.starts_with("/k8s/") {
+        let status_json = serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": body.message, "reason": body.code, "code": status
+        });
+        let mut r = (status_code, status_json.to_string()).into_response();
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    } else {
+        ArmError::new(status_code, &body.code, body.message).into_response()
+    };
+    let retry = retry_after.or(matches!(status, 429 | 503).then_some(1));
+    if let Some(secs) = retry {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            response.headers_mut().insert("retry-after", v);
+        }
+    }
+    if status == 429 {
+        let kind = match *method {
+            Method::GET | Method::HEAD => "reads",
+            Method::DELETE => "deletes",
+            _ => "writes",
+        };
+        let name = format!("x-ms-ratelimit-remaining-subscription-{kind}");
+        if let Ok(name) = axum::http::HeaderName::from_bytes(name.as_bytes()) {
+            response
+                .headers_mut()
+                .insert(name, HeaderValue::from_static("0"));
+        }
+    }
     response
 }
 
@@ -137,6 +373,7 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
         headers: parts.headers,
         body,
         base_url: base,
+        injected_failure: parts.extensions.get::<InjectedFailure>().cloned(),
     };
     if let Err(e) = identity::check_arm_auth(&state, &req.headers) {
         return e.into_response();

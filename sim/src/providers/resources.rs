@@ -267,56 +267,31 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
                 Ok(ArmResponse::ok(&group.to_json(sub)))
             })
         }
-        Method::DELETE => {
-            let id = state.ids.uuid_string();
-            let duration = state.durations.read().for_kind(OpKind::ResourceGroupDelete);
-            let api_version = req.api_version().unwrap_or_default().to_owned();
-            state.store.with(sub, now, |s| {
-                let group = s
-                    .resource_groups
-                    .get_mut(&key)
-                    .ok_or_else(|| ArmError::resource_group_not_found(name))?;
-                // A second DELETE while one runs points at the running operation.
-                if group.state == GroupState::Deleting {
-                    let running = s
-                        .operations
-                        .values()
-                        .find(|op| {
-                            op.status == OpStatus::InProgress
-                                && op.effect
-                                    == (Effect::DeleteResourceGroup {
-                                        group_key: key.clone(),
-                                    })
-                        })
-                        .cloned();
-                    if let Some(op) = running {
-                        return Ok(accepted(&op, &req.base_url, sub));
-                    }
+        Method::DELETE => state.store.with(sub, now, |s| {
+            let group = s
+                .resource_groups
+                .get_mut(&key)
+                .ok_or_else(|| ArmError::resource_group_not_found(name))?;
+            let effect = Effect::DeleteResourceGroup {
+                group_key: key.clone(),
+            };
+            // A second DELETE while one runs points at the running operation.
+            if group.state == GroupState::Deleting {
+                let running = s
+                    .operations
+                    .values()
+                    .find(|op| op.status == OpStatus::InProgress && op.effect == effect)
+                    .cloned();
+                if let Some(op) = running {
+                    return Ok(accepted(&op, &req.base_url, sub));
                 }
-                group.state = GroupState::Deleting;
-                let op = Operation {
-                    id: id.clone(),
-                    kind: OpKind::ResourceGroupDelete,
-                    namespace: None,
-                    location: None,
-                    api_version,
-                    started: now,
-                    due: now + duration,
-                    ended: None,
-                    status: OpStatus::InProgress,
-                    error: None,
-                    effect: Effect::DeleteResourceGroup {
-                        group_key: key.clone(),
-                    },
-                    min_polls: 0,
-                    polls: 0,
-                    fail_with: None,
-                };
-                let response = accepted(&op, &req.base_url, sub);
-                s.add_operation(op);
-                Ok(response)
-            })
-        }
+            }
+            group.state = GroupState::Deleting;
+            let op = state.start_operation(req, OpKind::ResourceGroupDelete, None, None, effect);
+            let response = accepted(&op, &req.base_url, sub);
+            s.add_operation(op);
+            Ok(response)
+        }),
         _ => Err(ArmError::method_not_allowed(
             req.method.as_str(),
             "Microsoft.Resources/resourceGroups",

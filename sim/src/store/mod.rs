@@ -75,7 +75,15 @@ impl Subscription {
             return;
         };
         let (status, error) = match op.fail_with.clone() {
-            Some(error) => (OpStatus::Failed, Some(error)),
+            Some(error) => {
+                self.apply_failure(&op.effect);
+                let status = if op.cancel {
+                    OpStatus::Canceled
+                } else {
+                    OpStatus::Failed
+                };
+                (status, Some(error))
+            }
             None => {
                 self.apply(&op.effect);
                 (OpStatus::Succeeded, None)
@@ -94,6 +102,17 @@ impl Subscription {
                 self.resource_groups.remove(group_key);
                 let prefix = format!("{group_key}/");
                 self.kube_planes.retain(|key, _| !key.starts_with(&prefix));
+            }
+        }
+    }
+
+    /// What a failed or canceled operation leaves behind.
+    fn apply_failure(&mut self, effect: &Effect) {
+        match effect {
+            Effect::DeleteResourceGroup { group_key } => {
+                if let Some(group) = self.resource_groups.get_mut(group_key) {
+                    group.state = resource_groups::GroupState::Succeeded;
+                }
             }
         }
     }
@@ -188,6 +207,13 @@ impl Store {
     /// Drops every subscription's state.
     pub fn clear(&self) {
         self.subscriptions.clear();
+    }
+
+    /// Installs a whole subscription (snapshot import), replacing any state it had.
+    pub fn replace(&self, mut subscription: Subscription) {
+        subscription.touched = true;
+        self.subscriptions
+            .insert(subscription.id.clone(), Arc::new(Mutex::new(subscription)));
     }
 
     /// Drops one subscription's state; returns whether it had any.

@@ -1,0 +1,379 @@
+//! The `/_sim` control plane: clock, durations, scripts, faults, journal, snapshots, reset —
+//! and bad input to each of them refused with a 400 that changes nothing.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Sim, SUB};
+use serde_json::json;
+
+fn rg(name: &str) -> String {
+    format!("/subscriptions/{SUB}/resourcegroups/{name}?api-version=2024-11-01")
+}
+
+async fn control(
+    sim: &Sim,
+    method: Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> common::Reply {
+    sim.call_with(method, path, body, &[]).await
+}
+
+#[tokio::test]
+async fn clock_advance_freeze_scale() {
+    let sim = Sim::new();
+    let frozen = control(&sim, Method::POST, "/_sim/clock/freeze", None).await;
+    assert_eq!(frozen.body["frozen"], true);
+    let before = frozen.body["now"].as_str().unwrap().to_owned();
+    let after = control(
+        &sim,
+        Method::POST,
+        "/_sim/clock/advance",
+        Some(json!({"seconds": 3600})),
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::OK);
+    let t0 = sim::clock::parse_rfc3339(&before).unwrap();
+    let t1 = sim::clock::parse_rfc3339(after.body["now"].as_str().unwrap()).unwrap();
+    assert_eq!((t1 - t0).whole_seconds(), 3600);
+    for bad in [
+        json!({"seconds": -1}),
+        json!({"secs": 1}),
+        json!({"seconds": "x"}),
+        json!([1]),
+    ] {
+        let r = control(&sim, Method::POST, "/_sim/clock/advance", Some(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(r.code(), "InvalidControlRequest");
+    }
+    let again = control(&sim, Method::GET, "/_sim/clock", None).await;
+    assert_eq!(
+        again.body["now"], after.body["now"],
+        "a refused advance changes nothing"
+    );
+    let scaled = control(
+        &sim,
+        Method::POST,
+        "/_sim/clock/scale",
+        Some(json!({"factor": 60})),
+    )
+    .await;
+    assert_eq!(scaled.body["scale"], 60.0);
+    let bad = control(
+        &sim,
+        Method::POST,
+        "/_sim/clock/scale",
+        Some(json!({"factor": 0})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn fault_error_429_with_throttling_headers() {
+    let sim = Sim::new();
+    let added = control(
+        &sim,
+        Method::POST,
+        "/_sim/faults",
+        Some(
+            json!({"method": "PUT", "path": "/subscriptions/*/resourcegroups/*", "times": 1,
+                    "action": {"type": "error", "status": 429, "retryAfter": 2}}),
+        ),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::CREATED);
+    let id = added.body["id"].as_str().unwrap().to_owned();
+    let throttled = sim.put(&rg("rg1"), json!({"location": "eastus"})).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.code(), "SubscriptionRequestsThrottled");
+    assert_eq!(throttled.header("retry-after"), Some("2"));
+    assert_eq!(
+        throttled.header("x-ms-ratelimit-remaining-subscription-writes"),
+        Some("0")
+    );
+    let next = sim.put(&rg("rg1"), json!({"location": "eastus"})).await;
+    assert_eq!(next.status, StatusCode::CREATED, "times: 1 fires once");
+    let listed = control(&sim, Method::GET, "/_sim/faults", None).await;
+    assert_eq!(listed.body["value"][0]["fired"], 1);
+    assert_eq!(listed.body["value"][0]["matched"], 2);
+    let removed = control(&sim, Method::DELETE, &format!("/_sim/faults/{id}"), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let missing = control(&sim, Method::DELETE, &format!("/_sim/faults/{id}"), None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    for bad in [
+        json!({"action": {"type": "error", "status": 200}}),
+        json!({"action": {"type": "teleport"}}),
+        json!({"path": "/x"}),
+        json!({"probability": 1.5, "action": {"type": "drop"}}),
+        json!({"unknown": true, "action": {"type": "drop"}}),
+    ] {
+        let r = control(&sim, Method::POST, "/_sim/faults", Some(bad)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(
+        control(&sim, Method::GET, "/_sim/faults", None).await.body["value"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn operation_failure_fault_and_scripts() {
+    let sim = Sim::new();
+    sim.put(&rg("rg1"), json!({"location": "eastus"})).await;
+    control(
+        &sim,
+        Method::POST,
+        "/_sim/faults",
+        Some(json!({"method": "DELETE", "action": {"type": "operationFailure", "code": "Boom", "message": "it broke"}})),
+    )
+    .await;
+    let deleted = sim.delete(&rg("rg1")).await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED);
+    let location = deleted
+        .header("location")
+        .unwrap()
+        .trim_start_matches("http://sim.test")
+        .to_owned();
+    let result = sim.get(&location).await;
+    assert_eq!(result.body["error"]["code"], "Boom");
+    let group = sim.get(&rg("rg1")).await;
+    assert_eq!(
+        group.status,
+        StatusCode::OK,
+        "a failed delete leaves the group"
+    );
+    assert_eq!(group.body["properties"]["provisioningState"], "Succeeded");
+    control(&sim, Method::DELETE, "/_sim/faults", None).await;
+
+    // Scripts: three non-terminal polls, then success.
+    let set = control(
+        &sim,
+        Method::PUT,
+        "/_sim/operations/scripts",
+        Some(json!({"resourceGroupDelete": {"polls": 3}})),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK);
+    let deleted = sim.delete(&rg("rg1")).await;
+    let location = deleted
+        .header("location")
+        .unwrap()
+        .trim_start_matches("http://sim.test")
+        .to_owned();
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..4 {
+            v.push(sim.get(&location).await.status.as_u16());
+        }
+        v
+    };
+    assert_eq!(statuses, vec![202, 202, 200, 200]);
+    for bad in [
+        json!({"nope": {"polls": 1}}),
+        json!({"resourceGroupDelete": {"polls": 1, "result": "InProgress"}}),
+        json!({"resourceGroupDelete": {"polls": 100000}}),
+    ] {
+        let r = control(&sim, Method::PUT, "/_sim/operations/scripts", Some(bad)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn journal_records_queries_and_verifies() {
+    let sim = Sim::new();
+    sim.call_with(
+        Method::PUT,
+        &rg("rg1"),
+        Some(json!({"location": "eastus"})),
+        &[
+            ("authorization", "Bearer t"),
+            ("x-ms-correlation-request-id", "corr-42"),
+        ],
+    )
+    .await;
+    sim.get(&rg("missing")).await;
+    let all = control(&sim, Method::GET, "/_sim/journal", None).await;
+    let entries = all.body["value"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["correlationId"], "corr-42");
+    assert_eq!(entries[0]["subscription"], SUB);
+    assert_eq!(entries[0]["requestBody"], "{\"location\":\"eastus\"}");
+    assert_eq!(entries[1]["errorCode"], "ResourceGroupNotFound");
+    let refused = control(&sim, Method::GET, "/_sim/journal?status=404", None).await;
+    assert_eq!(refused.body["value"].as_array().unwrap().len(), 1);
+    let ok = control(
+        &sim,
+        Method::POST,
+        "/_sim/journal/verify",
+        Some(json!({"method": "PUT", "path": "/subscriptions/*/resourcegroups/rg1", "count": 1})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.body["ok"], true);
+    let no = control(
+        &sim,
+        Method::POST,
+        "/_sim/journal/verify",
+        Some(json!({"method": "DELETE", "atLeast": 1})),
+    )
+    .await;
+    assert_eq!(no.status, StatusCode::EXPECTATION_FAILED);
+    assert_eq!(no.body["count"], 0);
+    let jsonl = control(&sim, Method::GET, "/_sim/journal.jsonl", None).await;
+    assert_eq!(String::from_utf8(jsonl.raw).unwrap().lines().count(), 2);
+    let bad = control(&sim, Method::GET, "/_sim/journal?colour=red", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = control(
+        &sim,
+        Method::POST,
+        "/_sim/journal/verify",
+        Some(json!({"method": "GET"})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn snapshot_round_trip_and_bad_files() {
+    let sim = Sim::new();
+    sim.put(
+        &rg("rg1"),
+        json!({"location": "eastus", "tags": {"k": "v"}}),
+    )
+    .await;
+    let snap = control(&sim, Method::GET, "/_sim/snapshot", None).await;
+    assert_eq!(snap.body["format"], "aksim-snapshot");
+    assert_eq!(snap.body["version"], 1);
+
+    let fresh = Sim::new();
+    let imported = control(
+        &fresh,
+        Method::PUT,
+        "/_sim/snapshot",
+        Some(snap.body.clone()),
+    )
+    .await;
+    assert_eq!(imported.status, StatusCode::OK);
+    let group = fresh.get(&rg("rg1")).await;
+    assert_eq!(group.body["tags"]["k"], "v");
+
+    let mut future = snap.body.clone();
+    future["version"] = json!(99);
+    let mut bad_id = snap.body.clone();
+    bad_id["subscriptions"][0]["id"] = json!("nope");
+    let truncated = &snap.raw[..snap.raw.len() / 2];
+    for bad in [future, bad_id, json!({"format": "other"}), json!([1, 2])] {
+        let r = control(&fresh, Method::PUT, "/_sim/snapshot", Some(bad)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    }
+    let r = fresh
+        .call_with(Method::PUT, "/_sim/snapshot", None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let req = axum::http::Request::builder()
+        .method(Method::PUT)
+        .uri("/_sim/snapshot")
+        .body(axum::body::Body::from(truncated.to_vec()))
+        .unwrap();
+    let r = tower::ServiceExt::oneshot(sim::app(fresh.state.clone()), req)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        fresh.get(&rg("rg1")).await.status,
+        StatusCode::OK,
+        "refused imports change nothing"
+    );
+
+    let reset = control(&fresh, Method::POST, "/_sim/reset", None).await;
+    assert_eq!(reset.status, StatusCode::OK);
+    assert_eq!(fresh.get(&rg("rg1")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn state_file_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let sim = Sim::new();
+    sim.put(&rg("rg1"), json!({"location": "westus"})).await;
+    sim::control::snapshot::save_file(&sim.state, &path).unwrap();
+    let fresh = Sim::new();
+    assert_eq!(
+        sim::control::snapshot::load_file(&fresh.state, &path).unwrap(),
+        Some(1)
+    );
+    assert_eq!(fresh.get(&rg("rg1")).await.body["location"], "westus");
+    std::fs::write(&path, b"{\"format\":\"aksim-snapshot\",\"version\":1").unwrap();
+    assert!(sim::control::snapshot::load_file(&fresh.state, &path).is_err());
+    assert_eq!(
+        sim::control::snapshot::load_file(&fresh.state, &dir.path().join("none")).unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn unknown_control_paths_and_info() {
+    let sim = Sim::new();
+    let r = control(&sim, Method::GET, "/_sim/nothing", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let info = control(&sim, Method::GET, "/_sim/info", None).await;
+    assert!(info.body["limits"]["requestBodyMaxBytes"].is_number());
+    assert!(info.body["providers"].as_array().unwrap().len() >= 3);
+}
+
+/// Drop and latency faults need a real connection to be observed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drop_and_latency_faults_over_a_socket() {
+    let state = sim::AppState::for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sim::serve(listener, None, sim::app(state.clone()), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let add = |body: serde_json::Value| {
+        let client = client.clone();
+        let url = format!("{base}/_sim/faults");
+        async move { client.post(url).json(&body).send().await.unwrap().status() }
+    };
+    assert_eq!(
+        add(json!({"path": "/subscriptions", "times": 1, "action": {"type": "drop"}})).await,
+        201
+    );
+    let dropped = client
+        .get(format!("{base}/subscriptions?api-version=2022-12-01"))
+        .bearer_auth("t")
+        .send()
+        .await;
+    assert!(
+        dropped.is_err(),
+        "the connection is closed without an answer"
+    );
+    let fine = client
+        .get(format!("{base}/subscriptions?api-version=2022-12-01"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.status(), 200);
+
+    assert_eq!(
+        add(json!({"path": "/tenants", "action": {"type": "latency", "ms": 150}})).await,
+        201
+    );
+    let started = std::time::Instant::now();
+    let slow = client
+        .get(format!("{base}/tenants?api-version=2022-12-01"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slow.status(), 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    let _ = stop.send(());
+    server.await.unwrap();
+}
