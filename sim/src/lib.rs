@@ -15,6 +15,7 @@ pub mod ids;
 pub mod kube;
 pub mod limits;
 pub mod providers;
+pub mod scenario;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -1,13 +1,14 @@
 //! The `aksim` binary: parse flags, start tracing, bind, serve until SIGINT/SIGTERM.
 
 use clap::Parser;
-use sim::config::{Cli, Command, LogFormat};
+use sim::config::{Cli, Command, LogFormat, ScenarioCommand};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let config = match cli.command {
         Some(Command::Serve(config)) => config,
+        Some(Command::Scenario(command)) => return scenario_command(command),
         None => cli.serve,
     };
     let filter = EnvFilter::try_from_env("AKSIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -111,5 +112,98 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match command {
+        ScenarioCommand::Validate { paths } => {
+            let files = match sim::scenario::model::discover(&paths) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("aksim: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let mut bad = 0;
+            for file in &files {
+                if let Err(e) = sim::scenario::load(file) {
+                    eprintln!("{e}");
+                    bad += 1;
+                }
+            }
+            println!(
+                "{} files, {} valid, {bad} invalid",
+                files.len(),
+                files.len() - bad
+            );
+            if bad == 0 && !files.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        ScenarioCommand::Run(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("aksim: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let target = match &args.target {
+                Some(url) => {
+                    match sim::scenario::remote_target(url, args.ca.as_deref(), args.token.clone())
+                    {
+                        Ok(t) => t,
+                        Err(e) => {
+                            eprintln!("aksim: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                None => sim::scenario::in_process_target(),
+            };
+            let options = sim::scenario::RunOptions {
+                paths: args.paths.clone(),
+                filter: args.filter.clone(),
+                jobs: args.jobs,
+            };
+            let quiet = args.quiet;
+            let mut done = 0usize;
+            let report = runtime.block_on(sim::scenario::run(&options, &target, |o| {
+                done += 1;
+                if !quiet {
+                    let mark = if o.failure.is_none() { "ok" } else { "FAILED" };
+                    eprintln!("[{done}] {mark:>6}  {}", o.name);
+                }
+            }));
+            let report = match report {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("aksim: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            print!("{}", report.render());
+            if let Some(path) = &args.junit {
+                if let Err(e) = std::fs::write(path, report.junit()) {
+                    eprintln!("aksim: cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                if report.outcomes.is_empty() && report.invalid.is_empty() {
+                    eprintln!("aksim: no scenarios matched");
+                }
+                ExitCode::FAILURE
+            }
+        }
     }
 }

@@ -74,6 +74,13 @@ impl Durations {
     /// Parses `KIND=SECONDS` items (`default=0`, `clusterCreate=30`).
     pub fn parse(items: &[String]) -> Result<Durations, String> {
         let mut out = Durations::default();
+        out.apply(items)?;
+        Ok(out)
+    }
+
+    /// Changes the kinds named in `items`; the others keep their values. All-or-nothing.
+    pub fn apply(&mut self, items: &[String]) -> Result<(), String> {
+        let mut out = self.clone();
         for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
             let (kind, secs) = item
                 .split_once('=')
@@ -96,7 +103,8 @@ impl Durations {
                 out.per_kind.insert(kind, secs);
             }
         }
-        Ok(out)
+        *self = out;
+        Ok(())
     }
 
     pub fn for_kind(&self, kind: OpKind) -> time::Duration {

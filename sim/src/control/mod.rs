@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::arm::error::ArmError;
-use crate::arm::lro::{Durations, OpKind, OpScript};
+use crate::arm::lro::{OpKind, OpScript};
 use crate::clock::rfc3339;
 use crate::control::faults::FaultSpec;
 use crate::control::journal::Filter;
@@ -204,11 +204,9 @@ async fn set_durations(State(state): State<AppState>, body: axum::body::Bytes) -
             None => return bad(format!("'{kind}' must be a number of seconds")).into_response(),
         }
     }
-    match Durations::parse(&items) {
-        Ok(d) => {
-            *state.durations.write() = d;
-            Json(state.durations.read().as_json()).into_response()
-        }
+    let result = state.durations.write().apply(&items);
+    match result {
+        Ok(()) => Json(state.durations.read().as_json()).into_response(),
         Err(e) => bad(e).into_response(),
     }
 }

@@ -1,0 +1,260 @@
+//! The scenario file format (YAML or JSON). `docs/scenario-schema.json` describes the same
+//! shape for editors; these types are what the runner enforces (unknown keys are errors, with
+//! the file, line and reason).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Steps one scenario may have.
+pub const STEPS_MAX: usize = 1000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Setup::is_empty")]
+    pub setup: Setup,
+    pub steps: Vec<Step>,
+}
+
+/// What the subscription looks like before the first step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Setup {
+    /// A fixed subscription GUID; by default each run gets a fresh one (`{{subscription}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
+    /// Virtual seconds per operation kind (`{"default": 0}`), simulator-only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operation_durations: BTreeMap<String, f64>,
+    /// Freeze the clock for the scenario (simulator-only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub freeze_clock: bool,
+    /// Providers to register first (`Microsoft.ContainerService`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub register_providers: Vec<String>,
+    /// Features to register first (`Microsoft.ContainerService/AzureServiceMeshPreview`),
+    /// followed by a provider re-registration so they take effect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub register_features: Vec<String>,
+    /// Resource groups to create (`name` → `location`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_groups: BTreeMap<String, String>,
+    /// Extra variables for `{{name}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+}
+
+impl Setup {
+    pub fn is_empty(&self) -> bool {
+        self.subscription.is_none()
+            && self.operation_durations.is_empty()
+            && !self.freeze_clock
+            && self.register_providers.is_empty()
+            && self.register_features.is_empty()
+            && self.resource_groups.is_empty()
+            && self.vars.is_empty()
+    }
+}
+
+/// One step: exactly one action (`request`, `advanceClock`, `waitForOperation`, `fault`,
+/// `operationScripts`, `kube`) plus optional expectations and captures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Step {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// A request to a cluster's Kubernetes API (`cluster: rg/name`, path relative to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube: Option<KubeRequest>,
+    /// Seconds to move the virtual clock (simulator-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance_clock: Option<f64>,
+    /// An operation URL (usually a captured `Azure-AsyncOperation`): poll until terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_operation: Option<String>,
+    /// A fault rule to arm (simulator-only), as `POST /_sim/faults` takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Value>,
+    /// Operation scripts to set (simulator-only), as `PUT /_sim/operations/scripts` takes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_scripts: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// Values to keep for later steps: `name: header:azure-asyncoperation` or
+    /// `name: body:$.properties.x`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Request {
+    pub method: String,
+    /// Path (and optional query) relative to the ARM base URL.
+    pub path: String,
+    /// Added as `?api-version=` unless the path has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeRequest {
+    /// `resourceGroup/clusterName`; credentials come from `listClusterUserCredential`.
+    pub cluster: String,
+    pub method: String,
+    /// A Kubernetes API path (`/api/v1/namespaces`).
+    pub path: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Header values (placeholders allowed); `{{absent}}` asserts a header is missing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON subset the body must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// JSON paths and the values (or placeholders) found there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json: BTreeMap<String, Value>,
+    /// ARM error code (and, optionally, exact message) of an error body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorExpect>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ErrorExpect {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_contains: Option<String>,
+}
+
+/// A scenario and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub scenario: Scenario,
+}
+
+/// Reads one scenario file; the error names the file, the line and the reason.
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let scenario = parse(
+        &text,
+        path.extension().and_then(|e| e.to_str()) == Some("json"),
+    )
+    .map_err(|e| format!("{}:{e}", path.display()))?;
+    Ok(Loaded {
+        path: path.to_owned(),
+        scenario,
+    })
+}
+
+/// Parses scenario text; errors read `LINE:COLUMN: reason` (or `: reason`).
+pub fn parse(text: &str, json: bool) -> Result<Scenario, String> {
+    let scenario: Scenario = if json {
+        serde_json::from_str(text).map_err(|e| format!("{}:{}: {e}", e.line(), e.column()))?
+    } else {
+        yaml_serde::from_str(text).map_err(|e| match e.location() {
+            Some(loc) => format!("{}:{}: {e}", loc.line(), loc.column()),
+            None => format!(" {e}"),
+        })?
+    };
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+fn validate(s: &Scenario) -> Result<(), String> {
+    if s.name.trim().is_empty() {
+        return Err(" scenario name must not be empty".into());
+    }
+    if s.steps.is_empty() {
+        return Err(" a scenario needs at least one step".into());
+    }
+    if s.steps.len() > STEPS_MAX {
+        return Err(format!(" at most {STEPS_MAX} steps"));
+    }
+    for (i, step) in s.steps.iter().enumerate() {
+        let actions = [
+            step.request.is_some(),
+            step.kube.is_some(),
+            step.advance_clock.is_some(),
+            step.wait_for_operation.is_some(),
+            step.fault.is_some(),
+            step.operation_scripts.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        if actions != 1 {
+            return Err(format!(
+                " step {} ({}) must have exactly one of request, kube, advanceClock, \
+                 waitForOperation, fault, operationScripts; it has {actions}",
+                i + 1,
+                step.name.as_deref().unwrap_or("unnamed")
+            ));
+        }
+        if let Some(secs) = step.advance_clock {
+            if !secs.is_finite() || secs < 0.0 {
+                return Err(format!(" step {}: advanceClock must be ≥ 0", i + 1));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every `*.yaml`, `*.yml` and `*.json` file under the given files and folders, sorted.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

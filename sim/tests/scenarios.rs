@@ -1,0 +1,250 @@
+//! The scenario runner: the whole `scenarios/` tree passes in-process; the runner fails
+//! precisely against targets that answer wrongly (wiremock stands in for them); invalid files
+//! name their file, line and reason; `--target` mode works against a live aksim and skips
+//! simulator-only steps against a target without `/_sim`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sim::scenario::{self, RunOptions, Target};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn tree() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_in_the_tree_passes_in_process() {
+    let options = RunOptions {
+        paths: vec![tree()],
+        filter: None,
+        jobs: 4,
+    };
+    let report = scenario::run(&options, &scenario::in_process_target(), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        report.outcomes.len() >= 4,
+        "the tree holds the scenario library"
+    );
+    assert!(report.ok(), "{}", report.render());
+    assert_eq!(report.skipped_steps(), 0);
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn remote(base: &str, timeout: Duration) -> Target {
+    Target::Remote {
+        base: base.to_owned(),
+        client: reqwest::Client::builder().timeout(timeout).build().unwrap(),
+        token: "t".into(),
+    }
+}
+
+async fn run_file(path: PathBuf, target: &Target) -> scenario::Report {
+    let options = RunOptions {
+        paths: vec![path],
+        filter: None,
+        jobs: 1,
+    };
+    scenario::run(&options, target, |_| {}).await.unwrap()
+}
+
+const CREATE_GROUP: &str = r#"
+name: create a group
+steps:
+  - request: {method: PUT, path: "/subscriptions/{{subscription}}/resourcegroups/rg1", apiVersion: "2024-11-01", body: {location: eastus}}
+    expect:
+      status: 201
+      headers: {x-ms-request-id: "{{any}}"}
+      body: {name: rg1, properties: {provisioningState: Succeeded}}
+  - advanceClock: 5
+"#;
+
+/// The failure message of the only scenario in a report.
+fn failure_of(report: &scenario::Report) -> String {
+    assert!(!report.ok(), "the run must fail");
+    report.outcomes[0]
+        .failure
+        .as_ref()
+        .map(|f| f.to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_runner_fails_on_a_wrong_status() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).insert_header("x-ms-request-id", "r").set_body_json(
+            serde_json::json!({"name": "rg1", "properties": {"provisioningState": "Succeeded"}}),
+        ))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_file(
+        write(&dir, "s.yaml", CREATE_GROUP),
+        &remote(&server.uri(), Duration::from_secs(5)),
+    )
+    .await;
+    let message = failure_of(&report);
+    assert!(
+        message.contains("status: expected 201, got 200"),
+        "{message}"
+    );
+    assert!(message.contains("at step 1"), "{message}");
+}
+
+#[tokio::test]
+async fn the_runner_fails_on_a_wrong_body_and_a_missing_header() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201).insert_header("x-ms-request-id", "r").set_body_json(
+            serde_json::json!({"name": "rg1", "properties": {"provisioningState": "Creating"}}),
+        ))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_file(
+        write(&dir, "s.yaml", CREATE_GROUP),
+        &remote(&server.uri(), Duration::from_secs(5)),
+    )
+    .await;
+    let message = failure_of(&report);
+    assert!(
+        message.contains(
+            "body $.properties.provisioningState: expected \"Succeeded\", got \"Creating\""
+        ),
+        "{message}"
+    );
+
+    let bare = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            serde_json::json!({"name": "rg1", "properties": {"provisioningState": "Succeeded"}}),
+        ))
+        .mount(&bare)
+        .await;
+    let report = run_file(
+        write(&dir, "s.yaml", CREATE_GROUP),
+        &remote(&bare.uri(), Duration::from_secs(5)),
+    )
+    .await;
+    let message = failure_of(&report);
+    assert!(
+        message.contains("header x-ms-request-id: expected {{any}}, got (absent)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_runner_fails_on_a_slow_or_dropped_response() {
+    let server = MockServer::start().await;
+    Mock::given(path_regex(".*"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_millis(800)))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_file(
+        write(&dir, "s.yaml", CREATE_GROUP),
+        &remote(&server.uri(), Duration::from_millis(200)),
+    )
+    .await;
+    let message = failure_of(&report);
+    assert!(
+        message.contains("PUT") && message.to_lowercase().contains("timed out"),
+        "{message}"
+    );
+
+    // A server that accepts and hangs up without answering.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            drop(stream);
+        }
+    });
+    let report = run_file(
+        write(&dir, "s.yaml", CREATE_GROUP),
+        &remote(&format!("http://{addr}"), Duration::from_secs(5)),
+    )
+    .await;
+    let message = failure_of(&report);
+    assert!(
+        message.contains(&format!("PUT http://{addr}/subscriptions/")),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn simulator_only_steps_are_skipped_against_a_plain_target() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201).insert_header("x-ms-request-id", "r").set_body_json(
+            serde_json::json!({"name": "rg1", "properties": {"provisioningState": "Succeeded"}}),
+        ))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_file(
+        write(&dir, "s.yaml", CREATE_GROUP),
+        &remote(&server.uri(), Duration::from_secs(5)),
+    )
+    .await;
+    assert!(report.ok(), "{}", report.render());
+    assert_eq!(report.skipped_steps(), 1);
+    assert!(report.junit().contains("simulator-only steps skipped"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_mode_runs_the_library_against_a_live_aksim() {
+    let state = sim::AppState::for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sim::serve(listener, None, sim::app(state), async {
+        let _ = stopped.await;
+    }));
+    let options = RunOptions {
+        paths: vec![tree().join("foundation")],
+        filter: None,
+        jobs: 1,
+    };
+    let target = remote(&format!("http://{addr}"), Duration::from_secs(10));
+    let report = scenario::run(&options, &target, |_| {}).await.unwrap();
+    assert!(report.ok(), "{}", report.render());
+    assert_eq!(
+        report.skipped_steps(),
+        0,
+        "a live aksim runs simulator-only steps too"
+    );
+    let _ = stop.send(());
+    server.await.unwrap();
+}
+
+#[test]
+fn invalid_files_name_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "bad.yaml",
+        "name: x\nsteps:\n  - request: {method: GET, path: /}\n    expekt: {status: 200}\n",
+    );
+    let err = scenario::load(&path).unwrap_err();
+    assert!(err.starts_with(&format!("{}:4:", path.display())), "{err}");
+    assert!(err.contains("unknown field `expekt`"), "{err}");
+    let two = write(
+        &dir,
+        "two.yaml",
+        "name: x\nsteps:\n  - {advanceClock: 1, waitForOperation: u}\n",
+    );
+    assert!(scenario::load(&two).unwrap_err().contains("exactly one of"));
+    let empty = write(&dir, "empty.json", r#"{"name": "x", "steps": []}"#);
+    assert!(scenario::load(&empty)
+        .unwrap_err()
+        .contains("at least one step"));
+}
