@@ -12,6 +12,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
+use crate::providers::features::FeatureCatalog;
+use crate::providers::gating::GateSet;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -27,6 +29,10 @@ pub struct Inner {
     pub tokens: TokenIssuer,
     pub catalog: &'static Catalog,
     pub durations: RwLock<Durations>,
+    /// Known preview features (built-in catalogue merged with `--feature-catalog`).
+    pub features: FeatureCatalog,
+    /// Preview gates (built-in, or `--preview-gates`).
+    pub preview_gates: GateSet,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -49,6 +55,14 @@ impl AppState {
         config.validate()?;
         let durations = Durations::parse(&config.op_durations)?;
         let store = Store::new(&config.tenant.to_ascii_lowercase());
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let feature_file = config.feature_catalog.as_deref().map(read).transpose()?;
+        let features = FeatureCatalog::load(feature_file.as_deref())?;
+        let gates_file = config.preview_gates.as_deref().map(read).transpose()?;
+        let preview_gates = GateSet::load(gates_file.as_deref())?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 ids: Ids::new(config.seed),
@@ -57,6 +71,8 @@ impl AppState {
                 tokens,
                 catalog: Catalog::embedded(),
                 durations: RwLock::new(durations),
+                features,
+                preview_gates,
                 ca_pem,
                 started: Instant::now(),
                 config,
