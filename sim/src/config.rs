@@ -213,3 +213,40 @@ impl Config {
         time::Duration::seconds_f64(self.registration_seconds)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        let mut all = vec!["aksim"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("valid flags").serve
+    }
+
+    #[test]
+    fn registration_flags() {
+        let c = parse(&[]);
+        assert_eq!(c.registration_seconds, 3.0);
+        assert!(!c.auto_register_providers);
+        assert!(c.preview_gating_on());
+        let c = parse(&[
+            "--registration-seconds",
+            "0",
+            "--auto-register-providers",
+            "--no-preview-gating",
+            "--feature-catalog",
+            "/tmp/f.json",
+        ]);
+        assert_eq!(c.registration_delay(), time::Duration::ZERO);
+        assert!(c.auto_register_providers);
+        assert!(!c.preview_gating_on());
+        assert_eq!(c.feature_catalog, Some(PathBuf::from("/tmp/f.json")));
+        assert!(!parse(&["--preview-gating=false"]).preview_gating_on());
+        let mut bad = Config::for_tests();
+        bad.registration_seconds = -1.0;
+        assert!(bad.validate().is_err());
+        bad.registration_seconds = f64::NAN;
+        assert!(bad.validate().is_err());
+    }
+}
