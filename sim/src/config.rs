@@ -151,6 +151,35 @@ pub struct Config {
     /// Start with the virtual clock frozen (it moves only through `/_sim/clock/advance`).
     #[arg(long, env = "AKSIM_CLOCK_FROZEN", default_value_t = false)]
     pub clock_frozen: bool,
+
+    /// Virtual seconds a feature or provider spends `Registering` / `Unregistering` before it
+    /// is `Registered` / `Unregistered`. 0 = immediate.
+    #[arg(long, env = "AKSIM_REGISTRATION_SECONDS", default_value_t = 3.0)]
+    pub registration_seconds: f64,
+
+    /// ARM's auto-registration: the first use of a RegistrationRequired provider registers it
+    /// at once instead of answering 409 MissingSubscriptionRegistration.
+    #[arg(long, env = "AKSIM_AUTO_REGISTER_PROVIDERS", default_value_t = false)]
+    pub auto_register_providers: bool,
+
+    /// A JSON file of preview features merged over the built-in catalogue
+    /// (`data/features.json` shape; see docs/registration.md).
+    #[arg(long, env = "AKSIM_FEATURE_CATALOG")]
+    pub feature_catalog: Option<PathBuf>,
+
+    /// A JSON file of preview gates that replaces the built-in list
+    /// (`data/preview-gates.json` shape).
+    #[arg(long, env = "AKSIM_PREVIEW_GATES")]
+    pub preview_gates: Option<PathBuf>,
+
+    /// Whether preview gates apply (`--preview-gating=false` or AKSIM_PREVIEW_GATING=false
+    /// turns them off, as does `--no-preview-gating`).
+    #[arg(long, env = "AKSIM_PREVIEW_GATING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub preview_gating: bool,
+
+    /// Turns preview gating off.
+    #[arg(long = "no-preview-gating", default_value_t = false)]
+    pub no_preview_gating: bool,
 }
 
 impl Default for Config {
@@ -170,18 +199,27 @@ impl Default for Config {
             state_file: None,
             clock_start: None,
             clock_frozen: false,
+            registration_seconds: 3.0,
+            auto_register_providers: false,
+            feature_catalog: None,
+            preview_gates: None,
+            preview_gating: true,
+            no_preview_gating: false,
         }
     }
 }
 
 impl Config {
-    /// In-process tests: no TLS files, seeded ids, operations done at the first poll.
+    /// In-process tests: no TLS files, seeded ids, operations done at the first poll,
+    /// registrations immediate. Providers still start `NotRegistered`: tests register them
+    /// (or set `auto_register_providers`).
     pub fn for_tests() -> Self {
         Config {
             addr: "127.0.0.1:0".parse().expect("static address"),
             http: true,
             seed: Some(1),
             op_durations: vec!["default=0".to_owned()],
+            registration_seconds: 0.0,
             ..Config::default()
         }
     }
@@ -215,6 +253,63 @@ impl Config {
                 return Err(format!("{what} must be a GUID, got '{value}'"));
             }
         }
+        if !self.registration_seconds.is_finite()
+            || self.registration_seconds < 0.0
+            || self.registration_seconds > crate::limits::REGISTRATION_SECONDS_MAX
+        {
+            return Err(format!(
+                "--registration-seconds must be from 0 to {}, got {}",
+                crate::limits::REGISTRATION_SECONDS_MAX,
+                self.registration_seconds
+            ));
+        }
         crate::arm::lro::Durations::parse(&self.op_durations).map(|_| ())
+    }
+
+    /// Whether preview gates apply.
+    pub fn preview_gating_on(&self) -> bool {
+        self.preview_gating && !self.no_preview_gating
+    }
+
+    /// The registration delay as a duration.
+    pub fn registration_delay(&self) -> time::Duration {
+        time::Duration::seconds_f64(self.registration_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        let mut all = vec!["aksim"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("valid flags").serve
+    }
+
+    #[test]
+    fn registration_flags() {
+        let c = parse(&[]);
+        assert_eq!(c.registration_seconds, 3.0);
+        assert!(!c.auto_register_providers);
+        assert!(c.preview_gating_on());
+        let c = parse(&[
+            "--registration-seconds",
+            "0",
+            "--auto-register-providers",
+            "--no-preview-gating",
+            "--feature-catalog",
+            "/tmp/f.json",
+        ]);
+        assert_eq!(c.registration_delay(), time::Duration::ZERO);
+        assert!(c.auto_register_providers);
+        assert!(!c.preview_gating_on());
+        assert_eq!(c.feature_catalog, Some(PathBuf::from("/tmp/f.json")));
+        assert!(!parse(&["--preview-gating=false"]).preview_gating_on());
+        let mut bad = Config::for_tests();
+        bad.registration_seconds = -1.0;
+        assert!(bad.validate().is_err());
+        bad.registration_seconds = f64::NAN;
+        assert!(bad.validate().is_err());
     }
 }

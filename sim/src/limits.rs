@@ -24,6 +24,12 @@ pub const CLOCK_ADVANCE_MAX_SECS: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
 pub const JOURNAL_CAPACITY_MAX: usize = 1_000_000;
 /// `Retry-After` sent on operation status responses. Never 0: azure-core then waits 30 s.
 pub const RETRY_AFTER_SECS: u32 = 1;
+/// Largest `--registration-seconds` accepted (one day).
+pub const REGISTRATION_SECONDS_MAX: f64 = 24.0 * 3600.0;
+/// Entries a feature catalogue file may hold.
+pub const FEATURE_CATALOG_ENTRIES_MAX: usize = 10_000;
+/// Rules a preview-gates file may hold.
+pub const PREVIEW_GATES_MAX: usize = 1_000;
 
 /// The limits as JSON, for `/_sim/info`.
 pub fn as_json() -> serde_json::Value {
@@ -39,5 +45,8 @@ pub fn as_json() -> serde_json::Value {
         "clockAdvanceMaxSecs": CLOCK_ADVANCE_MAX_SECS,
         "retryAfterSecs": RETRY_AFTER_SECS,
         "journalCapacityMax": JOURNAL_CAPACITY_MAX,
+        "registrationSecondsMax": REGISTRATION_SECONDS_MAX,
+        "featureCatalogEntriesMax": FEATURE_CATALOG_ENTRIES_MAX,
+        "previewGatesMax": PREVIEW_GATES_MAX,
     })
 }

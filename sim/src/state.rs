@@ -16,6 +16,8 @@ use crate::control::faults::Faults;
 use crate::control::journal::Journal;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
+use crate::providers::features::FeatureCatalog;
+use crate::providers::gating::GateSet;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -35,6 +37,10 @@ pub struct Inner {
     pub scripts: RwLock<BTreeMap<OpKind, OpScript>>,
     pub journal: Journal,
     pub faults: Faults,
+    /// Known preview features (built-in catalogue merged with `--feature-catalog`).
+    pub features: FeatureCatalog,
+    /// Preview gates (built-in, or `--preview-gates`).
+    pub preview_gates: GateSet,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -69,6 +75,14 @@ impl AppState {
                 clock
             }
         };
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let feature_file = config.feature_catalog.as_deref().map(read).transpose()?;
+        let features = FeatureCatalog::load(feature_file.as_deref())?;
+        let gates_file = config.preview_gates.as_deref().map(read).transpose()?;
+        let preview_gates = GateSet::load(gates_file.as_deref())?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 ids: Ids::new(config.seed),
@@ -80,6 +94,8 @@ impl AppState {
                 tokens,
                 catalog: Catalog::embedded(),
                 durations: RwLock::new(durations),
+                features,
+                preview_gates,
                 ca_pem,
                 started: Instant::now(),
                 config,

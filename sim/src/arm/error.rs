@@ -345,6 +345,35 @@ impl ArmError {
         .at_gateway()
     }
 
+    /// Microsoft.Features: an unknown or retired feature (HTTP 404 inferred, ARM-CONTRACT §3).
+    pub fn feature_not_found(feature: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "FeatureNotFound",
+            format!("The feature '{feature}' could not be found."),
+        )
+    }
+
+    /// AKS's generic preview gate (ARM-CONTRACT §2.3): `feature` is `Namespace/Name`.
+    pub fn preview_feature_not_enabled(feature: &str) -> Self {
+        Self::bad_request(format!(
+            "Feature {feature} is not enabled. Please see https://aka.ms/aks/previews for how to \
+             enable features."
+        ))
+    }
+
+    /// A provider unregister while resources of its types exist (code and text inferred;
+    /// docs `resource-providers-and-types.md` state the rule only).
+    pub fn provider_has_resources(namespace: &str, count: usize) -> Self {
+        Self::conflict(
+            "Conflict",
+            format!(
+                "The resource provider '{namespace}' cannot be unregistered because the \
+                 subscription still contains {count} resource(s) of its types. Delete them first."
+            ),
+        )
+    }
+
     pub fn resource_group_not_found(name: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -125,6 +125,22 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
         "operationKinds": OpKind::ALL.map(OpKind::name),
         "journal": { "capacity": state.journal.capacity() },
         "snapshotVersion": snapshot::VERSION,
+        "registration": {
+            "delaySeconds": state.config.registration_seconds,
+            "autoRegisterProviders": state.config.auto_register_providers,
+            "previewGating": state.config.preview_gating_on(),
+            "features": state.features.features.iter().map(|f| serde_json::json!({
+                "name": f.full_name(),
+                "approvalType": f.approval_type.as_str(),
+                "retired": f.retired,
+            })).collect::<Vec<_>>(),
+            "previewGates": state.preview_gates.rules.iter().map(|r| serde_json::json!({
+                "feature": r.feature,
+                "namespace": r.namespace,
+                "resourceType": r.resource_type,
+                "apiVersions": r.api_versions,
+            })).collect::<Vec<_>>(),
+        },
         "limits": limits::as_json(),
         "clock": clock_json(&state),
     }))

@@ -6,6 +6,9 @@
 //! Gates run in ARM's order (ARM-CONTRACT §0.3): api-version → subscription → provider
 //! registration → resource group → resource.
 
+pub mod features;
+pub mod gating;
+pub mod registration;
 pub mod resources;
 
 use crate::arm::error::{ArmError, ArmResult};
@@ -25,6 +28,13 @@ pub fn dispatch(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
     if p.is(0, "tenants") && p.len() == 1 {
         return resources::list_tenants(state, req);
     }
+    if p.is(0, "providers") {
+        match p.len() {
+            1 => return registration::list_tenant(state, req),
+            2 => return registration::get_tenant(state, req, p.seg(1)),
+            _ => {}
+        }
+    }
     Err(no_route(req))
 }
 
@@ -40,9 +50,46 @@ fn dispatch_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmRe
         5 if p.is(2, "resourcegroups") && p.is(4, "resources") => {
             return resources::list_group_resources(state, req, sub, p.seg(3))
         }
+        3 if p.is(2, "providers") => return registration::list(state, req, sub),
+        4 if p.is(2, "providers") => return registration::get(state, req, sub, p.seg(3)),
+        5 if p.is(2, "providers") && p.is(4, "register") => {
+            return registration::change(state, req, sub, p.seg(3), true)
+        }
+        5 if p.is(2, "providers") && p.is(4, "unregister") => {
+            return registration::change(state, req, sub, p.seg(3), false)
+        }
+        n if n >= 5 && p.is(2, "providers") => return dispatch_namespace(state, req, sub),
         _ => {}
     }
     Err(no_route(req))
+}
+
+/// `/subscriptions/{s}/providers/{namespace}/{type}...`: one arm per provider module.
+fn dispatch_namespace(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
+    let p = &req.path;
+    let namespace = p.seg(3);
+    match namespace.to_ascii_lowercase().as_str() {
+        "microsoft.features" => features::dispatch(state, req, sub),
+        _ => Err(unknown_type(state, req, namespace, p.seg(4))),
+    }
+}
+
+/// ARM's answer for a provider path nobody serves: `InvalidResourceNamespace` for a namespace
+/// ARM does not know, `InvalidResourceType` for a type the namespace does not have.
+pub fn unknown_type(
+    state: &AppState,
+    req: &ArmRequest,
+    namespace: &str,
+    resource_type: &str,
+) -> ArmError {
+    if state.catalog.provider(namespace).is_none() {
+        return ArmError::invalid_resource_namespace(namespace);
+    }
+    ArmError::invalid_resource_type(
+        resource_type,
+        state.catalog.canonical_namespace(namespace),
+        req.api_version().unwrap_or_default(),
+    )
 }
 
 /// ARM's answer when no route matches.

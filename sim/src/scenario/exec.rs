@@ -27,7 +27,7 @@ const AKS_API: &str = "2026-06-01";
 #[derive(Clone)]
 pub enum Target {
     /// A fresh in-process aksim per scenario, built from this config.
-    InProcess(crate::Config),
+    InProcess(Box<crate::Config>),
     /// A running server.
     Remote {
         base: String,
@@ -458,7 +458,7 @@ async fn prepare(target: &Target, subscription: Option<&str>) -> Result<Run, Str
     let (state, app, base, sim) = match target {
         Target::InProcess(config) => {
             let state = AppState::new(
-                config.clone(),
+                (**config).clone(),
                 crate::identity::TokenIssuer::ephemeral(),
                 None,
             )?;

@@ -182,7 +182,7 @@ pub async fn run(
 pub fn in_process_target() -> Target {
     let mut config = crate::Config::for_tests();
     config.seed = None;
-    Target::InProcess(config)
+    Target::InProcess(Box::new(config))
 }
 
 /// A client for `--target` that trusts `ca` (PEM) in addition to nothing else.

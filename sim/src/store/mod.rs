@@ -9,6 +9,7 @@
 //! goes through [`Store::with`], which first settles the subscription's due operations on the
 //! virtual clock.
 
+pub mod registrations;
 pub mod resource_groups;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use time::OffsetDateTime;
 use crate::arm::lro::{Effect, OpStatus, Operation};
 use crate::limits;
 
+pub use registrations::{RegState, Registration};
 pub use resource_groups::ResourceGroup;
 
 /// One subscription and everything in it.
@@ -39,6 +41,18 @@ pub struct Subscription {
     /// Each managed cluster's Kubernetes plane, keyed by [`crate::kube::plane_key`]. Owned by
     /// the kube module; a cluster refers to its plane by key.
     pub kube_planes: BTreeMap<String, crate::kube::Plane>,
+    /// Preview-feature registrations, keyed by lower-case `namespace/feature`. A feature
+    /// without a record is `NotRegistered`.
+    #[serde(default)]
+    pub features: BTreeMap<String, Registration>,
+    /// Resource-provider registrations, keyed by lower-case namespace. A provider without a
+    /// record is `NotRegistered` (RegistrationFree providers are never stored: always
+    /// `Registered`).
+    #[serde(default)]
+    pub providers: BTreeMap<String, Registration>,
+    /// Orders register/unregister requests that share a clock instant.
+    #[serde(default)]
+    pub registration_seq: u64,
     /// Whether anything was ever stored (lists show touched subscriptions only).
     pub touched: bool,
 }
@@ -52,7 +66,27 @@ impl Subscription {
             resource_groups: BTreeMap::new(),
             operations: BTreeMap::new(),
             kube_planes: BTreeMap::new(),
+            features: BTreeMap::new(),
+            providers: BTreeMap::new(),
+            registration_seq: 0,
             touched: false,
+        }
+    }
+
+    /// The next registration request number.
+    pub fn next_registration_seq(&mut self) -> u64 {
+        self.registration_seq += 1;
+        self.registration_seq
+    }
+
+    /// How many resources of provider `namespace` the subscription holds (a provider cannot
+    /// be unregistered while this is non-zero). Microsoft.ContainerService counts managed
+    /// clusters through their Kubernetes planes (one per cluster).
+    pub fn resources_in_namespace(&self, namespace: &str) -> usize {
+        if namespace.eq_ignore_ascii_case("Microsoft.ContainerService") {
+            self.kube_planes.len()
+        } else {
+            0
         }
     }
 

@@ -1,0 +1,244 @@
+//! Preview gating: a preview-only request shape is refused unless its preview feature is in
+//! effect. Rules are data (`data/preview-gates.json`, or a file given with `--preview-gates`);
+//! each names a namespace, a resource type, api-version patterns and JSON conditions on the
+//! body, and the feature the shape needs.
+//!
+//! A feature is *in effect* (ARM-CONTRACT §0.9, §3) when it is `Registered` and the provider
+//! was registered again at or after the moment the feature became `Registered`, and the
+//! provider is `Registered` now — the documented order "feature register → wait → provider
+//! register". The server-side mechanism is inferred (docs/deviations.md). Without it the
+//! request gets AKS's generic 400 `BadRequest` text (§2.3).
+
+use serde::Deserialize;
+
+use crate::arm::error::ArmError;
+use crate::limits;
+use crate::providers::features::feature_key;
+use crate::store::RegState;
+
+const EMBEDDED: &str = include_str!("../../data/preview-gates.json");
+
+/// One condition on the request body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Dotted JSON path, property names compared ignoring case.
+    pub path: String,
+    /// The value required there (strings compared ignoring case); absent = "present, not null".
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+}
+
+/// One gate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GateRule {
+    /// `Namespace/FeatureName`.
+    pub feature: String,
+    pub namespace: String,
+    pub resource_type: String,
+    /// Exact api-versions or patterns with `*`.
+    pub api_versions: Vec<String>,
+    #[serde(default)]
+    pub when: Vec<Condition>,
+    /// A message of the rule's own (`{feature}` is replaced); default: AKS's generic text.
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGates {
+    #[serde(default, rename = "_comment")]
+    _comment: Option<String>,
+    rules: Vec<GateRule>,
+}
+
+/// Every gate rule in force.
+#[derive(Debug, Clone, Default)]
+pub struct GateSet {
+    pub rules: Vec<GateRule>,
+}
+
+impl GateSet {
+    /// The built-in rules, or those of `replacement` (file text).
+    pub fn load(replacement: Option<&str>) -> Result<GateSet, String> {
+        let text = replacement.unwrap_or(EMBEDDED);
+        let raw: RawGates =
+            serde_json::from_str(text).map_err(|e| format!("invalid preview gates: {e}"))?;
+        if raw.rules.len() > limits::PREVIEW_GATES_MAX {
+            return Err(format!(
+                "the preview gates hold more than {} rules",
+                limits::PREVIEW_GATES_MAX
+            ));
+        }
+        for r in &raw.rules {
+            let parts: Vec<&str> = r.feature.split('/').collect();
+            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+                return Err(format!(
+                    "preview gate feature '{}' must be Namespace/FeatureName",
+                    r.feature
+                ));
+            }
+            if r.api_versions.is_empty() {
+                return Err(format!(
+                    "preview gate for '{}' lists no apiVersions",
+                    r.feature
+                ));
+            }
+        }
+        Ok(GateSet { rules: raw.rules })
+    }
+
+    /// The rules that apply to one write.
+    pub fn matching<'a>(
+        &'a self,
+        namespace: &'a str,
+        resource_type: &'a str,
+        api_version: &'a str,
+        body: Option<&'a serde_json::Value>,
+    ) -> impl Iterator<Item = &'a GateRule> {
+        self.rules.iter().filter(move |r| {
+            r.namespace.eq_ignore_ascii_case(namespace)
+                && r.resource_type.eq_ignore_ascii_case(resource_type)
+                && r.api_versions.iter().any(|p| glob(p, api_version))
+                && r.when.iter().all(|c| holds(c, body))
+        })
+    }
+}
+
+/// `*` matches any run of characters; everything else compares ignoring ASCII case.
+fn glob(pattern: &str, text: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let text = text.to_ascii_lowercase();
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn holds(condition: &Condition, body: Option<&serde_json::Value>) -> bool {
+    let mut at = match body {
+        Some(v) => v,
+        None => return false,
+    };
+    for key in condition.path.split('.') {
+        let next = at
+            .as_object()
+            .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+            .map(|(_, v)| v);
+        match next {
+            Some(v) => at = v,
+            None => return false,
+        }
+    }
+    match &condition.equals {
+        None => !at.is_null(),
+        Some(serde_json::Value::String(want)) => at
+            .as_str()
+            .is_some_and(|got| got.eq_ignore_ascii_case(want)),
+        Some(want) => at == want,
+    }
+}
+
+/// Whether `feature` (`Namespace/Name`) is in effect for `sub` at `now`: Registered, and the
+/// provider registered again since and Registered now.
+pub fn feature_in_effect(
+    state: &crate::state::AppState,
+    sub: &crate::store::Subscription,
+    feature: &str,
+    now: time::OffsetDateTime,
+) -> bool {
+    let Some((namespace, name)) = feature.split_once('/') else {
+        return false;
+    };
+    let Some(record) = sub.features.get(&feature_key(namespace, name)) else {
+        return false;
+    };
+    let Some(since) = record.registered_since(now) else {
+        return false;
+    };
+    let Some(spec) = state.catalog.provider(namespace) else {
+        return false;
+    };
+    if crate::providers::registration::provider_state(sub, spec, now) != RegState::Registered {
+        return false;
+    }
+    sub.providers
+        .get(&namespace.to_ascii_lowercase())
+        .and_then(|p| p.last_register_at.map(|at| (at, p.last_register_seq)))
+        .is_some_and(|(at, seq)| at >= since && seq > record.started_seq)
+}
+
+/// The preview gates for one write: 400 BadRequest when a gated request shape is used without its feature in effect.
+pub fn check_preview_gates(
+    state: &crate::state::AppState,
+    sub: &crate::store::Subscription,
+    namespace: &str,
+    resource_type: &str,
+    api_version: &str,
+    body: Option<&serde_json::Value>,
+    now: time::OffsetDateTime,
+) -> crate::arm::ArmResult<()> {
+    if !state.config.preview_gating_on() {
+        return Ok(());
+    }
+    for rule in state
+        .preview_gates
+        .matching(namespace, resource_type, api_version, body)
+    {
+        if !feature_in_effect(state, sub, &rule.feature, now) {
+            return Err(match &rule.message {
+                Some(m) => ArmError::bad_request(m.replace("{feature}", &rule.feature)),
+                None => ArmError::preview_feature_not_enabled(&rule.feature),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_conditions() {
+        assert!(glob("*-preview", "2024-01-02-PREVIEW"));
+        assert!(!glob("*-preview", "2024-01-01"));
+        assert!(glob("2023-0*-02-preview", "2023-05-02-preview"));
+        assert!(glob("2023-08-01", "2023-08-01"));
+        assert!(!glob("a*b*c", "ac"));
+        let body = serde_json::json!({"properties":{"serviceMeshProfile":{"mode":"istio"}}});
+        let c = Condition {
+            path: "Properties.ServiceMeshProfile.mode".into(),
+            equals: Some("Istio".into()),
+        };
+        assert!(holds(&c, Some(&body)));
+        let present = Condition {
+            path: "properties.serviceMeshProfile.istio".into(),
+            equals: None,
+        };
+        assert!(!holds(&present, Some(&body)));
+        assert!(!holds(&c, None));
+        let gates = GateSet::load(None).unwrap();
+        assert_eq!(gates.rules.len(), 2);
+        assert!(GateSet::load(Some(
+            r#"{"rules":[{"feature":"x","namespace":"a","resourceType":"b","apiVersions":["*"]}]}"#
+        ))
+        .is_err());
+    }
+}
