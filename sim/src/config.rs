@@ -34,6 +34,8 @@ pub enum ScenarioCommand {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of scenario files.
+    Schema,
 }
 
 #[derive(Debug, Clone, clap::Args)]

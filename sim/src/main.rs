@@ -118,6 +118,10 @@ async fn shutdown_signal() {
 fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
     use std::process::ExitCode;
     match command {
+        ScenarioCommand::Schema => {
+            println!("{:#}", sim::scenario::model::json_schema());
+            ExitCode::SUCCESS
+        }
         ScenarioCommand::Validate { paths } => {
             let files = match sim::scenario::model::discover(&paths) {
                 Ok(f) => f,

@@ -248,3 +248,16 @@ fn invalid_files_name_file_line_and_reason() {
         .unwrap_err()
         .contains("at least one step"));
 }
+
+#[test]
+fn the_published_schema_is_the_one_the_runner_enforces() {
+    let published: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tree().join("../docs/scenario-schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        published,
+        sim::scenario::model::json_schema(),
+        "regenerate with: cargo run -p aksim -- scenario schema > docs/scenario-schema.json"
+    );
+}

@@ -11,7 +11,7 @@ use serde_json::Value;
 /// Steps one scenario may have.
 pub const STEPS_MAX: usize = 1000;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -25,7 +25,7 @@ pub struct Scenario {
 }
 
 /// What the subscription looks like before the first step.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Setup {
     /// A fixed subscription GUID; by default each run gets a fresh one (`{{subscription}}`).
@@ -66,7 +66,7 @@ impl Setup {
 
 /// One step: exactly one action (`request`, `advanceClock`, `waitForOperation`, `fault`,
 /// `operationScripts`, `kube`) plus optional expectations and captures.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,7 +96,7 @@ pub struct Step {
     pub capture: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Request {
     pub method: String,
@@ -111,7 +111,7 @@ pub struct Request {
     pub body: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KubeRequest {
     /// `resourceGroup/clusterName`; credentials come from `listClusterUserCredential`.
@@ -125,7 +125,7 @@ pub struct KubeRequest {
     pub body: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Expect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +144,7 @@ pub struct Expect {
     pub error: Option<ErrorExpect>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ErrorExpect {
     pub code: String,
@@ -159,6 +159,22 @@ pub struct ErrorExpect {
 pub struct Loaded {
     pub path: PathBuf,
     pub scenario: Scenario,
+}
+
+/// The JSON Schema of scenario files (published as `docs/scenario-schema.json`).
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Scenario)).unwrap_or_default();
+    if let Some(map) = schema.as_object_mut() {
+        map.insert(
+            "$id".into(),
+            "https://aksim.dev/scenario-schema.json".into(),
+        );
+        map.insert(
+            "description".into(),
+            "An aksim scenario file (YAML or JSON). See docs/scenarios.md.".into(),
+        );
+    }
+    schema
 }
 
 /// Reads one scenario file; the error names the file, the line and the reason.
