@@ -377,3 +377,60 @@ async fn drop_and_latency_faults_over_a_socket() {
     let _ = stop.send(());
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn sandboxes_start_with_their_preset() {
+    let sim = Sim::new();
+    let created = control(
+        &sim,
+        Method::POST,
+        "/_sim/sandboxes",
+        Some(json!({
+            "displayName": "ci job 7",
+            "features": ["Microsoft.ContainerService/AzureServiceMeshPreview"],
+            "resourceGroups": {"rg1": "East US"}
+        })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["subscriptionId"].as_str().unwrap().to_owned();
+    let feature = sim
+        .get(&format!(
+            "/subscriptions/{id}/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/AzureServiceMeshPreview?api-version=2021-07-01"
+        ))
+        .await;
+    assert_eq!(feature.body["properties"]["state"], "Registered");
+    let provider = sim
+        .get(&format!(
+            "/subscriptions/{id}/providers/Microsoft.ContainerService?api-version=2024-11-01"
+        ))
+        .await;
+    assert_eq!(provider.body["registrationState"], "Registered");
+    let group = sim
+        .get(&format!(
+            "/subscriptions/{id}/resourcegroups/rg1?api-version=2024-11-01"
+        ))
+        .await;
+    assert_eq!(group.body["location"], "eastus");
+    let sub = sim
+        .get(&format!("/subscriptions/{id}?api-version=2022-12-01"))
+        .await;
+    assert_eq!(sub.body["displayName"], "ci job 7");
+
+    for bad in [
+        json!({"features": ["NoSlash"]}),
+        json!({"features": ["Microsoft.ContainerService/NoSuchFeature"]}),
+        json!({"providers": ["Microsoft.Nope"]}),
+        json!({"resourceGroups": {"rg1": "mars"}}),
+        json!({"subscriptionId": id}),
+        json!({"colour": "red"}),
+    ] {
+        let r = control(&sim, Method::POST, "/_sim/sandboxes", Some(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(
+        sim.state.store.touched_ids().len(),
+        1,
+        "refused presets create nothing"
+    );
+}

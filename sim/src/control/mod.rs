@@ -8,6 +8,7 @@
 pub mod faults;
 pub mod glob;
 pub mod journal;
+pub mod sandbox;
 pub mod snapshot;
 
 use axum::extract::{Path, State};
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/journal.jsonl", get(journal_export))
         .route("/journal/verify", post(journal_verify))
         .route("/journal/config", axum::routing::put(journal_config))
+        .route("/sandboxes", post(create_sandbox))
         .route("/snapshot", get(snapshot_all).put(snapshot_import_all))
         .route(
             "/snapshot/{subscription}",
@@ -536,6 +538,17 @@ async fn snapshot_import_one(
             snapshot::import(&state, snap, false);
             Json(serde_json::json!({ "imported": 1 })).into_response()
         }
+        Err(e) => bad(e).into_response(),
+    }
+}
+
+async fn create_sandbox(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let preset: sandbox::Preset = match parse(&body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    match sandbox::create(&state, preset) {
+        Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
         Err(e) => bad(e).into_response(),
     }
 }

@@ -1,0 +1,121 @@
+//! Sandboxes: a subscription created with a preset, for parallel CI jobs that each want their
+//! own isolated starting point (features and providers already registered, resource groups
+//! in place) without the requests and waits to get there.
+//!
+//! `POST /_sim/sandboxes` with
+//! `{"subscriptionId"?, "displayName"?, "features": [...], "providers": [...], "resourceGroups": {"rg1": "eastus"}}`
+//! answers 201 with the subscription id. Everything is checked before anything is written.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::providers::features::feature_key;
+use crate::state::AppState;
+use crate::store::registrations::Registration;
+use crate::store::resource_groups::{GroupState, ResourceGroup};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preset {
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `Namespace/Feature` names to have `Registered` (and in effect).
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// Provider namespaces to have `Registered`.
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// Resource groups: name → location.
+    #[serde(default)]
+    pub resource_groups: BTreeMap<String, String>,
+}
+
+/// Creates the sandbox; returns its subscription id, or why the preset is refused.
+pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, String> {
+    let id = match &preset.subscription_id {
+        Some(raw) => uuid::Uuid::parse_str(raw)
+            .map_err(|_| format!("subscriptionId '{raw}' is not a GUID"))?
+            .hyphenated()
+            .to_string(),
+        None => state.ids.uuid_string(),
+    };
+    if state.store.touched_ids().contains(&id) {
+        return Err(format!(
+            "subscription '{id}' already holds state; reset it first"
+        ));
+    }
+    let mut features = Vec::new();
+    for name in &preset.features {
+        let (ns, feature) = name
+            .split_once('/')
+            .ok_or_else(|| format!("feature '{name}' must be Namespace/Name"))?;
+        let spec = state
+            .features
+            .find(ns, feature)
+            .filter(|f| !f.retired)
+            .ok_or_else(|| format!("feature '{name}' is not in the catalogue"))?;
+        features.push(feature_key(&spec.namespace, &spec.name));
+    }
+    // A feature only takes effect once its provider is registered after it: include it.
+    let mut providers: Vec<String> = Vec::new();
+    for ns in preset.providers.iter().map(String::as_str).chain(
+        preset
+            .features
+            .iter()
+            .filter_map(|f| f.split_once('/').map(|(ns, _)| ns)),
+    ) {
+        let spec = state
+            .catalog
+            .provider(ns)
+            .ok_or_else(|| format!("provider namespace '{ns}' is unknown"))?;
+        let key = spec.namespace.to_ascii_lowercase();
+        if !providers.contains(&key) {
+            providers.push(key);
+        }
+    }
+    let mut groups = Vec::new();
+    for (name, location) in &preset.resource_groups {
+        crate::providers::resources::validate_group_name(name)
+            .map_err(|e| e.body.message.clone())?;
+        let location = state
+            .catalog
+            .normalize_location(location)
+            .ok_or_else(|| format!("location '{location}' is unknown"))?;
+        groups.push(ResourceGroup {
+            name: name.clone(),
+            location,
+            tags: None,
+            managed_by: None,
+            state: GroupState::Succeeded,
+        });
+    }
+    let now = state.clock.now();
+    state.store.with(&id, now, |sub| {
+        sub.touched = true;
+        if let Some(name) = &preset.display_name {
+            sub.display_name = name.clone();
+        }
+        for key in features {
+            let seq = sub.next_registration_seq();
+            sub.features
+                .entry(key)
+                .or_insert_with(Registration::default)
+                .register_now(now, seq);
+        }
+        for key in providers {
+            let seq = sub.next_registration_seq();
+            sub.providers
+                .entry(key)
+                .or_insert_with(Registration::default)
+                .register_now(now, seq);
+        }
+        for group in groups {
+            sub.resource_groups
+                .insert(group.name.to_ascii_lowercase(), group);
+        }
+    });
+    Ok(serde_json::json!({ "subscriptionId": id }))
+}
