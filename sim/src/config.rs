@@ -23,6 +23,8 @@ pub enum Command {
     /// Scenario files: run them in-process or against a running aksim.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Control a running aksim (`/_sim`): clock, faults, journal, snapshots, sandboxes...
+    Ctl(crate::ctl::CtlArgs),
 }
 
 #[derive(Debug, Subcommand)]

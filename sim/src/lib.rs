@@ -9,6 +9,7 @@ pub mod arm;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod ctl;
 pub mod http;
 pub mod identity;
 pub mod ids;

@@ -9,6 +9,7 @@ fn main() -> std::process::ExitCode {
     let config = match cli.command {
         Some(Command::Serve(config)) => config,
         Some(Command::Scenario(command)) => return scenario_command(command),
+        Some(Command::Ctl(args)) => return ctl_command(args),
         None => cli.serve,
     };
     let filter = EnvFilter::try_from_env("AKSIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -208,6 +209,29 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
                 }
                 ExitCode::FAILURE
             }
+        }
+    }
+}
+
+fn ctl_command(args: sim::ctl::CtlArgs) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aksim: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(sim::ctl::run(args)) {
+        Ok(text) => {
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("aksim ctl: {e}");
+            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -144,6 +144,7 @@ impl AppState {
             op.fail_with = script.failure();
             op.cancel = script.result == crate::arm::lro::OpStatus::Canceled;
         }
+        tracing::Span::current().record("operation_id", op.id.as_str());
         if let Some(injected) = &req.injected_failure {
             op.fail_with = Some(injected.error.clone());
             op.cancel = injected.canceled;

@@ -172,9 +172,19 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
             }
         }
     }
+    let span = tracing::info_span!(
+        "request",
+        method = %method,
+        path = %path,
+        subscription = subscription.as_deref().unwrap_or(""),
+        correlation_id = %correlation,
+        request_id = %request_id,
+        operation_id = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
     let response = match response {
         Some(r) => r,
-        None => next.run(request).await,
+        None => tracing::Instrument::instrument(next.run(request), span.clone()).await,
     };
     let status = response.status().as_u16();
 
@@ -192,10 +202,14 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
         client_request_id.as_deref(),
     );
     let micros = started.elapsed().as_micros() as u64;
-    tracing::debug!(
-        %method, %path, status, request_id, correlation,
-        subscription = subscription.as_deref().unwrap_or(""), micros, "request"
-    );
+    span.record("status", status);
+    span.in_scope(|| {
+        tracing::debug!(
+            micros,
+            fault = fault_id.as_deref().unwrap_or(""),
+            "answered"
+        )
+    });
     if journaling {
         state.journal.record(Entry {
             seq: 0,
