@@ -33,6 +33,8 @@ pub struct Inner {
     pub tokens: TokenIssuer,
     pub catalog: &'static Catalog,
     pub durations: RwLock<Durations>,
+    /// Virtual seconds a registration takes (`--registration-seconds`, `/_sim/registration`).
+    pub registration_seconds: RwLock<f64>,
     /// Scripted outcomes per operation kind (`/_sim/operations/scripts`).
     pub scripts: RwLock<BTreeMap<OpKind, OpScript>>,
     pub journal: Journal,
@@ -94,6 +96,7 @@ impl AppState {
                 tokens,
                 catalog: Catalog::embedded(),
                 durations: RwLock::new(durations),
+                registration_seconds: RwLock::new(config.registration_seconds),
                 features,
                 preview_gates,
                 ca_pem,
@@ -111,6 +114,11 @@ impl AppState {
 
     pub fn default_subscription(&self) -> String {
         self.config.subscription.to_ascii_lowercase()
+    }
+
+    /// How long a feature or provider registration takes now.
+    pub fn registration_delay(&self) -> time::Duration {
+        time::Duration::seconds_f64(*self.registration_seconds.read())
     }
 
     /// Empties all state (subscriptions, journal, faults, scripts) and restarts the id

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/journal/verify", post(journal_verify))
         .route("/journal/config", axum::routing::put(journal_config))
         .route("/sandboxes", post(create_sandbox))
+        .route("/registration", get(registration).put(set_registration))
         .route("/snapshot", get(snapshot_all).put(snapshot_import_all))
         .route(
             "/snapshot/{subscription}",
@@ -128,7 +129,7 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
         "journal": { "capacity": state.journal.capacity() },
         "snapshotVersion": snapshot::VERSION,
         "registration": {
-            "delaySeconds": state.config.registration_seconds,
+            "delaySeconds": *state.registration_seconds.read(),
             "autoRegisterProviders": state.config.auto_register_providers,
             "previewGating": state.config.preview_gating_on(),
             "features": state.features.features.iter().map(|f| serde_json::json!({
@@ -539,6 +540,35 @@ async fn snapshot_import_one(
             Json(serde_json::json!({ "imported": 1 })).into_response()
         }
         Err(e) => bad(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RegistrationSettings {
+    delay_seconds: f64,
+}
+
+async fn registration(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "delaySeconds": *state.registration_seconds.read() }))
+}
+
+/// Body: `{"delaySeconds": 3}` — how long registrations started from now on take.
+async fn set_registration(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    match parse::<RegistrationSettings>(&body) {
+        Ok(s)
+            if s.delay_seconds.is_finite()
+                && (0.0..=limits::REGISTRATION_SECONDS_MAX).contains(&s.delay_seconds) =>
+        {
+            *state.registration_seconds.write() = s.delay_seconds;
+            registration(State(state)).await.into_response()
+        }
+        Ok(_) => bad(format!(
+            "delaySeconds must be from 0 to {}",
+            limits::REGISTRATION_SECONDS_MAX
+        ))
+        .into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

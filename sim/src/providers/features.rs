@@ -306,7 +306,7 @@ fn apply(
     on: bool,
     now: time::OffsetDateTime,
 ) -> Registration {
-    let delay = state.config.registration_delay();
+    let delay = state.registration_delay();
     let seq = s.next_registration_seq();
     s.touched = true;
     let record = s.features.entry(spec.key()).or_default();

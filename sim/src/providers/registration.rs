@@ -195,7 +195,7 @@ pub fn change(
     }
     let spec = find(state, namespace)?;
     let now = state.clock.now();
-    let delay = state.config.registration_delay();
+    let delay = state.registration_delay();
     let reg = state.store.with(sub, now, |s| {
         if is_free(spec) {
             return Ok(RegState::Registered);

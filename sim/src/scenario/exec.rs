@@ -123,6 +123,8 @@ struct Run {
     scripted: bool,
     /// Durations to restore when it ends (it changed them on a shared target).
     saved_durations: Option<Value>,
+    /// Registration delay to restore when it ends (shared target).
+    saved_registration: Option<Value>,
     /// Whether it froze the clock (unfrozen when it ends, on a shared target).
     froze_clock: bool,
 }
@@ -440,6 +442,17 @@ async fn cleanup(run: &mut Run) {
             )
             .await;
     }
+    if let Some(settings) = run.saved_registration.take() {
+        let _ = run
+            .send(
+                "PUT",
+                "/_sim/registration",
+                &BTreeMap::new(),
+                Some(&settings),
+                None,
+            )
+            .await;
+    }
     if run.froze_clock {
         let _ = run
             .send("POST", "/_sim/clock/unfreeze", &BTreeMap::new(), None, None)
@@ -493,6 +506,7 @@ async fn prepare(target: &Target, subscription: Option<&str>) -> Result<Run, Str
         scripted: false,
         saved_durations: None,
         froze_clock: false,
+        saved_registration: None,
     })
 }
 
@@ -508,6 +522,17 @@ async fn setup(run: &mut Run, scenario: &crate::scenario::model::Scenario) -> Re
         }
         let body = serde_json::to_value(&s.operation_durations).map_err(|e| e.to_string())?;
         run.sim_call("PUT", "/_sim/operations/durations", Some(&body))
+            .await?;
+    }
+    if let (Some(secs), true) = (s.registration_seconds, run.sim) {
+        if shared {
+            run.saved_registration = run
+                .sim_call("GET", "/_sim/registration", None)
+                .await?
+                .json();
+        }
+        let body = serde_json::json!({ "delaySeconds": secs });
+        run.sim_call("PUT", "/_sim/registration", Some(&body))
             .await?;
     }
     if s.freeze_clock && run.sim {

@@ -34,6 +34,9 @@ pub struct Setup {
     /// Virtual seconds per operation kind (`{"default": 0}`), simulator-only.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub operation_durations: BTreeMap<String, f64>,
+    /// Virtual seconds feature/provider registrations take (simulator-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_seconds: Option<f64>,
     /// Freeze the clock for the scenario (simulator-only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub freeze_clock: bool,
@@ -57,6 +60,7 @@ impl Setup {
         self.subscription.is_none()
             && self.operation_durations.is_empty()
             && !self.freeze_clock
+            && self.registration_seconds.is_none()
             && self.register_providers.is_empty()
             && self.register_features.is_empty()
             && self.resource_groups.is_empty()
