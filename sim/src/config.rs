@@ -92,6 +92,12 @@ pub struct Config {
     /// clusterDelete. 0 = done at the first poll.
     #[arg(long = "op-duration", env = "AKSIM_OP_DURATION", value_delimiter = ',')]
     pub op_durations: Vec<String>,
+
+    /// The AKS catalogue (Kubernetes versions and Istio add-on revisions): `current` (default,
+    /// November 2026), `2023` (the seed flow's era: asm-1-17 default, asm-1-18 upgrade) or the
+    /// path of a JSON file in the same format (see docs/service-mesh.md).
+    #[arg(long, env = "AKSIM_MESH_CATALOG")]
+    pub mesh_catalog: Option<String>,
 }
 
 impl Default for Config {
@@ -107,6 +113,7 @@ impl Default for Config {
             seed: None,
             log_format: LogFormat::Text,
             op_durations: Vec::new(),
+            mesh_catalog: None,
         }
     }
 }
@@ -142,7 +149,7 @@ impl Config {
         }
     }
 
-    /// Checks the values clap cannot: GUID shapes and the op-duration list.
+    /// Checks the values clap cannot: GUID shapes, the op-duration list and the AKS catalogue.
     pub fn validate(&self) -> Result<(), String> {
         for (what, value) in [
             ("--tenant", &self.tenant),
@@ -152,6 +159,8 @@ impl Config {
                 return Err(format!("{what} must be a GUID, got '{value}'"));
             }
         }
-        crate::arm::lro::Durations::parse(&self.op_durations).map(|_| ())
+        crate::arm::lro::Durations::parse(&self.op_durations)?;
+        crate::providers::container_service::catalog::AksCatalog::load(self.mesh_catalog.as_deref())
+            .map(|_| ())
     }
 }

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
+use crate::providers::container_service::catalog::AksCatalog;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct Inner {
     pub tokens: TokenIssuer,
     pub catalog: &'static Catalog,
     pub durations: RwLock<Durations>,
+    /// Kubernetes versions and mesh revisions (`--mesh-catalog`).
+    pub aks_catalog: AksCatalog,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -48,6 +51,7 @@ impl AppState {
     ) -> Result<Self, String> {
         config.validate()?;
         let durations = Durations::parse(&config.op_durations)?;
+        let aks_catalog = AksCatalog::load(config.mesh_catalog.as_deref())?;
         let store = Store::new(&config.tenant.to_ascii_lowercase());
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -57,6 +61,7 @@ impl AppState {
                 tokens,
                 catalog: Catalog::embedded(),
                 durations: RwLock::new(durations),
+                aks_catalog,
                 ca_pem,
                 started: Instant::now(),
                 config,

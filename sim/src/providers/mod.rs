@@ -6,6 +6,9 @@
 //! Gates run in ARM's order (ARM-CONTRACT §0.3): api-version → subscription → provider
 //! registration → resource group → resource.
 
+pub mod container_service;
+pub mod gating;
+pub mod registration;
 pub mod resources;
 
 use crate::arm::error::{ArmError, ArmResult};
@@ -41,6 +44,16 @@ fn dispatch_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmRe
             return resources::list_group_resources(state, req, sub, p.seg(3))
         }
         _ => {}
+    }
+    if p.len() >= 5 && p.is(2, "providers") && p.is(3, container_service::NS) {
+        return container_service::dispatch_subscription_scope(state, req, sub);
+    }
+    if p.len() >= 7
+        && p.is(2, "resourcegroups")
+        && p.is(4, "providers")
+        && p.is(5, container_service::NS)
+    {
+        return container_service::dispatch_group_scope(state, req, sub, p.seg(3));
     }
     Err(no_route(req))
 }

@@ -9,6 +9,7 @@
 //! goes through [`Store::with`], which first settles the subscription's due operations on the
 //! virtual clock.
 
+pub mod managed_clusters;
 pub mod resource_groups;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use time::OffsetDateTime;
 use crate::arm::lro::{Effect, OpStatus, Operation};
 use crate::limits;
 
+pub use managed_clusters::ManagedCluster;
 pub use resource_groups::ResourceGroup;
 
 /// One subscription and everything in it.
@@ -39,6 +41,9 @@ pub struct Subscription {
     /// Each managed cluster's Kubernetes plane, keyed by [`crate::kube::plane_key`]. Owned by
     /// the kube module; a cluster refers to its plane by key.
     pub kube_planes: BTreeMap<String, crate::kube::Plane>,
+    /// Managed clusters keyed like their planes ([`crate::kube::plane_key`]).
+    #[serde(default)]
+    pub managed_clusters: BTreeMap<String, ManagedCluster>,
     /// Whether anything was ever stored (lists show touched subscriptions only).
     pub touched: bool,
 }
@@ -52,6 +57,7 @@ impl Subscription {
             resource_groups: BTreeMap::new(),
             operations: BTreeMap::new(),
             kube_planes: BTreeMap::new(),
+            managed_clusters: BTreeMap::new(),
             touched: false,
         }
     }
@@ -77,7 +83,7 @@ impl Subscription {
         let (status, error) = match op.fail_with.clone() {
             Some(error) => (OpStatus::Failed, Some(error)),
             None => {
-                self.apply(&op.effect);
+                self.apply(&op.effect, now);
                 (OpStatus::Succeeded, None)
             }
         };
@@ -88,12 +94,36 @@ impl Subscription {
         }
     }
 
-    fn apply(&mut self, effect: &Effect) {
+    fn apply(&mut self, effect: &Effect, now: OffsetDateTime) {
         match effect {
             Effect::DeleteResourceGroup { group_key } => {
                 self.resource_groups.remove(group_key);
                 let prefix = format!("{group_key}/");
                 self.kube_planes.retain(|key, _| !key.starts_with(&prefix));
+                self.managed_clusters
+                    .retain(|key, _| !key.starts_with(&prefix));
+            }
+            Effect::ClusterProvisioned {
+                cluster_key,
+                operation_id,
+            } => crate::providers::container_service::on_provisioned(
+                self,
+                cluster_key,
+                operation_id,
+                now,
+            ),
+            Effect::ClusterDeleted {
+                cluster_key,
+                operation_id,
+            } => {
+                let current = self
+                    .managed_clusters
+                    .get(cluster_key)
+                    .and_then(|c| c.operation_id.as_deref());
+                if current == Some(operation_id.as_str()) {
+                    self.managed_clusters.remove(cluster_key);
+                    self.kube_planes.remove(cluster_key);
+                }
             }
         }
     }
