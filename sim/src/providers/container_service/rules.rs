@@ -155,9 +155,11 @@ fn immutable(prop: &str) -> ArmError {
 }
 
 fn changed(old: Option<&str>, new: Option<&str>, ignore_case: bool) -> bool {
-    match (old, new) {
-        (Some(o), Some(n)) if ignore_case => !o.eq_ignore_ascii_case(n),
-        (Some(o), Some(n)) => o != n,
+    // A member the request leaves out is unchanged; one it sets must equal the stored value
+    // (an unset stored value counts as empty).
+    match (old.unwrap_or(""), new) {
+        (o, Some(n)) if ignore_case => !o.eq_ignore_ascii_case(n),
+        (o, Some(n)) => o != n,
         _ => false,
     }
 }
