@@ -580,54 +580,46 @@ async fn cluster_rules_names_versions_and_immutables() {
     assert_eq!(r.code(), "NotAllowedK8sVersionDowngrading");
 }
 
+/// One edit of a request body.
+type Mutation = fn(&mut Value);
+
 #[tokio::test]
 async fn wrong_json_types_are_400_never_500() {
     let sim = Sim::new();
     prepare(&sim, "rg1").await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("body", Box::new(|b| *b = json!([1]))),
-        ("location", Box::new(|b| b["location"] = json!(5))),
-        ("tags", Box::new(|b| b["tags"] = json!("x"))),
-        ("tag value", Box::new(|b| b["tags"] = json!({"a": 1}))),
-        ("sku", Box::new(|b| b["sku"] = json!("Base"))),
-        ("identity", Box::new(|b| b["identity"] = json!(true))),
-        ("properties", Box::new(|b| b["properties"] = json!([]))),
-        (
-            "kubernetesVersion",
-            Box::new(|b| b["properties"]["kubernetesVersion"] = json!(1.33)),
-        ),
-        (
-            "dnsPrefix",
-            Box::new(|b| b["properties"]["dnsPrefix"] = json!({})),
-        ),
-        (
-            "enableRBAC",
-            Box::new(|b| b["properties"]["enableRBAC"] = json!("yes")),
-        ),
-        (
-            "addonProfiles",
-            Box::new(|b| b["properties"]["addonProfiles"] = json!([])),
-        ),
-        (
-            "addon enabled",
-            Box::new(|b| b["properties"]["addonProfiles"] = json!({"x": {"enabled": "true"}})),
-        ),
-        (
-            "pools",
-            Box::new(|b| b["properties"]["agentPoolProfiles"] = json!({})),
-        ),
-        (
-            "pool item",
-            Box::new(|b| b["properties"]["agentPoolProfiles"] = json!(["p"])),
-        ),
-        (
-            "pool count",
-            Box::new(|b| b["properties"]["agentPoolProfiles"][0]["count"] = json!("3")),
-        ),
-        (
-            "pool name",
-            Box::new(|b| b["properties"]["agentPoolProfiles"][0]["name"] = json!(7)),
-        ),
+    let cases: &[(&str, Mutation)] = &[
+        ("body", |b| *b = json!([1])),
+        ("location", |b| b["location"] = json!(5)),
+        ("tags", |b| b["tags"] = json!("x")),
+        ("tag value", |b| b["tags"] = json!({"a": 1})),
+        ("sku", |b| b["sku"] = json!("Base")),
+        ("identity", |b| b["identity"] = json!(true)),
+        ("properties", |b| b["properties"] = json!([])),
+        ("kubernetesVersion", |b| {
+            b["properties"]["kubernetesVersion"] = json!(1.33)
+        }),
+        ("dnsPrefix", |b| b["properties"]["dnsPrefix"] = json!({})),
+        ("enableRBAC", |b| {
+            b["properties"]["enableRBAC"] = json!("yes")
+        }),
+        ("addonProfiles", |b| {
+            b["properties"]["addonProfiles"] = json!([])
+        }),
+        ("addon enabled", |b| {
+            b["properties"]["addonProfiles"] = json!({"x": {"enabled": "true"}})
+        }),
+        ("pools", |b| {
+            b["properties"]["agentPoolProfiles"] = json!({})
+        }),
+        ("pool item", |b| {
+            b["properties"]["agentPoolProfiles"] = json!(["p"])
+        }),
+        ("pool count", |b| {
+            b["properties"]["agentPoolProfiles"][0]["count"] = json!("3")
+        }),
+        ("pool name", |b| {
+            b["properties"]["agentPoolProfiles"][0]["name"] = json!(7)
+        }),
     ];
     for (what, mutate) in cases {
         let mut body = az_create_body("c1", "rg1", None);
