@@ -41,7 +41,7 @@ async fn create_get_update_delete_lifecycle() {
     assert!(async_url.starts_with(&format!(
         "http://sim.test/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus/operations/"
     )));
-    assert!(async_url.contains("api-version="));
+    assert!(async_url.ends_with(&format!("?api-version={API}")));
     let b = &created.body;
     assert_eq!(b["properties"]["provisioningState"], "Creating");
     assert_eq!(

@@ -39,8 +39,6 @@ use mesh::MeshProfile;
 use rules::{ClusterFacts, RuleInput};
 
 pub const NS: &str = "Microsoft.ContainerService";
-/// The api-version aksim writes into its operation-status URLs (what real AKS uses).
-pub const OPERATION_API_VERSION: &str = "2016-03-30";
 
 /// `/subscriptions/{s}/providers/Microsoft.ContainerService/...` (segments from index 4).
 pub fn dispatch_subscription_scope(
@@ -216,8 +214,11 @@ fn get_cluster(
     Ok(ArmResponse::raw_json(StatusCode::OK, bytes))
 }
 
+/// A cluster operation; its status URLs carry the request's api-version (every AKS version is
+/// also accepted on `locations/operations`; real AKS writes `2016-03-30`).
 fn new_operation(
     state: &AppState,
+    req: &ArmRequest,
     kind: OpKind,
     location: &str,
     now: OffsetDateTime,
@@ -230,7 +231,7 @@ fn new_operation(
         kind,
         namespace: Some(NS.to_owned()),
         location: Some(location.to_owned()),
-        api_version: OPERATION_API_VERSION.to_owned(),
+        api_version: req.api_version().unwrap_or_default().to_owned(),
         started: now,
         due: now + duration,
         ended: None,
@@ -250,7 +251,6 @@ fn put_cluster(
     rg: &str,
     name: &str,
 ) -> ArmResult<ArmResponse> {
-    model::validate_name(name)?;
     let now = state.clock.now();
     let api_version = req.api_version().unwrap_or_default().to_owned();
     let key = plane_key(rg, name);
@@ -262,6 +262,7 @@ fn put_cluster(
     let token = state.ids.hex(32);
     state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
+        model::validate_name(name)?;
         let raw = req
             .json_value()?
             .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
@@ -451,6 +452,7 @@ fn put_cluster(
         };
         let op = new_operation(
             state,
+            req,
             kind,
             &location,
             now,
@@ -577,6 +579,7 @@ fn delete_cluster(
         cluster.touch();
         let op = new_operation(
             state,
+            req,
             OpKind::ClusterDelete,
             &cluster.location.clone(),
             now,
