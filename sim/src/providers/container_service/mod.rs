@@ -244,6 +244,189 @@ fn new_operation(
     }
 }
 
+/// What an accepted PUT asks for, resolved against the stored cluster and the catalogue.
+struct Desired {
+    location: String,
+    kubernetes_version: String,
+    support_plan: String,
+    /// The request's mesh (or the stored one when the request has none), with `revisions`
+    /// made effective: kept from the stored mesh, or the default revision when enabling.
+    mesh: Option<MeshProfile>,
+}
+
+impl Desired {
+    fn resolve(
+        state: &AppState,
+        existing: Option<&ManagedCluster>,
+        body: &model::PutBody,
+    ) -> ArmResult<Desired> {
+        let catalog = &state.aks_catalog;
+        let location = state
+            .catalog
+            .normalize_location(&body.location)
+            .ok_or_else(|| {
+                ArmError::location_not_available(
+                    &body.location,
+                    "Microsoft.ContainerService/managedClusters",
+                    &state.catalog.locations,
+                )
+            })?;
+        model::validate_pools(&body.properties, existing.is_none())?;
+        if let (Some(prefix), None) = (&body.dns_prefix, existing) {
+            model::validate_dns_prefix(prefix)?;
+        }
+        // "" keeps the current version (update) or takes the default minor (create).
+        let kubernetes_version = match (body.kubernetes_version.trim(), existing) {
+            ("", Some(c)) => c.kubernetes_version.clone(),
+            ("", None) => catalog.kubernetes.default.clone(),
+            (v, _) => v.to_owned(),
+        };
+        let support_plan = body
+            .properties
+            .get("supportPlan")
+            .and_then(Value::as_str)
+            .unwrap_or("KubernetesOfficial")
+            .to_owned();
+        let old_mesh = existing.and_then(|c| c.mesh.as_ref());
+        let mesh = match &body.mesh {
+            None => old_mesh.cloned(),
+            Some(requested) => {
+                let mut m = requested.clone();
+                let minor = catalog::minor_of(&kubernetes_version)
+                    .map(|(a, b)| format!("{a}.{b}"))
+                    .unwrap_or_default();
+                let istio = m.istio.as_mut().filter(|_| requested.is_istio());
+                if let Some(istio) = istio {
+                    if istio.revisions.as_ref().is_none_or(Vec::is_empty) {
+                        let inherited = old_mesh
+                            .map(|o| o.revisions().to_vec())
+                            .filter(|r| !r.is_empty());
+                        istio.revisions = inherited.or_else(|| {
+                            catalog
+                                .default_revision(&minor, &support_plan)
+                                .map(|r| vec![r])
+                        });
+                    }
+                }
+                Some(m)
+            }
+        };
+        Ok(Desired {
+            location,
+            kubernetes_version,
+            support_plan,
+            mesh,
+        })
+    }
+
+    fn facts<'a>(
+        &'a self,
+        body: &'a model::PutBody,
+        existing: Option<&'a ManagedCluster>,
+    ) -> ClusterFacts<'a> {
+        ClusterFacts {
+            location: &self.location,
+            dns_prefix: body.dns_prefix.as_deref(),
+            fqdn_subdomain: body.fqdn_subdomain.as_deref(),
+            node_resource_group: body.node_resource_group.as_deref(),
+            kubernetes_version: &self.kubernetes_version,
+            support_plan: &self.support_plan,
+            mesh: self.mesh.as_ref(),
+            addons: body
+                .properties
+                .get("addonProfiles")
+                .and_then(Value::as_object)
+                .or_else(|| existing.and_then(ManagedCluster::addons)),
+        }
+    }
+}
+
+/// What the rules see of a stored cluster.
+fn stored_facts(c: &ManagedCluster) -> ClusterFacts<'_> {
+    ClusterFacts {
+        location: &c.location,
+        dns_prefix: Some(&c.dns_prefix),
+        fqdn_subdomain: c.properties.get("fqdnSubdomain").and_then(Value::as_str),
+        node_resource_group: Some(&c.node_resource_group),
+        kubernetes_version: &c.kubernetes_version,
+        support_plan: c.support_plan(),
+        mesh: c.mesh.as_ref(),
+        addons: c.addons(),
+    }
+}
+
+/// The cluster to store for an accepted PUT (`Creating` or `Updating`).
+fn build_cluster(
+    state: &AppState,
+    ids: (&str, &str, &str),
+    existing: Option<&ManagedCluster>,
+    body: model::PutBody,
+    desired: Desired,
+) -> ManagedCluster {
+    let (sub, rg, name) = ids;
+    let catalog = &state.aks_catalog;
+    let current_version = catalog
+        .resolve_kubernetes(&desired.kubernetes_version)
+        .map(|(_, full)| full)
+        .or_else(|| existing.map(|c| c.current_kubernetes_version.clone()))
+        .unwrap_or_else(|| desired.kubernetes_version.clone());
+    let mesh = desired.mesh.map(|m| m.normalized(None));
+    let mut properties = body.properties;
+    if !body.has_pools {
+        if let Some(old) = existing.and_then(|c| c.properties.get("agentPoolProfiles")) {
+            properties.insert("agentPoolProfiles".into(), old.clone());
+        }
+    }
+    model::fill_pool_defaults(&mut properties, &desired.kubernetes_version);
+    let mut cluster = match existing {
+        Some(c) => ManagedCluster {
+            tags: body.tags,
+            top: body.top,
+            properties,
+            kubernetes_version: desired.kubernetes_version,
+            current_kubernetes_version: current_version,
+            mesh,
+            provisioning_state: "Updating".into(),
+            ..c.clone()
+        },
+        None => ManagedCluster {
+            subscription: sub.to_owned(),
+            resource_group: rg.to_owned(),
+            name: name.to_owned(),
+            dns_prefix: body
+                .dns_prefix
+                .unwrap_or_else(|| model::default_dns_prefix(name, rg, sub)),
+            node_resource_group: body
+                .node_resource_group
+                .unwrap_or_else(|| format!("MC_{rg}_{name}_{}", desired.location)),
+            location: desired.location,
+            tags: body.tags,
+            top: body.top,
+            properties,
+            kubernetes_version: desired.kubernetes_version,
+            current_kubernetes_version: current_version,
+            fqdn_hash: state.ids.hex(8),
+            resource_uid: state.ids.hex(24),
+            principal_id: state.ids.uuid_string(),
+            etag: String::new(),
+            pool_etags: Default::default(),
+            mesh,
+            provisioning_state: "Creating".into(),
+            operation_id: None,
+            cached: None,
+        },
+    };
+    cluster
+        .properties
+        .insert("dnsPrefix".into(), cluster.dns_prefix.clone().into());
+    cluster.properties.insert(
+        "nodeResourceGroup".into(),
+        cluster.node_resource_group.clone().into(),
+    );
+    cluster.new_etags(|| state.ids.uuid_string());
+    cluster
+}
+
 fn put_cluster(
     state: &AppState,
     req: &ArmRequest,
@@ -255,11 +438,6 @@ fn put_cluster(
     let api_version = req.api_version().unwrap_or_default().to_owned();
     let key = plane_key(rg, name);
     let tenant = state.store.tenant_id().to_owned();
-    let catalog = &state.aks_catalog;
-    let op_id = state.ids.uuid_string();
-    let fresh_ids: Vec<String> = (0..3).map(|_| state.ids.uuid_string()).collect();
-    let fqdn_hash = state.ids.hex(8);
-    let token = state.ids.hex(32);
     state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
         model::validate_name(name)?;
@@ -281,189 +459,36 @@ fn put_cluster(
             return Err(ArmError::operation_not_allowed(running));
         }
         let body = model::read_put(raw)?;
-        let location = state
-            .catalog
-            .normalize_location(&body.location)
-            .ok_or_else(|| {
-                ArmError::location_not_available(
-                    &body.location,
-                    "Microsoft.ContainerService/managedClusters",
-                    &state.catalog.locations,
-                )
-            })?;
-        let creating = existing.is_none();
-        model::validate_pools(&body.properties, creating)?;
-        if let Some(prefix) = &body.dns_prefix {
-            if creating {
-                model::validate_dns_prefix(prefix)?;
-            }
-        }
-        // Kubernetes version: "" keeps the current one (update) or takes the default minor.
-        let kubernetes_version = match (body.kubernetes_version.trim(), existing) {
-            ("", Some(c)) => c.kubernetes_version.clone(),
-            ("", None) => catalog.kubernetes.default.clone(),
-            (v, _) => v.to_owned(),
-        };
-        let support_plan = body
-            .properties
-            .get("supportPlan")
-            .and_then(Value::as_str)
-            .unwrap_or("KubernetesOfficial")
-            .to_owned();
-        // The requested mesh with its revisions made effective.
-        let old_mesh = existing.and_then(|c| c.mesh.clone());
-        let requested_mesh: Option<MeshProfile> = match &body.mesh {
-            None => old_mesh,
-            Some(m) => {
-                let mut m = m.clone();
-                if m.is_istio() {
-                    if let Some(istio) = m.istio.as_mut() {
-                        if istio.revisions.as_ref().is_none_or(Vec::is_empty) {
-                            let inherited = old_mesh
-                                .as_ref()
-                                .filter(|o| o.is_istio())
-                                .map(|o| o.revisions().to_vec())
-                                .filter(|r| !r.is_empty());
-                            let minor = catalog::minor_of(&kubernetes_version)
-                                .map(|(a, b)| format!("{a}.{b}"))
-                                .unwrap_or_default();
-                            istio.revisions = inherited.or_else(|| {
-                                catalog
-                                    .default_revision(&minor, &support_plan)
-                                    .map(|r| vec![r])
-                            });
-                        }
-                    }
-                }
-                Some(m)
-            }
-        };
-        let old_facts = existing.map(|c| ClusterFacts {
-            location: &c.location,
-            dns_prefix: Some(&c.dns_prefix),
-            fqdn_subdomain: c.properties.get("fqdnSubdomain").and_then(Value::as_str),
-            node_resource_group: Some(&c.node_resource_group),
-            kubernetes_version: &c.kubernetes_version,
-            support_plan: c.support_plan(),
-            mesh: c.mesh.as_ref(),
-            addons: c.addons(),
-        });
-        let new_addons = body
-            .properties
-            .get("addonProfiles")
-            .and_then(Value::as_object)
-            .or_else(|| existing.and_then(ManagedCluster::addons));
-        let input = RuleInput {
-            catalog,
+        let desired = Desired::resolve(state, existing, &body)?;
+        rules::evaluate(&RuleInput {
+            catalog: &state.aks_catalog,
             api_version: &api_version,
-            old: old_facts,
-            new: ClusterFacts {
-                location: &location,
-                dns_prefix: body.dns_prefix.as_deref(),
-                fqdn_subdomain: body.fqdn_subdomain.as_deref(),
-                node_resource_group: body.node_resource_group.as_deref(),
-                kubernetes_version: &kubernetes_version,
-                support_plan: &support_plan,
-                mesh: requested_mesh.as_ref(),
-                addons: new_addons,
-            },
+            old: existing.map(stored_facts),
+            new: desired.facts(&body, existing),
             self_managed_istio: s
                 .kube_planes
                 .get(&key)
                 .is_some_and(Plane::has_self_managed_istio),
-        };
-        rules::evaluate(&input)?;
+        })?;
 
-        // Accepted: build the stored cluster.
-        let current_version = catalog
-            .resolve_kubernetes(&kubernetes_version)
-            .map(|(_, full)| full)
-            .or_else(|| existing.map(|c| c.current_kubernetes_version.clone()))
-            .unwrap_or_else(|| kubernetes_version.clone());
-        let mesh = requested_mesh.map(|m| m.normalized(None));
-        let mut properties = body.properties;
-        if !body.has_pools {
-            if let Some(old) = existing.and_then(|c| c.properties.get("agentPoolProfiles")) {
-                properties.insert("agentPoolProfiles".into(), old.clone());
-            }
-        }
-        model::fill_pool_defaults(&mut properties, &kubernetes_version);
-        let mut ids = fresh_ids.into_iter();
-        let mut next_id = move || ids.next().unwrap_or_default();
-        let mut cluster = match existing {
-            Some(c) => {
-                let mut c = c.clone();
-                c.tags = body.tags;
-                c.top = body.top;
-                c.properties = properties;
-                c.kubernetes_version = kubernetes_version;
-                c.current_kubernetes_version = current_version;
-                c.mesh = mesh;
-                c.provisioning_state = "Updating".into();
-                c
-            }
-            None => {
-                let dns_prefix = body
-                    .dns_prefix
-                    .clone()
-                    .unwrap_or_else(|| model::default_dns_prefix(name, rg, sub));
-                let node_resource_group = body
-                    .node_resource_group
-                    .clone()
-                    .unwrap_or_else(|| format!("MC_{rg}_{name}_{location}"));
-                ManagedCluster {
-                    subscription: sub.to_owned(),
-                    resource_group: rg.to_owned(),
-                    name: name.to_owned(),
-                    location: location.clone(),
-                    tags: body.tags,
-                    top: body.top,
-                    properties,
-                    kubernetes_version,
-                    current_kubernetes_version: current_version,
-                    dns_prefix,
-                    fqdn_hash,
-                    node_resource_group,
-                    resource_uid: next_id().replace('-', "").chars().take(24).collect(),
-                    principal_id: next_id(),
-                    etag: String::new(),
-                    pool_etags: Default::default(),
-                    mesh,
-                    provisioning_state: "Creating".into(),
-                    operation_id: None,
-                    cached: None,
-                }
-            }
-        };
-        cluster
-            .properties
-            .insert("dnsPrefix".into(), cluster.dns_prefix.clone().into());
-        cluster.properties.insert(
-            "nodeResourceGroup".into(),
-            cluster.node_resource_group.clone().into(),
-        );
-        let mut tag_ids = (0..32).map(|_| state.ids.uuid_string());
-        cluster.new_etags(|| tag_ids.next().unwrap_or_default());
+        // Accepted: store the cluster, start its operation, create the plane on create.
+        let creating = existing.is_none();
+        let mut cluster = build_cluster(state, (sub, rg, name), existing, body, desired);
+        let op_id = state.ids.uuid_string();
         cluster.operation_id = Some(op_id.clone());
         let kind = if creating {
             OpKind::ClusterCreate
         } else {
             OpKind::ClusterUpdate
         };
-        let op = new_operation(
-            state,
-            req,
-            kind,
-            &location,
-            now,
-            Effect::ClusterProvisioned {
-                cluster_key: key.clone(),
-                operation_id: op_id.clone(),
-            },
-            op_id,
-        );
+        let effect = Effect::ClusterProvisioned {
+            cluster_key: key.clone(),
+            operation_id: op_id.clone(),
+        };
+        let op = new_operation(state, req, kind, &cluster.location, now, effect, op_id);
         let async_url = op.async_operation_url(&req.base_url, sub);
         if creating {
+            let token = state.ids.hex(32);
             s.kube_planes.insert(
                 key.clone(),
                 Plane::new(&cluster.current_kubernetes_version, &token, now),
@@ -492,7 +517,6 @@ fn patch_tags(
     let key = plane_key(rg, name);
     let tenant = state.store.tenant_id().to_owned();
     let api_version = req.api_version().unwrap_or_default().to_owned();
-    let tags: Vec<String> = (0..32).map(|_| state.ids.uuid_string()).collect();
     state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
         let raw = req
@@ -532,8 +556,7 @@ fn patch_tags(
             }
         };
         cluster.tags = new_tags;
-        let mut it = tags.into_iter();
-        cluster.new_etags(|| it.next().unwrap_or_default());
+        cluster.new_etags(|| state.ids.uuid_string());
         Ok(ArmResponse::raw_json(
             StatusCode::OK,
             cluster.body_bytes(&tenant),
