@@ -51,20 +51,54 @@ fn is_istio(body: &Value) -> bool {
 
 const NOT_ENABLED: &str = "Istio has not been enabled for this cluster, please refer to https://aka.ms/asm-aks-addon-docs for more details on enabling Azure Service Mesh.";
 
-/// One `az aks mesh ...` command: GET, client checks + mutation, PUT, poll, GET.
+/// One `az aks mesh ...` command as az 2.91 sends it (ARM-CONTRACT §7): GET the cluster
+/// (`enable` GETs it twice: once for its key-vault check), apply the client checks and the
+/// mutation, GET `meshRevisionProfiles` when the resulting profile holds exactly one revision
+/// (az warns about unsupported revisions from it), PUT the whole body, poll, GET.
 async fn az_mesh(
     sim: &Sim,
     rg: &str,
     name: &str,
     command: impl FnOnce(&mut Value) -> Result<(), String>,
 ) -> Result<Value, AzError> {
-    let got = sim.get(&cluster_url(rg, name)).await;
+    az_mesh_with(sim, rg, name, 1, command).await
+}
+
+async fn az_mesh_with(
+    sim: &Sim,
+    rg: &str,
+    name: &str,
+    gets: usize,
+    command: impl FnOnce(&mut Value) -> Result<(), String>,
+) -> Result<Value, AzError> {
+    let mut got = sim.get(&cluster_url(rg, name)).await;
+    for _ in 1..gets {
+        got = sim.get(&cluster_url(rg, name)).await;
+    }
     assert_eq!(got.status, StatusCode::OK);
     let mut body = without_read_only(got.body);
     command(&mut body).map_err(AzError::Client)?;
+    let revisions = mesh_of(&body)["istio"]["revisions"]
+        .as_array()
+        .map_or(0, Vec::len);
+    if is_istio(&body) && revisions == 1 {
+        let location = body["location"].as_str().unwrap_or("eastus").to_owned();
+        let profiles = sim.get(&revisions_url(&location)).await;
+        assert_eq!(profiles.status, StatusCode::OK);
+    }
     put_and_wait(sim, rg, name, body)
         .await
         .map_err(AzError::Server)
+}
+
+/// `az aks mesh enable` (two GETs first).
+async fn az_mesh_enable(
+    sim: &Sim,
+    rg: &str,
+    name: &str,
+    revision: Option<&'static str>,
+) -> Result<Value, AzError> {
+    az_mesh_with(sim, rg, name, 2, enable(revision)).await
 }
 
 fn enable(revision: Option<&'static str>) -> impl FnOnce(&mut Value) -> Result<(), String> {
@@ -267,7 +301,7 @@ async fn seed_flow_with_the_2023_catalogue() {
     assert_eq!(c1["properties"]["kubernetesVersion"], "1.27");
     assert_eq!(plane_mesh(&sim, "rg1", "c1").revisions, ["asm-1-17"]);
     // az aks mesh enable on c1: refused by az itself.
-    let err = az_mesh(&sim, "rg1", "c1", enable(None)).await.unwrap_err();
+    let err = az_mesh_enable(&sim, "rg1", "c1", None).await.unwrap_err();
     assert!(err.client().starts_with("Istio has already been enabled"));
     // az aks show --query serviceMeshProfile.mode
     let shown = sim.get(&cluster_url("rg1", "c1")).await;
@@ -402,7 +436,7 @@ async fn seed_flow_with_the_2023_catalogue() {
     // enable on a cluster created without the mesh).
     let c2 = create(&sim, "rg1", "c2", None).await;
     assert!(c2["properties"].get("serviceMeshProfile").is_none());
-    let enabled = az_mesh(&sim, "rg1", "c2", enable(None)).await.unwrap();
+    let enabled = az_mesh_enable(&sim, "rg1", "c2", None).await.unwrap();
     assert_eq!(mesh_of(&enabled)["istio"]["revisions"], json!(["asm-1-17"]));
     az_mesh(&sim, "rg1", "c2", upgrade_start("asm-1-18"))
         .await
@@ -422,7 +456,7 @@ async fn az_mesh_commands_and_their_refusals() {
     create(&sim, "rg1", "c1", None).await;
 
     // enable --revision asm-1-17 (deprecated today): the verified AKS text.
-    let err = az_mesh(&sim, "rg1", "c1", enable(Some("asm-1-17")))
+    let err = az_mesh_enable(&sim, "rg1", "c1", Some("asm-1-17"))
         .await
         .unwrap_err();
     let r = err.server();
@@ -434,7 +468,7 @@ async fn az_mesh_commands_and_their_refusals() {
          supported by the service mesh add-on."
     );
     // enable (default revision today: asm-1-29).
-    let on = az_mesh(&sim, "rg1", "c1", enable(None)).await.unwrap();
+    let on = az_mesh_enable(&sim, "rg1", "c1", None).await.unwrap();
     assert_eq!(
         mesh_of(&on),
         &json!({"mode": "Istio", "istio": {"components": {}, "revisions": ["asm-1-29"]}})
