@@ -456,6 +456,16 @@ async fn api_versions_and_kubernetes_versions() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.code(), "NoRegisteredProviderFound");
+    let bad_put = sim
+        .put(
+            &format!("{}?api-version=2019-01-01", cluster_path("rg1", "c1")),
+            az_create_body("c1", "rg1", None),
+        )
+        .await;
+    assert!(bad_put.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("No registered resource provider found for location 'eastus' and API version '2019-01-01' for type 'Microsoft.ContainerService/managedClusters'."));
     let preview = sim
         .get(&format!(
             "{}?api-version=2026-07-02-preview",
@@ -759,6 +769,24 @@ async fn spec_examples_replay() {
             keys(&r.body["kubeconfigs"][0]),
             keys(&ex["responses"]["200"]["body"]["kubeconfigs"][0])
         );
+    }
+    // KubernetesVersions_List: the same keys per version.
+    let kv_ex = example("2026-08-01/KubernetesVersions_List.json");
+    let kv = sim
+        .get(&format!(
+            "/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus/kubernetesVersions?api-version={API}"
+        ))
+        .await;
+    let allowed: std::collections::BTreeSet<String> = kv_ex["responses"]["200"]["body"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(keys)
+        .collect();
+    for v in kv.body["values"].as_array().unwrap() {
+        for k in keys(v) {
+            assert!(allowed.contains(&k), "kubernetesVersions key {k}");
+        }
     }
     // UpdateTags, Delete status codes.
     let tags_ex = example("2026-06-01/ManagedClustersUpdateTags.json");

@@ -178,9 +178,22 @@ fn cluster(
     rg: &str,
     name: &str,
 ) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_provider(NS, "managedClusters", req.api_version(), None)?;
+    // ARM names the request's location in NoRegisteredProviderFound; for a PUT it is the body's.
+    let location = if req.method == Method::PUT && req.api_version().is_some() {
+        req.json_value()
+            .ok()
+            .flatten()
+            .and_then(|b| b.get("location")?.as_str().map(str::to_owned))
+            .and_then(|l| state.catalog.normalize_location(&l))
+    } else {
+        None
+    };
+    state.catalog.check_provider(
+        NS,
+        "managedClusters",
+        req.api_version(),
+        location.as_deref(),
+    )?;
     match req.method {
         Method::GET => get_cluster(state, req, sub, rg, name),
         Method::PUT => put_cluster(state, req, sub, rg, name),
