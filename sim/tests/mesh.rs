@@ -1122,3 +1122,188 @@ async fn wrong_json_types_in_the_mesh_profile_are_400() {
         StatusCode::NOT_FOUND
     );
 }
+
+// ---- a reference model of the mesh, driven by random az command sequences ----------------------
+
+/// One `az aks mesh` command (revision indexes point into [`REVISIONS`]).
+#[derive(Debug, Clone)]
+enum Action {
+    Enable(Option<usize>),
+    Disable,
+    Start(usize),
+    Complete,
+    Rollback,
+    Ingress(bool, bool),
+}
+
+/// Revisions of the current catalogue the commands pick from (deprecated ones included).
+const REVISIONS: [&str; 6] = [
+    "asm-1-17", "asm-1-26", "asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30",
+];
+
+/// An Istio mesh in the model: revisions and ingress gateways (mode, enabled).
+type IstioModel = (Vec<&'static str>, Vec<(&'static str, bool)>);
+
+/// What aksim should hold: `None` never meshed, `Some(None)` disabled, `Some(Some(..))` Istio.
+#[derive(Debug, Clone, Default)]
+struct Model {
+    mesh: Option<Option<IstioModel>>,
+}
+
+fn targets(revision: &str) -> &'static [&'static str] {
+    match revision {
+        "asm-1-27" => &["asm-1-28", "asm-1-29"],
+        "asm-1-28" => &["asm-1-29", "asm-1-30"],
+        "asm-1-29" => &["asm-1-30"],
+        _ => &[],
+    }
+}
+
+fn installable(revision: &str) -> bool {
+    ["asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30"].contains(&revision)
+}
+
+impl Model {
+    /// The model's answer: `None` = az refuses on the client, `Some(false)` = the server
+    /// refuses (the model is unchanged), `Some(true)` = accepted (the model is updated).
+    fn step(&mut self, action: &Action) -> Option<bool> {
+        let istio = self.mesh.clone().flatten();
+        match (action, istio) {
+            (Action::Enable(_), Some(_)) => None,
+            (Action::Enable(r), None) => {
+                let revision = r.map_or("asm-1-29", |i| REVISIONS[i]);
+                if !installable(revision) {
+                    return Some(false);
+                }
+                self.mesh = Some(Some((vec![revision], Vec::new())));
+                Some(true)
+            }
+            (Action::Disable, None) => None,
+            (Action::Disable, Some(_)) => {
+                self.mesh = Some(None);
+                Some(true)
+            }
+            (Action::Start(_) | Action::Complete | Action::Rollback, None) => None,
+            (Action::Start(i), Some((revs, ingress))) => {
+                let r = REVISIONS[*i];
+                if revs.len() != 1 || !targets(revs[0]).contains(&r) {
+                    return Some(false);
+                }
+                self.mesh = Some(Some((vec![revs[0], r], ingress)));
+                Some(true)
+            }
+            (Action::Complete | Action::Rollback, Some((revs, _))) if revs.len() < 2 => None,
+            (Action::Complete, Some((revs, ingress))) => {
+                self.mesh = Some(Some((vec![revs[1]], ingress)));
+                Some(true)
+            }
+            (Action::Rollback, Some((revs, ingress))) => {
+                self.mesh = Some(Some((vec![revs[0]], ingress)));
+                Some(true)
+            }
+            (Action::Ingress(_, false), None) => None,
+            (Action::Ingress(external, enabled), istio) => {
+                let mode = if *external { "External" } else { "Internal" };
+                let (revs, mut ingress) = istio.unwrap_or((vec!["asm-1-29"], Vec::new()));
+                match ingress.iter_mut().find(|(m, _)| *m == mode) {
+                    Some(g) => g.1 = *enabled,
+                    None => ingress.push((mode, *enabled)),
+                }
+                self.mesh = Some(Some((revs, ingress)));
+                Some(true)
+            }
+        }
+    }
+
+    fn expected_profile(&self) -> Option<Value> {
+        let mesh = self.mesh.as_ref()?;
+        let Some((revs, ingress)) = mesh else {
+            return Some(json!({"mode": "Disabled"}));
+        };
+        let mut components = json!({});
+        if !ingress.is_empty() {
+            components["ingressGateways"] = ingress
+                .iter()
+                .map(|(m, e)| json!({"mode": m, "enabled": e}))
+                .collect();
+        }
+        Some(json!({"mode": "Istio", "istio": {"components": components, "revisions": revs}}))
+    }
+}
+
+/// An az command's client-side part.
+type Command = Box<dyn FnOnce(&mut Value) -> Result<(), String>>;
+
+fn command(action: &Action) -> Command {
+    match action {
+        Action::Enable(r) => Box::new(enable(r.map(|i| REVISIONS[i]))),
+        Action::Disable => Box::new(disable),
+        Action::Start(i) => Box::new(upgrade_start(REVISIONS[*i])),
+        Action::Complete => Box::new(upgrade_finish(true)),
+        Action::Rollback => Box::new(upgrade_finish(false)),
+        Action::Ingress(external, enabled) => Box::new(ingress(
+            if *external { "External" } else { "Internal" },
+            *enabled,
+        )),
+    }
+}
+
+fn action_strategy() -> impl proptest::strategy::Strategy<Value = Action> {
+    use proptest::prelude::*;
+    prop_oneof![
+        proptest::option::of(0..REVISIONS.len()).prop_map(Action::Enable),
+        Just(Action::Disable),
+        (0..REVISIONS.len()).prop_map(Action::Start),
+        Just(Action::Complete),
+        Just(Action::Rollback),
+        (any::<bool>(), any::<bool>()).prop_map(|(x, e)| Action::Ingress(x, e)),
+    ]
+}
+
+async fn run_sequence(actions: Vec<Action>) {
+    let sim = Sim::new();
+    prepare(&sim, "rg1").await;
+    create(&sim, "rg1", "c1", None).await;
+    let mut model = Model::default();
+    for (n, action) in actions.iter().enumerate() {
+        let expected = model.step(action);
+        let outcome = az_mesh(&sim, "rg1", "c1", command(action)).await;
+        match (expected, &outcome) {
+            (None, Err(AzError::Client(_))) | (Some(true), Ok(_)) => {}
+            (Some(false), Err(AzError::Server(r))) => {
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "step {n} {action:?}");
+                assert_eq!(r.code(), "BadRequest", "step {n} {action:?}");
+            }
+            _ => panic!("step {n} {action:?}: model {expected:?}, aksim {outcome:?}"),
+        }
+        let got = sim.get(&cluster_url("rg1", "c1")).await;
+        let profile = got.body["properties"].get("serviceMeshProfile").cloned();
+        assert_eq!(profile, model.expected_profile(), "step {n} {action:?}");
+        // The plane follows the finished operation.
+        let view = plane_mesh(&sim, "rg1", "c1");
+        match &model.mesh {
+            Some(Some((revs, ingress))) => {
+                assert!(view.enabled);
+                assert_eq!(view.revisions, *revs);
+                let on: Vec<&str> = ingress.iter().filter(|g| g.1).map(|g| g.0).collect();
+                assert_eq!(view.ingress_gateways, on);
+            }
+            _ => assert!(!view.enabled, "step {n}"),
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+    /// Random `az aks mesh` sequences against a reference model: same acceptance, same
+    /// profile, the plane in step, never a 5xx.
+    #[test]
+    fn mesh_commands_follow_the_reference_model(
+        actions in proptest::collection::vec(action_strategy(), 1..12)
+    ) {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(run_sequence(actions));
+    }
+}
