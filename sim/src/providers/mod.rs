@@ -1,7 +1,7 @@
 //! ARM routing: turns a parsed path into a handler call. Segment names compare ignoring
 //! ASCII case (`resourcegroups` and `resourceGroups` both occur on the wire); names keep the
-//! caller's casing. Each provider module exports one `dispatch` for the paths under its
-//! namespace.
+//! caller's casing. Each provider module exports the dispatch functions for the paths under its
+//! namespace (`container_service`: one for subscription-scoped and one for group-scoped paths).
 //!
 //! Gates run in ARM's order (ARM-CONTRACT §0.3): api-version → subscription → provider
 //! registration → resource group → resource.

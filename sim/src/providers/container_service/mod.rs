@@ -195,7 +195,7 @@ fn cluster(
         location.as_deref(),
     )?;
     match req.method {
-        Method::GET => get_cluster(state, req, sub, rg, name),
+        Method::GET => get_cluster(state, sub, rg, name),
         Method::PUT => put_cluster(state, req, sub, rg, name),
         Method::PATCH => patch_tags(state, req, sub, rg, name),
         Method::DELETE => delete_cluster(state, req, sub, rg, name),
@@ -206,17 +206,10 @@ fn cluster(
     }
 }
 
-fn get_cluster(
-    state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    rg: &str,
-    name: &str,
-) -> ArmResult<ArmResponse> {
+fn get_cluster(state: &AppState, sub: &str, rg: &str, name: &str) -> ArmResult<ArmResponse> {
     let now = state.clock.now();
     let tenant = state.store.tenant_id().to_owned();
     let key = plane_key(rg, name);
-    let _ = req;
     let bytes = state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
         s.managed_clusters
