@@ -17,6 +17,11 @@ pub const MAX_AGENT_POOLS: u64 = 100;
 /// VM size a pool gets when az sends `vmSize: ""` (az 2.91 lets the server pick).
 pub const DEFAULT_VM_SIZE: &str = "Standard_D4ds_v5";
 pub const DEFAULT_NODE_IMAGE: &str = "AKSUbuntu-2204gen2containerd-202611.01.0";
+/// Nodes one agent pool may have (AKS: 1000 per pool).
+pub const AGENT_POOL_COUNT_MAX: i64 = 1000;
+/// Longest Linux / Windows agent pool name.
+pub const POOL_NAME_MAX_CHARS: usize = 12;
+pub const WINDOWS_POOL_NAME_MAX_CHARS: usize = 6;
 /// Longest cluster name (spec pattern).
 pub const CLUSTER_NAME_MAX_CHARS: usize = 63;
 
@@ -286,7 +291,11 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmRes
             .get("osType")
             .and_then(Value::as_str)
             .is_some_and(|o| o.eq_ignore_ascii_case("windows"));
-        let max = if windows { 6 } else { 12 };
+        let max = if windows {
+            WINDOWS_POOL_NAME_MAX_CHARS
+        } else {
+            POOL_NAME_MAX_CHARS
+        };
         let b = name.as_bytes();
         let ok = !b.is_empty()
             && b.len() <= max
@@ -312,9 +321,11 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmRes
         }
         names.push(name.to_owned());
         if let Some(count) = pool.get("count").and_then(Value::as_i64) {
-            if !(0..=1000).contains(&count) {
+            if !(0..=AGENT_POOL_COUNT_MAX).contains(&count) {
                 return Err(ArmError::invalid_parameter(
-                    format!("Agent pool '{name}' count {count} is out of range 0-1000."),
+                    format!(
+                        "Agent pool '{name}' count {count} is out of range 0-{AGENT_POOL_COUNT_MAX}."
+                    ),
                     "agentPoolProfiles.count",
                 ));
             }
