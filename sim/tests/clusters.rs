@@ -545,6 +545,12 @@ async fn cluster_rules_names_versions_and_immutables() {
     );
 
     let mut body = az_create_body("c1", "rg1", None);
+    body["properties"]["agentPoolProfiles"][0]["count"] = json!(5000);
+    assert_eq!(
+        sim.put(&cluster_url("rg1", "c1"), body).await.code(),
+        "InvalidParameter"
+    );
+    let mut body = az_create_body("c1", "rg1", None);
     body["properties"]["kubernetesVersion"] = json!("1.33.3");
     put_and_wait(&sim, "rg1", "c1", body).await.unwrap();
     // Immutable fields.
