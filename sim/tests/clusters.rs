@@ -811,3 +811,57 @@ async fn spec_examples_replay() {
         StatusCode::ACCEPTED
     );
 }
+
+#[tokio::test]
+async fn abort_and_writes_into_a_deleting_group() {
+    let sim = Sim::new();
+    *sim.state.durations.write() = sim::arm::lro::Durations::parse(&["default=30".into()]).unwrap();
+    prepare(&sim, "rg1").await;
+    let abort_url = format!("{}/abort?api-version={API}", cluster_path("rg1", "c1"));
+    assert_eq!(sim.post(&abort_url).await.code(), "ResourceNotFound");
+    let created = sim
+        .put(&cluster_url("rg1", "c1"), az_create_body("c1", "rg1", None))
+        .await;
+    let aborted = sim.post(&abort_url).await;
+    assert_eq!(aborted.status, StatusCode::NO_CONTENT);
+    let status = sim
+        .get(
+            created
+                .header("azure-asyncoperation")
+                .unwrap()
+                .strip_prefix("http://sim.test")
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status.body["status"], "Canceled");
+    assert_eq!(status.body["error"]["code"], "OperationCanceled");
+    let got = sim.get(&cluster_url("rg1", "c1")).await;
+    assert_eq!(got.body["properties"]["provisioningState"], "Canceled");
+    sim.advance(31.0);
+    let got = sim.get(&cluster_url("rg1", "c1")).await;
+    assert_eq!(
+        got.body["properties"]["provisioningState"], "Canceled",
+        "the canceled operation has no effect"
+    );
+    let again = sim.post(&abort_url).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "OperationNotAllowed");
+
+    // A group being deleted takes no new cluster writes.
+    let del = sim
+        .delete(&format!(
+            "/subscriptions/{SUB}/resourcegroups/rg1?api-version=2024-11-01"
+        ))
+        .await;
+    assert_eq!(del.status, StatusCode::ACCEPTED);
+    let put = sim
+        .put(&cluster_url("rg1", "c2"), az_create_body("c2", "rg1", None))
+        .await;
+    assert_eq!(put.status, StatusCode::CONFLICT);
+    assert_eq!(put.code(), "ResourceGroupBeingDeleted");
+    sim.advance(31.0);
+    assert_eq!(
+        sim.get(&cluster_url("rg1", "c1")).await.code(),
+        "ResourceGroupNotFound"
+    );
+}

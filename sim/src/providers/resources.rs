@@ -324,7 +324,8 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
     }
 }
 
-fn being_deleted(name: &str) -> ArmError {
+/// ARM's answer to a write into a resource group whose delete is running.
+pub fn being_deleted(name: &str) -> ArmError {
     ArmError::conflict(
         "ResourceGroupBeingDeleted",
         format!(

@@ -2,7 +2,7 @@
 //!
 //! Resource types (api-versions from `data/resource-types.json`, set `aks`):
 //! `managedClusters` (PUT/GET/PATCH tags/DELETE, lists, `listCluster{User,Admin,MonitoringUser}
-//! Credential`), `managedClusters/meshUpgradeProfiles`, `locations/kubernetesVersions`,
+//! Credential`, `abort`), `managedClusters/meshUpgradeProfiles`, `locations/kubernetesVersions`,
 //! `locations/meshRevisionProfiles`, and the operation-status targets `locations/operations`
 //! and `locations/operationresults` (set `aksOperations`).
 //!
@@ -30,9 +30,10 @@ use crate::arm::lro::{Effect, OpKind, OpStatus, Operation};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::kube::{plane_key, Plane};
 use crate::limits;
-use crate::providers::resources::{only, page};
+use crate::providers::resources::{being_deleted, only, page};
 use crate::providers::{gating, no_route, registration};
 use crate::state::AppState;
+use crate::store::resource_groups::GroupState;
 use crate::store::{ManagedCluster, Subscription};
 
 use mesh::MeshProfile;
@@ -89,6 +90,7 @@ pub fn dispatch_group_scope(
         10 if p.is(8, "meshUpgradeProfiles") => {
             profiles::mesh_upgrade_profiles(state, req, sub, rg, p.seg(7), Some(p.seg(9)))
         }
+        9 if p.is(8, "abort") => abort(state, req, sub, rg, p.seg(7)),
         9 => {
             let action = p.seg(8);
             let kind = credentials::Kind::ALL
@@ -113,6 +115,20 @@ pub fn gate_group(
         return Err(ArmError::resource_group_not_found(rg));
     }
     Ok(())
+}
+
+/// [`gate_group`] for writes: a group whose delete is running takes no new writes.
+fn gate_group_write(
+    state: &AppState,
+    s: &mut Subscription,
+    rg: &str,
+    now: OffsetDateTime,
+) -> ArmResult<()> {
+    gate_group(state, s, rg, now)?;
+    match s.resource_groups.get(&rg.to_ascii_lowercase()) {
+        Some(group) if group.state == GroupState::Deleting => Err(being_deleted(&group.name)),
+        _ => Ok(()),
+    }
 }
 
 pub fn cluster_not_found(name: &str, rg: &str) -> ArmError {
@@ -445,7 +461,7 @@ fn put_cluster(
     let key = plane_key(rg, name);
     let tenant = state.store.tenant_id().to_owned();
     state.store.with(sub, now, |s| {
-        gate_group(state, s, rg, now)?;
+        gate_group_write(state, s, rg, now)?;
         model::validate_name(name)?;
         let raw = req
             .json_value()?
@@ -524,7 +540,7 @@ fn patch_tags(
     let tenant = state.store.tenant_id().to_owned();
     let api_version = req.api_version().unwrap_or_default().to_owned();
     state.store.with(sub, now, |s| {
-        gate_group(state, s, rg, now)?;
+        gate_group_write(state, s, rg, now)?;
         let raw = req
             .json_value()?
             .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
@@ -621,6 +637,61 @@ fn delete_cluster(
         let response = accepted(&op, &req.base_url, sub);
         s.add_operation(op);
         Ok(response)
+    })
+}
+
+/// `POST .../abort` (AbortLatestOperation): cancels a running create/update at once — the
+/// operation ends `Canceled`, the cluster shows `Canceled` — and answers 204. Nothing running
+/// (or a delete, which AKS does not abort) → 409 `OperationNotAllowed`.
+fn abort(
+    state: &AppState,
+    req: &ArmRequest,
+    sub: &str,
+    rg: &str,
+    name: &str,
+) -> ArmResult<ArmResponse> {
+    state
+        .catalog
+        .check_provider(NS, "managedClusters", req.api_version(), None)?;
+    only(req, &[Method::POST])?;
+    req.expect_no_body()?;
+    let now = state.clock.now();
+    let key = plane_key(rg, name);
+    state.store.with(sub, now, |s| {
+        gate_group(state, s, rg, now)?;
+        let cluster = s
+            .managed_clusters
+            .get_mut(&key)
+            .ok_or_else(|| cluster_not_found(name, rg))?;
+        let abortable = matches!(cluster.provisioning_state.as_str(), "Creating" | "Updating");
+        let op_id = cluster
+            .operation_id
+            .clone()
+            .filter(|_| abortable)
+            .ok_or_else(|| {
+                ArmError::conflict(
+                    "OperationNotAllowed",
+                    format!(
+                        "There is no running create or update operation to abort on managed \
+                     cluster '{name}' (provisioning state {}).",
+                        cluster.provisioning_state
+                    ),
+                )
+            })?;
+        cluster.provisioning_state = "Canceled".into();
+        cluster.operation_id = None;
+        cluster.touch();
+        if let Some(op) = s.operations.get_mut(&op_id) {
+            op.status = OpStatus::Canceled;
+            op.ended = Some(now);
+            op.error = Some(crate::arm::error::ErrorBody {
+                code: "OperationCanceled".into(),
+                message: "The operation was canceled by an abort request.".into(),
+                target: None,
+                details: Vec::new(),
+            });
+        }
+        Ok(ArmResponse::empty(StatusCode::NO_CONTENT))
     })
 }
 
