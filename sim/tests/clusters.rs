@@ -776,6 +776,29 @@ async fn spec_examples_replay() {
             keys(&ex["responses"]["200"]["body"]["kubeconfigs"][0])
         );
     }
+    // ManagedClustersList / ListByResourceGroup: every key of the examples' items (the
+    // optional diskEncryptionSetID and linuxProfile are in the create body above).
+    for (file, url) in [
+        (
+            "2026-08-01/ManagedClustersList.json",
+            format!("/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?api-version={API}"),
+        ),
+        (
+            "2026-07-01/ManagedClustersListByResourceGroup.json",
+            format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters?api-version={API}"),
+        ),
+    ] {
+        let ex = example(file);
+        let ex_item = &ex["responses"]["200"]["body"]["value"][0];
+        let list = sim.get(&url).await;
+        let item = &list.body["value"][0];
+        for k in keys(ex_item) {
+            assert!(item.get(&k).is_some(), "{file}: {k}");
+        }
+        for k in keys(&ex_item["properties"]) {
+            assert!(item["properties"].get(&k).is_some(), "{file}: properties.{k}");
+        }
+    }
     // KubernetesVersions_List: the same keys per version.
     let kv_ex = example("2026-08-01/KubernetesVersions_List.json");
     let kv = sim
