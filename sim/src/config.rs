@@ -184,6 +184,11 @@ pub struct Config {
     /// Turns preview gating off.
     #[arg(long = "no-preview-gating", default_value_t = false)]
     pub no_preview_gating: bool,
+    /// The AKS catalogue (Kubernetes versions and Istio add-on revisions): `current` (default,
+    /// November 2026), `2023` (the seed flow's era: asm-1-17 default, asm-1-18 upgrade) or the
+    /// path of a JSON file in the same format (see docs/service-mesh.md).
+    #[arg(long, env = "AKSIM_MESH_CATALOG")]
+    pub mesh_catalog: Option<String>,
 }
 
 impl Default for Config {
@@ -209,6 +214,7 @@ impl Default for Config {
             preview_gates: None,
             preview_gating: true,
             no_preview_gating: false,
+            mesh_catalog: None,
         }
     }
 }
@@ -247,7 +253,7 @@ impl Config {
         }
     }
 
-    /// Checks the values clap cannot: GUID shapes and the op-duration list.
+    /// Checks the values clap cannot: GUID shapes, the op-duration list and the AKS catalogue.
     pub fn validate(&self) -> Result<(), String> {
         for (what, value) in [
             ("--tenant", &self.tenant),
@@ -267,7 +273,9 @@ impl Config {
                 self.registration_seconds
             ));
         }
-        crate::arm::lro::Durations::parse(&self.op_durations).map(|_| ())
+        crate::arm::lro::Durations::parse(&self.op_durations)?;
+        crate::providers::container_service::catalog::AksCatalog::load(self.mesh_catalog.as_deref())
+            .map(|_| ())
     }
 
     /// Whether preview gates apply.

@@ -16,6 +16,7 @@ use crate::control::faults::Faults;
 use crate::control::journal::Journal;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
+use crate::providers::container_service::catalog::AksCatalog;
 use crate::providers::features::FeatureCatalog;
 use crate::providers::gating::GateSet;
 use crate::store::Store;
@@ -43,6 +44,8 @@ pub struct Inner {
     pub features: FeatureCatalog,
     /// Preview gates (built-in, or `--preview-gates`).
     pub preview_gates: GateSet,
+    /// Kubernetes versions and mesh revisions (`--mesh-catalog`).
+    pub aks_catalog: AksCatalog,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -64,6 +67,7 @@ impl AppState {
     ) -> Result<Self, String> {
         config.validate()?;
         let durations = Durations::parse(&config.op_durations)?;
+        let aks_catalog = AksCatalog::load(config.mesh_catalog.as_deref())?;
         let store = Store::new(&config.tenant.to_ascii_lowercase());
         let clock = match &config.clock_start {
             Some(start) => Clock::starting_at(
@@ -99,6 +103,7 @@ impl AppState {
                 registration_seconds: RwLock::new(config.registration_seconds),
                 features,
                 preview_gates,
+                aks_catalog,
                 ca_pem,
                 started: Instant::now(),
                 config,
@@ -141,9 +146,23 @@ impl AppState {
         location: Option<&str>,
         effect: Effect,
     ) -> Operation {
+        let id = self.ids.uuid_string();
+        self.start_operation_with_id(req, kind, namespace, location, effect, id)
+    }
+
+    /// [`AppState::start_operation`] with an id chosen by the caller (whose effect names it).
+    pub fn start_operation_with_id(
+        &self,
+        req: &ArmRequest,
+        kind: OpKind,
+        namespace: Option<&str>,
+        location: Option<&str>,
+        effect: Effect,
+        id: String,
+    ) -> Operation {
         let now = self.clock.now();
         let api_version = req.api_version().unwrap_or_default();
-        let mut op = Operation::new(self.ids.uuid_string(), kind, api_version, now, effect);
+        let mut op = Operation::new(id, kind, api_version, now, effect);
         op.namespace = namespace.map(str::to_owned);
         op.location = location.map(str::to_owned);
         op.due = now + self.durations.read().for_kind(kind);

@@ -219,6 +219,24 @@ impl ArmError {
         )
     }
 
+    /// A tracked resource PUT to a location the resource type is not offered in.
+    pub fn location_not_available(
+        location: &str,
+        resource_type: &str,
+        available: &[String],
+    ) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "LocationNotAvailableForResourceType",
+            format!(
+                "The provided location '{location}' is not available for resource type \
+                 '{resource_type}'. List of available regions for the resource type is '{}'.",
+                available.join(",")
+            ),
+        )
+        .at_gateway()
+    }
+
     pub fn invalid_resource_group_name(name: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

@@ -160,6 +160,17 @@ impl OpStatus {
 pub enum Effect {
     /// Remove a resource group and everything in it.
     DeleteResourceGroup { group_key: String },
+    /// A managed cluster's create/update finished: `Succeeded`, and the Kubernetes plane is
+    /// reconciled with the cluster's mesh. Ignored when a newer operation took over.
+    ClusterProvisioned {
+        cluster_key: String,
+        operation_id: String,
+    },
+    /// A managed cluster's delete finished: the cluster and its plane are gone.
+    ClusterDeleted {
+        cluster_key: String,
+        operation_id: String,
+    },
 }
 
 /// One long-running operation.

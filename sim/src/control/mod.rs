@@ -145,6 +145,11 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
             })).collect::<Vec<_>>(),
         },
         "limits": limits::as_json(),
+        "rules": crate::providers::container_service::rules::as_json(),
+        "aksCatalog": {
+            "name": state.aks_catalog.name,
+            "description": state.aks_catalog.description,
+        },
         "clock": clock_json(&state),
     }))
 }

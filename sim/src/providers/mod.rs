@@ -1,11 +1,12 @@
 //! ARM routing: turns a parsed path into a handler call. Segment names compare ignoring
 //! ASCII case (`resourcegroups` and `resourceGroups` both occur on the wire); names keep the
-//! caller's casing. Each provider module exports one `dispatch` for the paths under its
-//! namespace.
+//! caller's casing. Each provider module exports the dispatch functions for the paths under its
+//! namespace (`container_service`: one for subscription-scoped and one for group-scoped paths).
 //!
 //! Gates run in ARM's order (ARM-CONTRACT §0.3): api-version → subscription → provider
 //! registration → resource group → resource.
 
+pub mod container_service;
 pub mod features;
 pub mod gating;
 pub mod registration;
@@ -59,9 +60,26 @@ fn dispatch_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmRe
             return registration::change(state, req, sub, p.seg(3), false)
         }
         n if n >= 5 && p.is(2, "providers") => return dispatch_namespace(state, req, sub),
+        n if n >= 7 && p.is(2, "resourcegroups") && p.is(4, "providers") => {
+            return dispatch_group_namespace(state, req, sub)
+        }
         _ => {}
     }
     Err(no_route(req))
+}
+
+/// `/subscriptions/{s}/resourcegroups/{rg}/providers/{namespace}/{type}/...`.
+fn dispatch_group_namespace(
+    state: &AppState,
+    req: &ArmRequest,
+    sub: &str,
+) -> ArmResult<ArmResponse> {
+    let p = &req.path;
+    let namespace = p.seg(5);
+    if namespace.eq_ignore_ascii_case(container_service::NS) {
+        return container_service::dispatch_group_scope(state, req, sub, p.seg(3));
+    }
+    Err(unknown_type(state, req, namespace, p.seg(6)))
 }
 
 /// `/subscriptions/{s}/providers/{namespace}/{type}...`: one arm per provider module.
@@ -70,6 +88,9 @@ fn dispatch_namespace(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResul
     let namespace = p.seg(3);
     match namespace.to_ascii_lowercase().as_str() {
         "microsoft.features" => features::dispatch(state, req, sub),
+        "microsoft.containerservice" => {
+            container_service::dispatch_subscription_scope(state, req, sub)
+        }
         _ => Err(unknown_type(state, req, namespace, p.seg(4))),
     }
 }

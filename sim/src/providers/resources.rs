@@ -299,7 +299,8 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
     }
 }
 
-fn being_deleted(name: &str) -> ArmError {
+/// ARM's answer to a write into a resource group whose delete is running.
+pub fn being_deleted(name: &str) -> ArmError {
     ArmError::conflict(
         "ResourceGroupBeingDeleted",
         format!(
@@ -337,13 +338,18 @@ pub fn list_group_resources(
         .check_native(NS, "resources", req.api_version())?;
     only(req, &[Method::GET])?;
     let key = name.to_ascii_lowercase();
-    state.store.with(sub, state.clock.now(), |s| {
+    let items = state.store.with(sub, state.clock.now(), |s| {
         if !s.resource_groups.contains_key(&key) {
             return Err(ArmError::resource_group_not_found(name));
         }
-        Ok(())
+        let prefix = format!("{key}/");
+        Ok(s.managed_clusters
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, c)| c.generic_resource())
+            .collect::<Vec<_>>())
     })?;
-    Ok(ArmResponse::ok(&page(req, Vec::new())?))
+    Ok(ArmResponse::ok(&page(req, items)?))
 }
 
 pub fn operation_result(

@@ -9,6 +9,7 @@
 //! goes through [`Store::with`], which first settles the subscription's due operations on the
 //! virtual clock.
 
+pub mod managed_clusters;
 pub mod registrations;
 pub mod resource_groups;
 
@@ -23,6 +24,7 @@ use time::OffsetDateTime;
 use crate::arm::lro::{Effect, OpStatus, Operation};
 use crate::limits;
 
+pub use managed_clusters::ManagedCluster;
 pub use registrations::{RegState, Registration};
 pub use resource_groups::ResourceGroup;
 
@@ -53,6 +55,9 @@ pub struct Subscription {
     /// Orders register/unregister requests that share a clock instant.
     #[serde(default)]
     pub registration_seq: u64,
+    /// Managed clusters keyed like their planes ([`crate::kube::plane_key`]).
+    #[serde(default)]
+    pub managed_clusters: BTreeMap<String, ManagedCluster>,
     /// Whether anything was ever stored (lists show touched subscriptions only).
     pub touched: bool,
 }
@@ -69,6 +74,7 @@ impl Subscription {
             features: BTreeMap::new(),
             providers: BTreeMap::new(),
             registration_seq: 0,
+            managed_clusters: BTreeMap::new(),
             touched: false,
         }
     }
@@ -119,7 +125,7 @@ impl Subscription {
                 (status, Some(error))
             }
             None => {
-                self.apply(&op.effect);
+                self.apply(&op.effect, now);
                 (OpStatus::Succeeded, None)
             }
         };
@@ -130,12 +136,36 @@ impl Subscription {
         }
     }
 
-    fn apply(&mut self, effect: &Effect) {
+    fn apply(&mut self, effect: &Effect, now: OffsetDateTime) {
         match effect {
             Effect::DeleteResourceGroup { group_key } => {
                 self.resource_groups.remove(group_key);
                 let prefix = format!("{group_key}/");
                 self.kube_planes.retain(|key, _| !key.starts_with(&prefix));
+                self.managed_clusters
+                    .retain(|key, _| !key.starts_with(&prefix));
+            }
+            Effect::ClusterProvisioned {
+                cluster_key,
+                operation_id,
+            } => crate::providers::container_service::on_provisioned(
+                self,
+                cluster_key,
+                operation_id,
+                now,
+            ),
+            Effect::ClusterDeleted {
+                cluster_key,
+                operation_id,
+            } => {
+                let current = self
+                    .managed_clusters
+                    .get(cluster_key)
+                    .and_then(|c| c.operation_id.as_deref());
+                if current == Some(operation_id.as_str()) {
+                    self.managed_clusters.remove(cluster_key);
+                    self.kube_planes.remove(cluster_key);
+                }
             }
         }
     }
@@ -146,6 +176,22 @@ impl Subscription {
             Effect::DeleteResourceGroup { group_key } => {
                 if let Some(group) = self.resource_groups.get_mut(group_key) {
                     group.state = resource_groups::GroupState::Succeeded;
+                }
+            }
+            Effect::ClusterProvisioned {
+                cluster_key,
+                operation_id,
+            }
+            | Effect::ClusterDeleted {
+                cluster_key,
+                operation_id,
+            } => {
+                if let Some(cluster) = self.managed_clusters.get_mut(cluster_key) {
+                    if cluster.operation_id.as_deref() == Some(operation_id.as_str()) {
+                        cluster.provisioning_state = "Failed".into();
+                        cluster.operation_id = None;
+                        cluster.touch();
+                    }
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! In-process test harness: requests go through `sim::app(state)` with `oneshot`, no sockets.
 #![allow(dead_code)]
 
+pub mod aks;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
@@ -13,6 +15,7 @@ pub struct Sim {
     pub state: AppState,
 }
 
+#[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
@@ -34,6 +37,14 @@ impl Sim {
     pub fn new() -> Self {
         Sim {
             state: AppState::for_tests(),
+        }
+    }
+
+    /// A simulator with a custom configuration (e.g. another AKS catalogue).
+    pub fn with_config(config: sim::Config) -> Self {
+        Sim {
+            state: AppState::new(config, sim::identity::TokenIssuer::ephemeral(), None)
+                .expect("valid test config"),
         }
     }
 
@@ -87,6 +98,9 @@ impl Sim {
     }
     pub async fn post(&self, uri: &str) -> Reply {
         self.call(Method::POST, uri, None).await
+    }
+    pub async fn patch(&self, uri: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, uri, Some(body)).await
     }
     pub async fn delete(&self, uri: &str) -> Reply {
         self.call(Method::DELETE, uri, None).await

@@ -1,0 +1,669 @@
+//! The managedCluster body: reading a PUT (type checks, read-only input dropped, defaults
+//! filled) and rendering the GET shape (server-computed values overlaid on what the client
+//! sent, so a GET → mutate → PUT round trip keeps every field).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::mesh::MeshProfile;
+use crate::arm::error::{ArmError, ArmResult};
+use crate::store::ManagedCluster;
+
+pub const RESOURCE_TYPE: &str = "Microsoft.ContainerService/ManagedClusters";
+/// `maxAgentPools` real AKS reports.
+pub const MAX_AGENT_POOLS: u64 = 100;
+/// VM size a pool gets when az sends `vmSize: ""` (az 2.91 lets the server pick).
+pub const DEFAULT_VM_SIZE: &str = "Standard_D4ds_v5";
+pub const DEFAULT_NODE_IMAGE: &str = "AKSUbuntu-2204gen2containerd-202611.01.0";
+/// Nodes one agent pool may have (AKS: 1000 per pool).
+pub const AGENT_POOL_COUNT_MAX: i64 = 1000;
+/// Longest Linux / Windows agent pool name.
+pub const POOL_NAME_MAX_CHARS: usize = 12;
+pub const WINDOWS_POOL_NAME_MAX_CHARS: usize = 6;
+/// Longest cluster name (spec pattern).
+pub const CLUSTER_NAME_MAX_CHARS: usize = 63;
+
+/// `properties` members the server owns; a client that sends them is ignored.
+const READ_ONLY_PROPERTIES: &[&str] = &[
+    "provisioningState",
+    "powerState",
+    "fqdn",
+    "azurePortalFQDN",
+    "privateFQDN",
+    "currentKubernetesVersion",
+    "maxAgentPools",
+    "resourceUID",
+    "status",
+];
+const READ_ONLY_POOL: &[&str] = &["currentOrchestratorVersion", "provisioningState", "eTag"];
+const READ_ONLY_TOP: &[&str] = &["id", "name", "type", "systemData", "eTag", "etag"];
+
+/// The spec's cluster name rule: `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$`.
+pub fn validate_name(name: &str) -> ArmResult<()> {
+    let b = name.as_bytes();
+    let inner = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
+    let ok = !b.is_empty()
+        && b.len() <= CLUSTER_NAME_MAX_CHARS
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(inner);
+    if ok {
+        Ok(())
+    } else {
+        Err(ArmError::invalid_parameter(
+            format!(
+                "The value '{name}' of parameter 'resourceName' is invalid. It must be 1-63 \
+                 characters long, start and end with a letter or number, and contain only \
+                 letters, numbers, underscores and hyphens."
+            ),
+            "resourceName",
+        ))
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn type_error(path: &str, expected: &str, got: &Value) -> ArmError {
+    ArmError::invalid_request_content(&format!(
+        "Error converting value at path '{path}': expected {expected}, got {}",
+        kind_of(got)
+    ))
+}
+
+/// Drops `null` members recursively (responses omit nulls; a null means "not set").
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// Type expectations of the members aksim reads (everything else is kept as sent).
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Bool,
+    Int,
+    Obj,
+    Arr,
+}
+
+fn expect(v: Option<&Value>, kind: Kind, path: &str) -> ArmResult<()> {
+    let Some(v) = v else { return Ok(()) };
+    let ok = match kind {
+        Kind::Str => v.is_string(),
+        Kind::Bool => v.is_boolean(),
+        Kind::Int => v.is_i64() || v.is_u64(),
+        Kind::Obj => v.is_object(),
+        Kind::Arr => v.is_array(),
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match kind {
+        Kind::Str => "a string",
+        Kind::Bool => "a boolean",
+        Kind::Int => "an integer",
+        Kind::Obj => "an object",
+        Kind::Arr => "an array",
+    };
+    Err(type_error(path, expected, v))
+}
+
+/// A PUT body, checked and split.
+#[derive(Debug)]
+pub struct PutBody {
+    pub location: String,
+    pub tags: Option<Map<String, Value>>,
+    pub top: Map<String, Value>,
+    pub properties: Map<String, Value>,
+    /// `Some` when the request carried a `serviceMeshProfile`.
+    pub mesh: Option<MeshProfile>,
+    /// `kubernetesVersion` as sent; empty when absent or `""`.
+    pub kubernetes_version: String,
+    pub dns_prefix: Option<String>,
+    pub fqdn_subdomain: Option<String>,
+    pub node_resource_group: Option<String>,
+    /// Whether `agentPoolProfiles` was present.
+    pub has_pools: bool,
+}
+
+/// Reads a managedCluster PUT body. `location` is returned as sent (the caller normalises).
+pub fn read_put(body: Value) -> ArmResult<PutBody> {
+    let mut body = body;
+    strip_nulls(&mut body);
+    let Value::Object(mut top) = body else {
+        return Err(type_error("", "an object", &body));
+    };
+    for key in READ_ONLY_TOP {
+        top.remove(*key);
+    }
+    let location = match top.remove("location") {
+        None => return Err(ArmError::location_required()),
+        Some(Value::String(s)) if s.trim().is_empty() => return Err(ArmError::location_required()),
+        Some(Value::String(s)) => s,
+        Some(other) => return Err(type_error("location", "a string", &other)),
+    };
+    let tags = match top.remove("tags") {
+        None => None,
+        Some(Value::Object(m)) => {
+            for (k, v) in &m {
+                expect(Some(v), Kind::Str, &format!("tags.{k}"))?;
+            }
+            Some(m)
+        }
+        Some(other) => return Err(type_error("tags", "an object", &other)),
+    };
+    for (key, kind) in [
+        ("sku", Kind::Obj),
+        ("identity", Kind::Obj),
+        ("extendedLocation", Kind::Obj),
+        ("kind", Kind::Str),
+    ] {
+        expect(top.get(key), kind, key)?;
+    }
+    if let Some(sku) = top.get("sku") {
+        expect(sku.get("name"), Kind::Str, "sku.name")?;
+        expect(sku.get("tier"), Kind::Str, "sku.tier")?;
+    }
+    if let Some(identity) = top.get_mut("identity").and_then(Value::as_object_mut) {
+        expect(identity.get("type"), Kind::Str, "identity.type")?;
+        identity.remove("principalId");
+        identity.remove("tenantId");
+    }
+    let mut properties = match top.remove("properties") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(other) => return Err(type_error("properties", "an object", &other)),
+    };
+    for key in READ_ONLY_PROPERTIES {
+        properties.remove(*key);
+    }
+    for (key, kind) in [
+        ("kubernetesVersion", Kind::Str),
+        ("dnsPrefix", Kind::Str),
+        ("fqdnSubdomain", Kind::Str),
+        ("nodeResourceGroup", Kind::Str),
+        ("enableRBAC", Kind::Bool),
+        ("disableLocalAccounts", Kind::Bool),
+        ("supportPlan", Kind::Str),
+        ("addonProfiles", Kind::Obj),
+        ("agentPoolProfiles", Kind::Arr),
+        ("networkProfile", Kind::Obj),
+        ("linuxProfile", Kind::Obj),
+        ("windowsProfile", Kind::Obj),
+        ("servicePrincipalProfile", Kind::Obj),
+    ] {
+        expect(properties.get(key), kind, &format!("properties.{key}"))?;
+    }
+    if let Some(Value::Object(addons)) = properties.get("addonProfiles") {
+        for (name, addon) in addons {
+            let path = format!("properties.addonProfiles.{name}");
+            expect(Some(addon), Kind::Obj, &path)?;
+            expect(addon.get("enabled"), Kind::Bool, &format!("{path}.enabled"))?;
+            expect(addon.get("config"), Kind::Obj, &format!("{path}.config"))?;
+        }
+    }
+    let has_pools = properties.contains_key("agentPoolProfiles");
+    if let Some(Value::Array(pools)) = properties.get_mut("agentPoolProfiles") {
+        for (i, pool) in pools.iter_mut().enumerate() {
+            let path = format!("properties.agentPoolProfiles[{i}]");
+            let Value::Object(p) = pool else {
+                return Err(type_error(&path, "an object", pool));
+            };
+            for key in READ_ONLY_POOL {
+                p.remove(*key);
+            }
+            for (key, kind) in [
+                ("name", Kind::Str),
+                ("count", Kind::Int),
+                ("vmSize", Kind::Str),
+                ("osType", Kind::Str),
+                ("osSKU", Kind::Str),
+                ("mode", Kind::Str),
+                ("type", Kind::Str),
+                ("orchestratorVersion", Kind::Str),
+                ("maxPods", Kind::Int),
+                ("osDiskSizeGB", Kind::Int),
+            ] {
+                expect(p.get(key), kind, &format!("{path}.{key}"))?;
+            }
+        }
+    }
+    let mesh = super::mesh::parse(properties.get("serviceMeshProfile"))?;
+    properties.remove("serviceMeshProfile");
+    let string = |key: &str| {
+        properties
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(PutBody {
+        location,
+        tags,
+        kubernetes_version: string("kubernetesVersion").unwrap_or_default(),
+        dns_prefix: string("dnsPrefix").filter(|s| !s.is_empty()),
+        fqdn_subdomain: string("fqdnSubdomain").filter(|s| !s.is_empty()),
+        node_resource_group: string("nodeResourceGroup").filter(|s| !s.is_empty()),
+        top,
+        properties,
+        mesh,
+        has_pools,
+    })
+}
+
+/// Agent pool name rule (AKS): a lower-case letter, then up to 11 lower-case letters/digits;
+/// Windows pools at most 6 characters.
+pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmResult<()> {
+    let pools = properties
+        .get("agentPoolProfiles")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    if pools.is_empty() {
+        if creating || properties.contains_key("agentPoolProfiles") {
+            return Err(ArmError::invalid_parameter(
+                "A managed cluster needs at least one agent pool in \
+                 properties.agentPoolProfiles, and at least one of them in mode 'System'.",
+                "agentPoolProfiles",
+            ));
+        }
+        return Ok(());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for pool in pools {
+        let name = pool.get("name").and_then(Value::as_str).unwrap_or("");
+        let windows = pool
+            .get("osType")
+            .and_then(Value::as_str)
+            .is_some_and(|o| o.eq_ignore_ascii_case("windows"));
+        let max = if windows {
+            WINDOWS_POOL_NAME_MAX_CHARS
+        } else {
+            POOL_NAME_MAX_CHARS
+        };
+        let b = name.as_bytes();
+        let ok = !b.is_empty()
+            && b.len() <= max
+            && b[0].is_ascii_lowercase()
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !ok {
+            return Err(ArmError::invalid_parameter(
+                format!(
+                    "Agent pool name '{name}' is invalid. It must start with a lowercase letter, \
+                     contain only lowercase letters and numbers, and be at most {max} characters \
+                     long{}.",
+                    if windows { " for Windows pools" } else { "" }
+                ),
+                "agentPoolProfiles.name",
+            ));
+        }
+        if names.iter().any(|n| n == name) {
+            return Err(ArmError::invalid_parameter(
+                format!("Agent pool name '{name}' is used more than once."),
+                "agentPoolProfiles.name",
+            ));
+        }
+        names.push(name.to_owned());
+        if let Some(count) = pool.get("count").and_then(Value::as_i64) {
+            if !(0..=AGENT_POOL_COUNT_MAX).contains(&count) {
+                return Err(ArmError::invalid_parameter(
+                    format!(
+                        "Agent pool '{name}' count {count} is out of range 0-{AGENT_POOL_COUNT_MAX}."
+                    ),
+                    "agentPoolProfiles.count",
+                ));
+            }
+        }
+    }
+    let has_system = pools.iter().any(|p| {
+        p.get("mode")
+            .and_then(Value::as_str)
+            .is_none_or(|m| m.eq_ignore_ascii_case("system"))
+    });
+    if !has_system {
+        return Err(ArmError::invalid_parameter(
+            "A managed cluster needs at least one agent pool in mode 'System'.",
+            "agentPoolProfiles.mode",
+        ));
+    }
+    Ok(())
+}
+
+/// Fills the pool defaults AKS fills (what az sends empty included).
+pub fn fill_pool_defaults(properties: &mut Map<String, Value>, kubernetes_version: &str) {
+    let Some(Value::Array(pools)) = properties.get_mut("agentPoolProfiles") else {
+        return;
+    };
+    for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
+        let blank = |p: &Map<String, Value>, k: &str| {
+            p.get(k)
+                .is_none_or(|v| v.as_str().is_some_and(str::is_empty))
+        };
+        let defaults: [(&str, Value); 10] = [
+            ("count", 3.into()),
+            ("vmSize", DEFAULT_VM_SIZE.into()),
+            ("osType", "Linux".into()),
+            ("mode", "System".into()),
+            ("type", "VirtualMachineScaleSets".into()),
+            ("maxPods", 110.into()),
+            ("osDiskSizeGB", 128.into()),
+            ("osDiskType", "Managed".into()),
+            ("kubeletDiskType", "OS".into()),
+            ("orchestratorVersion", kubernetes_version.into()),
+        ];
+        for (key, value) in defaults {
+            if blank(pool, key) {
+                pool.insert(key.into(), value);
+            }
+        }
+        if blank(pool, "osSKU") {
+            let windows = pool
+                .get("osType")
+                .and_then(Value::as_str)
+                .is_some_and(|o| o.eq_ignore_ascii_case("windows"));
+            pool.insert(
+                "osSKU".into(),
+                if windows { "Windows2022" } else { "Ubuntu" }.into(),
+            );
+        }
+        if blank(pool, "upgradeSettings") {
+            pool.insert(
+                "upgradeSettings".into(),
+                serde_json::json!({"maxSurge": "10%"}),
+            );
+        }
+        if blank(pool, "nodeImageVersion") {
+            pool.insert("nodeImageVersion".into(), DEFAULT_NODE_IMAGE.into());
+        }
+        if blank(pool, "powerState") {
+            pool.insert("powerState".into(), serde_json::json!({"code": "Running"}));
+        }
+    }
+}
+
+/// The dnsPrefix az would have generated: `<name[..10]>-<rg[..16]>-<sub[..6]>`.
+pub fn default_dns_prefix(name: &str, resource_group: &str, subscription: &str) -> String {
+    let clean = |s: &str, n: usize| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(n)
+            .collect()
+    };
+    let mut name_part = clean(name, 10);
+    if !name_part.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name_part = format!("a{name_part}").chars().take(10).collect();
+    }
+    format!(
+        "{name_part}-{}-{}",
+        clean(resource_group, 16),
+        &subscription[..6.min(subscription.len())]
+    )
+}
+
+/// dnsPrefix rule: 1-54 letters, digits and hyphens, starting and ending alphanumeric.
+pub fn validate_dns_prefix(prefix: &str) -> ArmResult<()> {
+    let b = prefix.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 54
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ArmError::invalid_parameter(
+            format!(
+                "DNS prefix '{prefix}' is invalid. It must be 1-54 characters long, contain only \
+                 letters, numbers and hyphens, and start and end with a letter or number."
+            ),
+            "dnsPrefix",
+        ))
+    }
+}
+
+fn merge_defaults(target: &mut Map<String, Value>, key: &str, defaults: Value) {
+    let entry = target
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let (Value::Object(have), Value::Object(defaults)) = (entry, defaults) {
+        for (k, v) in defaults {
+            have.entry(k).or_insert(v);
+        }
+    }
+}
+
+impl ManagedCluster {
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ContainerService/managedClusters/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
+    pub fn fqdn(&self) -> String {
+        format!(
+            "{}-{}.hcp.{}.azmk8s.io",
+            self.dns_prefix.to_ascii_lowercase(),
+            self.fqdn_hash,
+            self.location
+        )
+    }
+
+    pub fn support_plan(&self) -> &str {
+        self.properties
+            .get("supportPlan")
+            .and_then(Value::as_str)
+            .unwrap_or("KubernetesOfficial")
+    }
+
+    pub fn addons(&self) -> Option<&Map<String, Value>> {
+        self.properties
+            .get("addonProfiles")
+            .and_then(Value::as_object)
+    }
+
+    pub fn disable_local_accounts(&self) -> bool {
+        self.properties
+            .get("disableLocalAccounts")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// Marks the cluster changed: the cached body is rebuilt on the next read.
+    pub fn touch(&mut self) {
+        self.cached = None;
+    }
+
+    /// The GET body bytes (cached).
+    pub fn body_bytes(&mut self, tenant_id: &str) -> Bytes {
+        if let Some(b) = &self.cached {
+            return b.clone();
+        }
+        let bytes = Bytes::from(serde_json::to_vec(&self.render(tenant_id)).unwrap_or_default());
+        self.cached = Some(bytes.clone());
+        bytes
+    }
+
+    /// The ARM GET shape.
+    pub fn render(&self, tenant_id: &str) -> Value {
+        let mut out = Map::new();
+        out.insert("id".into(), self.id().into());
+        out.insert("location".into(), self.location.clone().into());
+        out.insert("name".into(), self.name.clone().into());
+        if let Some(tags) = &self.tags {
+            out.insert("tags".into(), Value::Object(tags.clone()));
+        }
+        out.insert("type".into(), RESOURCE_TYPE.into());
+        out.insert("eTag".into(), self.etag.clone().into());
+        for (k, v) in &self.top {
+            out.insert(k.clone(), v.clone());
+        }
+        out.entry("sku")
+            .or_insert_with(|| serde_json::json!({"name": "Base", "tier": "Free"}));
+        let identity = out
+            .entry("identity")
+            .or_insert_with(|| serde_json::json!({"type": "SystemAssigned"}));
+        if let Value::Object(identity) = identity {
+            let system = identity
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.to_ascii_lowercase().contains("systemassigned"));
+            if system {
+                identity.insert("principalId".into(), self.principal_id.clone().into());
+                identity.insert("tenantId".into(), tenant_id.into());
+            }
+        }
+        out.insert("properties".into(), Value::Object(self.render_properties()));
+        Value::Object(out)
+    }
+
+    fn render_properties(&self) -> Map<String, Value> {
+        let mut p = self.properties.clone();
+        let fqdn = self.fqdn();
+        p.insert(
+            "provisioningState".into(),
+            self.provisioning_state.clone().into(),
+        );
+        p.insert("powerState".into(), serde_json::json!({"code": "Running"}));
+        p.insert("maxAgentPools".into(), MAX_AGENT_POOLS.into());
+        p.insert(
+            "kubernetesVersion".into(),
+            self.kubernetes_version.clone().into(),
+        );
+        p.insert(
+            "currentKubernetesVersion".into(),
+            self.current_kubernetes_version.clone().into(),
+        );
+        p.insert("dnsPrefix".into(), self.dns_prefix.clone().into());
+        p.insert(
+            "azurePortalFQDN".into(),
+            fqdn.replacen(".hcp.", ".portal.hcp.", 1).into(),
+        );
+        p.insert("fqdn".into(), fqdn.into());
+        p.insert(
+            "nodeResourceGroup".into(),
+            self.node_resource_group.clone().into(),
+        );
+        p.insert("resourceUID".into(), self.resource_uid.clone().into());
+        p.entry("enableRBAC").or_insert(true.into());
+        p.entry("supportPlan")
+            .or_insert("KubernetesOfficial".into());
+        p.entry("disableLocalAccounts").or_insert(false.into());
+        merge_defaults(
+            &mut p,
+            "servicePrincipalProfile",
+            serde_json::json!({"clientId": "msi"}),
+        );
+        if let Some(Value::Object(sp)) = p.get_mut("servicePrincipalProfile") {
+            sp.remove("secret");
+        }
+        if let Some(Value::Object(wp)) = p.get_mut("windowsProfile") {
+            wp.remove("adminPassword");
+        }
+        merge_defaults(
+            &mut p,
+            "networkProfile",
+            serde_json::json!({
+                "networkPlugin": "azure",
+                "networkPluginMode": "overlay",
+                "podCidr": "10.244.0.0/16",
+                "serviceCidr": "10.0.0.0/16",
+                "dnsServiceIP": "10.0.0.10",
+                "outboundType": "loadBalancer",
+                "loadBalancerSku": "standard",
+                "podCidrs": ["10.244.0.0/16"],
+                "serviceCidrs": ["10.0.0.0/16"],
+                "ipFamilies": ["IPv4"]
+            }),
+        );
+        let kubelet_id = format!(
+            "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}-agentpool",
+            self.subscription, self.node_resource_group, self.name
+        );
+        merge_defaults(
+            &mut p,
+            "identityProfile",
+            serde_json::json!({"kubeletidentity": {
+                "resourceId": kubelet_id,
+                "clientId": self.resource_uid,
+                "objectId": self.principal_id,
+            }}),
+        );
+        if let Some(Value::Array(pools)) = p.get_mut("agentPoolProfiles") {
+            for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
+                let key = pool
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                pool.insert(
+                    "currentOrchestratorVersion".into(),
+                    self.current_kubernetes_version.clone().into(),
+                );
+                pool.insert(
+                    "provisioningState".into(),
+                    self.provisioning_state.clone().into(),
+                );
+                if let Some(tag) = self.pool_etags.get(&key) {
+                    pool.insert("eTag".into(), tag.clone().into());
+                }
+            }
+        }
+        if let Some(mesh) = &self.mesh {
+            p.insert("serviceMeshProfile".into(), mesh.to_json());
+        }
+        p
+    }
+
+    /// New eTags for the cluster and each agent pool (every cluster-level write).
+    pub fn new_etags(&mut self, mut fresh: impl FnMut() -> String) {
+        self.etag = fresh();
+        let names: Vec<String> = self
+            .properties
+            .get("agentPoolProfiles")
+            .and_then(Value::as_array)
+            .map(|pools| {
+                pools
+                    .iter()
+                    .filter_map(|p| p.get("name").and_then(Value::as_str))
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.pool_etags = names
+            .into_iter()
+            .map(|n| (n, fresh()))
+            .collect::<BTreeMap<_, _>>();
+        self.touch();
+    }
+
+    /// The generic-resource shape `GET .../resources` lists.
+    pub fn generic_resource(&self) -> Value {
+        let mut out = serde_json::json!({
+            "id": self.id(),
+            "name": self.name,
+            "type": RESOURCE_TYPE,
+            "location": self.location,
+        });
+        if let (Some(tags), Value::Object(m)) = (&self.tags, &mut out) {
+            m.insert("tags".into(), Value::Object(tags.clone()));
+        }
+        out
+    }
+}
