@@ -45,6 +45,8 @@ pub struct Outcome {
     pub skipped: usize,
     pub duration: Duration,
     pub failure: Option<Failure>,
+    /// Why the scenario was skipped as a whole, if it was.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -366,8 +368,26 @@ pub async fn run_one(loaded: &Loaded, target: &Target) -> Outcome {
         skipped: 0,
         duration: Duration::ZERO,
         failure: None,
+        note: None,
     };
-    let mut run = match prepare(target, scenario.setup.subscription.as_deref()).await {
+    let catalog = scenario.setup.mesh_catalog.as_deref().map(|c| {
+        if crate::providers::container_service::catalog::EMBEDDED_NAMES.contains(&c) {
+            c.to_owned()
+        } else {
+            let base = loaded
+                .path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."));
+            base.join(c).to_string_lossy().into_owned()
+        }
+    });
+    let mut run = match prepare(
+        target,
+        scenario.setup.subscription.as_deref(),
+        catalog.as_deref(),
+    )
+    .await
+    {
         Ok(run) => run,
         Err(e) => {
             outcome.failure = Some(fail(0, "connect", "", e));
@@ -375,6 +395,14 @@ pub async fn run_one(loaded: &Loaded, target: &Target) -> Outcome {
             return outcome;
         }
     };
+    if let (Some(wanted), false) = (catalog.as_deref(), run.state.is_some()) {
+        if let Some(reason) = catalog_mismatch(&mut run, wanted).await {
+            outcome.skipped = scenario.steps.len();
+            outcome.note = Some(reason);
+            outcome.duration = started.elapsed();
+            return outcome;
+        }
+    }
     run.vars.extend(scenario.setup.vars.clone());
     if let Err(e) = setup(&mut run, scenario).await {
         let mut failure = fail(0, "setup", &run.last_request, e);
@@ -402,6 +430,37 @@ pub async fn run_one(loaded: &Loaded, target: &Target) -> Outcome {
     cleanup(&mut run).await;
     outcome.duration = started.elapsed();
     outcome
+}
+
+/// Why a target cannot run a scenario that needs the AKS catalogue `wanted` (a built-in name
+/// or a file), if it cannot.
+async fn catalog_mismatch(run: &mut Run, wanted: &str) -> Option<String> {
+    let name = if crate::providers::container_service::catalog::EMBEDDED_NAMES.contains(&wanted) {
+        wanted.to_owned()
+    } else {
+        let text = std::fs::read_to_string(wanted).ok()?;
+        let json: Value = serde_json::from_str(&text).ok()?;
+        json["name"].as_str()?.to_owned()
+    };
+    if !run.sim {
+        return Some(format!(
+            "needs the AKS catalogue '{name}', which only aksim has"
+        ));
+    }
+    let info = run
+        .send("GET", "/_sim/info", &BTreeMap::new(), None, None)
+        .await
+        .ok()?;
+    let actual = info
+        .json()
+        .and_then(|j| j["aksCatalog"]["name"].as_str().map(str::to_owned));
+    match actual {
+        Some(actual) if actual == name => None,
+        other => Some(format!(
+            "needs the AKS catalogue '{name}'; the target runs '{}' (start it with --mesh-catalog)",
+            other.unwrap_or_default()
+        )),
+    }
 }
 
 /// On a shared target, removes the faults and scripts a scenario armed.
@@ -460,7 +519,11 @@ async fn cleanup(run: &mut Run) {
     }
 }
 
-async fn prepare(target: &Target, subscription: Option<&str>) -> Result<Run, String> {
+async fn prepare(
+    target: &Target,
+    subscription: Option<&str>,
+    mesh_catalog: Option<&str>,
+) -> Result<Run, String> {
     let subscription = match subscription {
         Some(s) => uuid::Uuid::parse_str(s)
             .map_err(|_| format!("setup.subscription '{s}' is not a GUID"))?
@@ -470,11 +533,11 @@ async fn prepare(target: &Target, subscription: Option<&str>) -> Result<Run, Str
     };
     let (state, app, base, sim) = match target {
         Target::InProcess(config) => {
-            let state = AppState::new(
-                (**config).clone(),
-                crate::identity::TokenIssuer::ephemeral(),
-                None,
-            )?;
+            let mut config = (**config).clone();
+            if let Some(catalog) = mesh_catalog {
+                config.mesh_catalog = Some(catalog.to_owned());
+            }
+            let state = AppState::new(config, crate::identity::TokenIssuer::ephemeral(), None)?;
             let app = crate::app(state.clone());
             let base = format!("{}://{IN_PROCESS_HOST}", state.config.scheme());
             (Some(state), Some(app), base, true)

@@ -79,6 +79,13 @@ impl Report {
                 out.push_str(&f.to_string());
             }
         }
+        for o in self.outcomes.iter().filter(|o| o.note.is_some()) {
+            out.push_str(&format!(
+                "\nSKIPPED {}: {}\n",
+                o.name,
+                o.note.as_deref().unwrap_or("")
+            ));
+        }
         for reason in &self.invalid {
             out.push_str(&format!("\nINVALID {reason}\n"));
         }

@@ -50,6 +50,11 @@ pub struct Setup {
     /// Resource groups to create (`name` → `location`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resource_groups: BTreeMap<String, String>,
+    /// The AKS catalogue the scenario needs: `current`, `2023`, or a JSON file (a path relative
+    /// to the scenario file). In-process the simulator is built with it; against a target
+    /// whose catalogue differs, the scenario is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh_catalog: Option<String>,
     /// Extra variables for `{{name}}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
@@ -65,6 +70,7 @@ impl Setup {
             && self.register_features.is_empty()
             && self.resource_groups.is_empty()
             && self.vars.is_empty()
+            && self.mesh_catalog.is_none()
     }
 }
 
@@ -248,7 +254,14 @@ fn validate(s: &Scenario) -> Result<(), String> {
     Ok(())
 }
 
-/// Every `*.yaml`, `*.yml` and `*.json` file under the given files and folders, sorted.
+/// Whether a file in a scenario folder is a scenario: `*.yaml`, `*.yml` or `*.scenario.json`
+/// (other JSON files, such as catalogues, live beside them).
+pub fn is_scenario_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".scenario.json")
+}
+
+/// Every scenario file under the given folders (and the files given), sorted.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -256,10 +269,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_dir() {
                 walk(&path, out)?;
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "json")
-            ) {
+            } else if is_scenario_file(&path) {
                 out.push(path);
             }
         }
