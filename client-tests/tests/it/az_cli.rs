@@ -163,11 +163,29 @@ async fn refusals_show_the_arm_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn az_rest_with_double_slashes_and_any_casing() {
+async fn group_list_by_tag_and_az_rest_with_double_slashes() {
     let sim = spawn_sim(|_| {}).await;
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
-    az.ok(&["group", "create", "-n", "Rest1", "-l", "eastus2"])
-        .await;
+    az.ok(&[
+        "group", "create", "-n", "Rest1", "-l", "eastus2", "--tags", "env=dev", "team=a",
+    ])
+    .await;
+    az.ok(&[
+        "group", "create", "-n", "other", "-l", "eastus2", "--tags", "env=prod",
+    ])
+    .await;
+    // `--tag` becomes `$filter=tagName eq '…' and tagValue eq '…'`, answered by the server.
+    for (tag, want) in [
+        ("env=dev", vec!["Rest1"]),
+        ("ENV=prod", vec!["other"]),
+        ("team", vec!["Rest1"]),
+        ("env=none", vec![]),
+    ] {
+        let listed = az
+            .json(&["group", "list", "--tag", tag, "--query", "[].name"])
+            .await;
+        assert_eq!(listed, serde_json::json!(want), "--tag {tag}");
+    }
     // az rest adds the bearer token because the URL is on the registered ARM endpoint.
     let url = sim.url(&format!(
         "/subscriptions/{SUB}//RESOURCEGROUPS//rest1?api-version=2024-11-01"
