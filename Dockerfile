@@ -18,7 +18,10 @@ COPY --from=build /out/usr/local/bin/aksim /usr/local/bin/aksim
 # Owned by the nonroot user (65532) so a fresh named volume inherits a writable directory.
 COPY --from=build --chown=65532:65532 /out/var/lib/aksim /var/lib/aksim
 USER 65532:65532
-ENV AKSIM_TLS_DIR=/var/lib/aksim/tls
+# Same as `--addr 0.0.0.0:8443 --tls-dir /var/lib/aksim/tls`; as env so that arguments given to
+# `docker run` add to them rather than replace them.
+ENV AKSIM_ADDR=0.0.0.0:8443 \
+    AKSIM_TLS_DIR=/var/lib/aksim/tls
 VOLUME ["/var/lib/aksim/tls"]
 EXPOSE 8443
-ENTRYPOINT ["/usr/local/bin/aksim", "--addr", "0.0.0.0:8443"]
+ENTRYPOINT ["/usr/local/bin/aksim"]
