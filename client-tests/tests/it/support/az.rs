@@ -8,10 +8,11 @@
 //! `AZURE_*` settings or proxy cannot leak in. Warnings stay on: tests assert on them.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
+use super::process::{self, ClientRun};
 use super::sim::SimHandle;
 use super::{CLIENT_ID, TENANT};
 
@@ -33,39 +34,6 @@ pub struct Az {
     env: Vec<(String, String)>,
     _config_dir: tempfile::TempDir,
     _home: tempfile::TempDir,
-}
-
-/// One finished az command.
-#[derive(Debug)]
-pub struct AzRun {
-    pub args: Vec<String>,
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
-}
-
-impl AzRun {
-    /// stdout parsed as JSON; fails the test with the whole run when it is not JSON.
-    #[track_caller]
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("az printed no JSON ({e}):\n{self}"))
-    }
-}
-
-impl std::fmt::Display for AzRun {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "az {} -> exit {} in {:.2?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.args.join(" "),
-            self.code,
-            self.elapsed,
-            self.stdout,
-            self.stderr
-        )
-    }
 }
 
 /// The system CA bundle, if the machine has one in a well-known place.
@@ -180,38 +148,21 @@ impl Az {
     }
 
     /// Runs `az args…` and returns whatever happened; a hang past 120 s fails the test.
-    pub async fn run(&self, args: &[&str]) -> AzRun {
-        let started = Instant::now();
-        let child = tokio::process::Command::new(&self.program)
+    pub async fn run(&self, args: &[&str]) -> ClientRun {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
             .args(args)
             .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.program.display()));
-        let output = match tokio::time::timeout(AZ_TIMEOUT, child.wait_with_output()).await {
-            Ok(Ok(output)) => output,
-            Ok(Err(e)) => panic!("az {}: waiting failed: {e}", args.join(" ")),
-            Err(_) => panic!(
-                "az {} did not finish within {AZ_TIMEOUT:?} (killed)",
-                args.join(" ")
-            ),
-        };
-        AzRun {
-            args: args.iter().map(|s| (*s).to_owned()).collect(),
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        }
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        process::run(command, AZ_TIMEOUT).await
     }
 
     /// Runs az and asserts exit code 0.
     #[track_caller]
-    pub fn ok<'a>(&'a self, args: &'a [&'a str]) -> impl std::future::Future<Output = AzRun> + 'a {
+    pub fn ok<'a>(
+        &'a self,
+        args: &'a [&'a str],
+    ) -> impl std::future::Future<Output = ClientRun> + 'a {
         let caller = std::panic::Location::caller();
         async move {
             let run = self.run(args).await;
