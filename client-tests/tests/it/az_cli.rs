@@ -81,6 +81,18 @@ async fn cloud_register_mode_group_lifecycle() {
     );
     assert_eq!(clouds["isActive"], true);
     check_account(&az).await;
+
+    // The token az holds is aksim's ES256 JWT for ARM's audience.
+    let token = az.json(&["account", "get-access-token"]).await;
+    assert_eq!(token["tokenType"], "Bearer", "{token:#}");
+    assert_eq!(token["subscription"], SUB, "{token:#}");
+    assert_eq!(token["tenant"], TENANT, "{token:#}");
+    let jwt = token["accessToken"].as_str().expect("accessToken");
+    let header = jsonwebtoken::decode_header(jwt).expect("az holds a JWT");
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    let claims = sim.state.tokens.verify(jwt).expect("signed by this aksim");
+    assert_eq!(claims.aud, "https://management.core.windows.net/");
+    assert_eq!(claims.appid, CLIENT_ID);
     create_and_read_group(&az, "rg1", "eastus").await;
 
     let deleted = az.ok(&["group", "delete", "-n", "rg1", "--yes"]).await;
