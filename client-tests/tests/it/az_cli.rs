@@ -175,7 +175,7 @@ async fn refusals_show_the_arm_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn group_list_by_tag_and_az_rest_with_double_slashes() {
+async fn group_list_by_tag_locations_and_az_rest_with_double_slashes() {
     let sim = spawn_sim(|_| {}).await;
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
     az.ok(&[
@@ -198,6 +198,17 @@ async fn group_list_by_tag_and_az_rest_with_double_slashes() {
             .await;
         assert_eq!(listed, serde_json::json!(want), "--tag {tag}");
     }
+    let region = az
+        .json(&[
+            "account",
+            "list-locations",
+            "--query",
+            "[?name=='westeurope'] | [0]",
+        ])
+        .await;
+    assert_eq!(region["displayName"], "West Europe", "{region:#}");
+    assert_eq!(region["regionalDisplayName"], "(Europe) West Europe");
+
     // az rest adds the bearer token because the URL is on the registered ARM endpoint.
     let url = sim.url(&format!(
         "/subscriptions/{SUB}//RESOURCEGROUPS//rest1?api-version=2024-11-01"
