@@ -4,6 +4,9 @@
 
 /// Largest request body accepted on any endpoint (ARM answers 413 `RequestEntityTooLarge`).
 pub const REQUEST_BODY_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// How much of an oversize body is still read (and dropped) so the client gets the 413 rather
+/// than a connection reset; past this the connection is simply closed.
+pub const REQUEST_BODY_DRAIN_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Longest resource name aksim accepts anywhere in a path segment.
 pub const PATH_SEGMENT_MAX_CHARS: usize = 1024;
 /// Longest request path accepted (ARM: `InvalidRequestUri`/414 beyond that).
@@ -35,6 +38,7 @@ pub const PREVIEW_GATES_MAX: usize = 1_000;
 pub fn as_json() -> serde_json::Value {
     serde_json::json!({
         "requestBodyMaxBytes": REQUEST_BODY_MAX_BYTES,
+        "requestBodyDrainMaxBytes": REQUEST_BODY_DRAIN_MAX_BYTES,
         "pathSegmentMaxChars": PATH_SEGMENT_MAX_CHARS,
         "pathMaxChars": PATH_MAX_CHARS,
         "armListPageSize": ARM_LIST_PAGE_SIZE,

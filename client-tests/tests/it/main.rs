@@ -1,1 +1,19 @@
-fn main() {}
+//! Real clients against a live aksim over HTTPS: one test binary (built once), one server per
+//! test on port 0, so everything runs in parallel.
+//!
+//! - `https_arm`: reqwest over real TLS (h2 and HTTP/1.1): the ARM error cases, id casings,
+//!   `//` collapsing, the resource-group delete LRO.
+//! - `identity`: cloud metadata, OpenID configuration, token endpoint, JWKS, `--auth strict`.
+//! - `control`: the `/_sim` API.
+//! - `az_cli`: the unmodified az CLI 2.91.0 in both log-in modes.
+//! - `python_sdk`: the Azure Python SDK recipe from README.md.
+//!
+//! The harness is in `support/`.
+
+mod support;
+
+mod az_cli;
+mod control;
+mod https_arm;
+mod identity;
+mod python_sdk;

@@ -140,6 +140,16 @@ impl ArmError {
         .at_gateway()
     }
 
+    /// A `$filter` the endpoint does not understand (resource-group lists take only tag
+    /// filters; azure-sdk-for-go #2480).
+    pub fn invalid_filter(filter: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidFilterInQueryString",
+            format!("Invalid $filter '{filter}' specified in the query string."),
+        )
+    }
+
     pub fn invalid_request_uri(path: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

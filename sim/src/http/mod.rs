@@ -404,10 +404,32 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
+/// Reads the body up to `REQUEST_BODY_MAX_BYTES`. Past the limit the rest is still read and
+/// thrown away, up to `REQUEST_BODY_DRAIN_MAX_BYTES`, before the 413 goes out: an HTTP/1.1
+/// client is usually still sending, and a server that answers and closes with unread bytes
+/// makes the kernel reset the connection, so the client sees "broken pipe" instead of the
+/// error (found by the real-client tests).
 async fn read_body(body: Body) -> Result<Bytes, ArmError> {
-    axum::body::to_bytes(body, limits::REQUEST_BODY_MAX_BYTES)
-        .await
-        .map_err(|_| ArmError::request_too_large(limits::REQUEST_BODY_MAX_BYTES))
+    use futures_util::StreamExt;
+    let too_large = || ArmError::request_too_large(limits::REQUEST_BODY_MAX_BYTES);
+    let mut stream = body.into_data_stream();
+    let mut kept = bytes::BytesMut::new();
+    let mut seen: usize = 0;
+    while let Some(chunk) = stream.next().await {
+        // A body that breaks off mid-way: the client is gone, the answer goes nowhere.
+        let chunk = chunk.map_err(|_| too_large())?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limits::REQUEST_BODY_DRAIN_MAX_BYTES {
+            return Err(too_large());
+        }
+        if seen <= limits::REQUEST_BODY_MAX_BYTES {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limits::REQUEST_BODY_MAX_BYTES {
+        return Err(too_large());
+    }
+    Ok(kept.freeze())
 }
 
 /// A body that says it is not JSON is refused (415); no Content-Type is tolerated.

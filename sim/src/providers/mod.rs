@@ -9,6 +9,7 @@
 pub mod container_service;
 pub mod features;
 pub mod gating;
+pub mod locations;
 pub mod registration;
 pub mod resources;
 
@@ -44,6 +45,7 @@ fn dispatch_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmRe
     match p.len() {
         2 => return resources::get_subscription(state, req, sub),
         3 if p.is(2, "resourcegroups") => return resources::list_groups(state, req, sub),
+        3 if p.is(2, "locations") => return locations::list_locations(state, req, sub),
         4 if p.is(2, "resourcegroups") => return resources::group(state, req, sub, p.seg(3)),
         4 if p.is(2, "operationresults") => {
             return resources::operation_result(state, req, sub, p.seg(3))

@@ -4,7 +4,8 @@
 //!
 //! Resource groups: PUT (201 created / 200 updated), GET, HEAD (204/404), PATCH (tags,
 //! managedBy), DELETE (202 + `Location`, a long-running operation that cascades to everything
-//! in the group), list (paged).
+//! in the group), list (paged; `$filter` on one tag name and value, as `az group list --tag`
+//! sends).
 
 use std::collections::BTreeMap;
 
@@ -321,10 +322,87 @@ pub fn list_groups(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<A
         .catalog
         .check_native(NS, "resourceGroups", req.api_version())?;
     only(req, &[Method::GET])?;
+    let filter = match req
+        .query("$filter")
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        Some(raw) => Some(TagFilter::parse(raw).ok_or_else(|| ArmError::invalid_filter(raw))?),
+        None => None,
+    };
     let items: Vec<serde_json::Value> = state.store.with(sub, state.clock.now(), |s| {
-        s.resource_groups.values().map(|g| g.to_json(sub)).collect()
+        s.resource_groups
+            .values()
+            .filter(|g| filter.as_ref().is_none_or(|f| f.matches(g.tags.as_ref())))
+            .map(|g| g.to_json(sub))
+            .collect()
     });
     Ok(ArmResponse::ok(&page(req, items)?))
+}
+
+/// The one `$filter` ARM takes on resource-group lists: `tagName eq 'N'` optionally followed
+/// by `and tagValue eq 'V'` (keywords in any case; `''` escapes a quote, as in OData). Tag
+/// names match ignoring case, values exactly (ARM's tag rules). `az group list --tag N=V`
+/// sends this.
+#[derive(Debug, PartialEq, Eq)]
+struct TagFilter {
+    name: String,
+    value: Option<String>,
+}
+
+impl TagFilter {
+    fn parse(raw: &str) -> Option<TagFilter> {
+        let (name, rest) = Self::clause(raw, "tagname")?;
+        let rest = rest.trim_start();
+        if rest.is_empty() {
+            return Some(TagFilter { name, value: None });
+        }
+        let rest = Self::keyword(rest, "and")?;
+        let (value, rest) = Self::clause(rest, "tagvalue")?;
+        rest.trim().is_empty().then_some(TagFilter {
+            name,
+            value: Some(value),
+        })
+    }
+
+    /// `<field> eq '<literal>'`, returning the literal and what follows.
+    fn clause<'a>(input: &'a str, field: &str) -> Option<(String, &'a str)> {
+        let rest = Self::keyword(input.trim_start(), field)?;
+        let rest = Self::keyword(rest.trim_start(), "eq")?;
+        let mut chars = rest.trim_start().char_indices().peekable();
+        let start = rest.len() - rest.trim_start().len();
+        if chars.next().map(|(_, c)| c) != Some('\'') {
+            return None;
+        }
+        let mut literal = String::new();
+        while let Some((i, c)) = chars.next() {
+            if c == '\'' {
+                if chars.peek().map(|(_, c)| *c) == Some('\'') {
+                    chars.next();
+                    literal.push('\'');
+                    continue;
+                }
+                return Some((literal, &rest[start + i + 1..]));
+            }
+            literal.push(c);
+        }
+        None
+    }
+
+    /// `word` (any case) followed by whitespace or the end.
+    fn keyword<'a>(input: &'a str, word: &str) -> Option<&'a str> {
+        let head = input.get(..word.len())?;
+        let rest = &input[word.len()..];
+        (head.eq_ignore_ascii_case(word)
+            && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
+        .then_some(rest)
+    }
+
+    fn matches(&self, tags: Option<&BTreeMap<String, String>>) -> bool {
+        tags.into_iter().flatten().any(|(k, v)| {
+            k.eq_ignore_ascii_case(&self.name) && self.value.as_ref().is_none_or(|want| v == want)
+        })
+    }
 }
 
 pub fn list_group_resources(
