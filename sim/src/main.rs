@@ -63,6 +63,7 @@ async fn run(config: sim::Config) -> Result<(), String> {
         addr.ip().to_string()
     };
     let base = format!("{scheme}://{host}:{}", addr.port());
+    let shutdown = shutdown_signal()?;
     println!("aksim listening on {base}");
     match &prepared.tls {
         Some(tls) => {
@@ -86,7 +87,7 @@ async fn run(config: sim::Config) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "ready");
     let tls = prepared.tls.map(|t| t.server_config);
-    sim::serve(listener, tls, sim::app(state.clone()), shutdown_signal()).await;
+    sim::serve(listener, tls, sim::app(state.clone()), shutdown).await;
     if let Some(path) = &state.config.state_file {
         let n = sim::control::snapshot::save_file(&state, path)?;
         tracing::info!(path = %path.display(), subscriptions = n, "state saved");
@@ -95,24 +96,28 @@ async fn run(config: sim::Config) -> Result<(), String> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGINT/SIGTERM handlers now (before the ready line is printed, so a signal
+/// sent right after it is never lost) and returns the future that resolves on either.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt =
+            signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        let mut terminate =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 

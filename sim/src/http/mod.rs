@@ -92,7 +92,7 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
     let journaling = !is_control && state.journal.capacity() > 0;
     let (request, request_body) = if journaling {
         let (parts, body) = request.into_parts();
-        match axum::body::to_bytes(body, limits::REQUEST_BODY_MAX_BYTES).await {
+        match read_body(body).await {
             Ok(bytes) => {
                 let snippet = (!bytes.is_empty()).then(|| {
                     let cut = bytes.len().min(JOURNAL_BODY_MAX_BYTES);
@@ -100,9 +100,8 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
                 });
                 (Request::from_parts(parts, Body::from(bytes)), snippet)
             }
-            Err(_) => {
-                let response =
-                    ArmError::request_too_large(limits::REQUEST_BODY_MAX_BYTES).into_response();
+            Err(e) => {
+                let response = e.into_response();
                 return finish(
                     &state,
                     response,
