@@ -1,6 +1,8 @@
 //! In-process test harness: requests go through `sim::app(state)` with `oneshot`, no sockets.
 #![allow(dead_code)]
 
+pub mod kube;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
