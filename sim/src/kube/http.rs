@@ -25,6 +25,7 @@ use tokio::sync::broadcast;
 
 use super::catalog::{self, ResourceType};
 use super::patch::{self, PatchType};
+use super::protobuf;
 use super::status::Status;
 use super::table;
 use super::validate::{self, FieldTerm, LabelSelector};
@@ -254,6 +255,13 @@ fn present(rt: &ResourceType, version: &str, mut object: Value) -> Value {
     object
 }
 
+/// The media types a create/update body may have.
+const BODY_TYPES: &[&str] = &[
+    "application/json",
+    "application/yaml",
+    "application/vnd.kubernetes.protobuf",
+];
+
 fn parse_body(req: &KubeRequest) -> Result<Value, Status> {
     if req.body.is_empty() {
         return Err(Status::bad_request("the request body is empty"));
@@ -274,10 +282,9 @@ fn parse_body(req: &KubeRequest) -> Result<Value, Status> {
                 Status::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
             })
         }
-        _ => Err(Status::unsupported_patch_type(
-            ct,
-            &["application/json", "application/yaml"],
-        )),
+        "application/vnd.kubernetes.protobuf" => protobuf::decode(&req.body)
+            .map_err(|e| Status::unsupported_patch_type(&format!("{ct} ({e})"), BODY_TYPES)),
+        _ => Err(Status::unsupported_patch_type(ct, BODY_TYPES)),
     }
 }
 

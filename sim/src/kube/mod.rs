@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod http;
 pub mod inject;
 pub mod patch;
+pub mod protobuf;
 pub mod status;
 pub mod table;
 pub mod validate;

@@ -244,8 +244,7 @@ impl Status {
 
     /// A patch (or body) media type this server does not decode.
     pub fn unsupported_patch_type(content_type: &str, accepted: &[&str]) -> Self {
-        let _ = content_type;
-        Status::new(
+        let s = Status::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UnsupportedMediaType",
             format!(
@@ -253,7 +252,10 @@ impl Status {
                  include: {}",
                 accepted.join(", ")
             ),
-        )
+        );
+        // kube-apiserver names the accepted types only; aksim logs what it got.
+        tracing::debug!(content_type, "unsupported request media type");
+        s
     }
 
     pub fn request_too_large(limit: usize) -> Self {
