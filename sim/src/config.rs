@@ -92,6 +92,11 @@ pub struct Config {
     /// clusterDelete. 0 = done at the first poll.
     #[arg(long = "op-duration", env = "AKSIM_OP_DURATION", value_delimiter = ',')]
     pub op_durations: Vec<String>,
+
+    /// Era of the Istio add-on's blocked custom-resource list that every cluster's Kubernetes
+    /// plane enforces: `2023`, `2024` or `current` (see `data/istio-admission.json`).
+    #[arg(long, env = "AKSIM_ISTIO_ADMISSION_ERA")]
+    pub istio_admission_era: Option<String>,
 }
 
 impl Default for Config {
@@ -107,6 +112,7 @@ impl Default for Config {
             seed: None,
             log_format: LogFormat::Text,
             op_durations: Vec::new(),
+            istio_admission_era: None,
         }
     }
 }
@@ -150,6 +156,14 @@ impl Config {
         ] {
             if uuid::Uuid::parse_str(value).is_err() {
                 return Err(format!("{what} must be a GUID, got '{value}'"));
+            }
+        }
+        if let Some(era) = &self.istio_admission_era {
+            if crate::kube::admission::era_key(era).is_none() {
+                return Err(format!(
+                    "--istio-admission-era must be one of {}, got '{era}'",
+                    crate::kube::admission::era_names().join(", ")
+                ));
             }
         }
         crate::arm::lro::Durations::parse(&self.op_durations).map(|_| ())

@@ -1853,3 +1853,41 @@ async fn namespaced_paths_and_other_kinds() {
     assert_eq!(yaml.status, StatusCode::CREATED, "{}", yaml.body);
     assert_eq!(yaml.body["data"]["k"], "v");
 }
+
+#[tokio::test]
+async fn admission_era_comes_from_the_server_config() {
+    let mut config = sim::Config::for_tests();
+    config.istio_admission_era = Some("2023".to_owned());
+    let state = sim::AppState::new(config, sim::identity::TokenIssuer::ephemeral(), None).unwrap();
+    let sim = Sim { state };
+    sim.plane("1.33.2");
+    sim.reconcile(&enabled(&["asm-1-26"]));
+    let r = sim
+        .kpost(
+            "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters",
+            envoy_filter("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"EnvoyFilter\" is not allowed"));
+    // A plane's own era wins over the server's.
+    sim.with_plane(|p| p.admission_era = Some("current".to_owned()));
+    let r = sim
+        .kpost(
+            "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters",
+            envoy_filter("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+
+    let mut bad = sim::Config::for_tests();
+    bad.istio_admission_era = Some("1999".to_owned());
+    let err = bad.validate().unwrap_err();
+    assert!(
+        err.contains("--istio-admission-era must be one of 2023, 2024, current"),
+        "{err}"
+    );
+}

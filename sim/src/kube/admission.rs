@@ -72,6 +72,20 @@ pub fn rules() -> &'static Rules {
     })
 }
 
+/// The era names the data file defines.
+pub fn era_names() -> Vec<&'static str> {
+    rules().eras.keys().map(String::as_str).collect()
+}
+
+/// The data file's own spelling of an era name (so it can live in a `Copy` context).
+pub fn era_key(name: &str) -> Option<&'static str> {
+    rules()
+        .eras
+        .keys()
+        .find(|k| k.as_str() == name)
+        .map(String::as_str)
+}
+
 /// The era named `name`, or the default one when `None` or unknown.
 pub fn era(name: Option<&str>) -> &'static Era {
     let r = rules();

@@ -45,6 +45,8 @@ struct KubeRequest {
     headers: HeaderMap,
     body: Bytes,
     now: time::OffsetDateTime,
+    /// `--istio-admission-era`.
+    era: Option<&'static str>,
 }
 
 impl KubeRequest {
@@ -133,6 +135,11 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
         headers: parts.headers,
         body,
         now,
+        era: state
+            .config
+            .istio_admission_era
+            .as_deref()
+            .and_then(super::admission::era_key),
     };
     let routed = state.store.with(&sub, now, |s| {
         let Some(plane) = s.kube_planes.get_mut(&key) else {
@@ -349,6 +356,7 @@ fn write_ctx(req: &KubeRequest) -> Result<WriteCtx, Status> {
     Ok(WriteCtx {
         now: req.now,
         dry_run,
+        era: req.era,
     })
 }
 

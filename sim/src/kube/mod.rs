@@ -104,6 +104,18 @@ pub struct WriteCtx {
     pub now: OffsetDateTime,
     /// `dryRun=All`: run every check, store nothing.
     pub dry_run: bool,
+    /// The server-wide admission era (`--istio-admission-era`); a plane's own setting wins.
+    pub era: Option<&'static str>,
+}
+
+impl WriteCtx {
+    pub fn new(now: OffsetDateTime) -> Self {
+        WriteCtx {
+            now,
+            dry_run: false,
+            era: None,
+        }
+    }
 }
 
 /// What a list asks for.
@@ -704,11 +716,18 @@ impl Plane {
     }
 
     /// The validating webhooks (add-on enabled only) plus the user-visible ownership rule.
-    fn admit(&self, rt: &ResourceType, namespace: &str, object: &Value) -> Result<(), Status> {
+    fn admit(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        object: &Value,
+        ctx: WriteCtx,
+    ) -> Result<(), Status> {
         if !self.mesh.enabled {
             return Ok(());
         }
-        admission::check_istio_object(rt, object, &self.mesh, self.admission_era.as_deref())?;
+        let era = self.admission_era.as_deref().or(ctx.era);
+        admission::check_istio_object(rt, object, &self.mesh, era)?;
         let name = str_at(object, "/metadata/name");
         if rt.group.is_empty()
             && rt.resource == "configmaps"
@@ -770,7 +789,7 @@ impl Plane {
                 inject::inject(&mut object, &rev, cni);
             }
         }
-        self.admit(rt, namespace, &object)?;
+        self.admit(rt, namespace, &object, ctx)?;
         if self.objects.len() >= limits::KUBE_OBJECTS_PER_PLANE_MAX {
             return Err(Status::too_many(
                 "objects",
@@ -852,7 +871,7 @@ impl Plane {
                 object["metadata"]["generation"] = json!(g + 1);
             }
         }
-        self.admit(rt, namespace, &object)?;
+        self.admit(rt, namespace, &object, ctx)?;
         object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
         if object == old {
             return Ok(old);
