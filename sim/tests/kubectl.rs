@@ -258,6 +258,11 @@ async fn scenario(version: &str) {
         "{pods}"
     );
 
+    let described = k.ok(&["describe", "ns", "default"]).await;
+    assert!(described.contains("istio.io/rev=asm-1-17"), "{described}");
+    let all = k.ok(&["get", "all", "-n", "aks-istio-system"]).await;
+    assert!(all.contains("deployment.apps/istiod-asm-1-17"), "{all}");
+
     let forbidden = k.run(&["delete", "ns", "kube-system"]).await;
     assert_ne!(forbidden.code, 0);
     assert!(
@@ -288,6 +293,48 @@ async fn scenario(version: &str) {
     let waiting = k.run(&["delete", "ns", "bar"]).await;
     assert_eq!(waiting.code, 0, "{}", waiting.stderr);
     assert!(k.run(&["get", "ns", "bar"]).await.code != 0);
+}
+
+/// `kubectl get ns --watch` sees a namespace the add-on creates.
+async fn watch_scenario(version: &str) {
+    use tokio::io::AsyncBufReadExt;
+    let server = Server::start().await;
+    server.plane(version);
+    let k = Kubectl::new(&server);
+    let mut child = tokio::process::Command::new(kubectl_path())
+        .args(["get", "ns", "--watch", "--output-watch-events"])
+        .env("KUBECONFIG", &k.kubeconfig)
+        .env("HOME", k.home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("kubectl runs");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut reconciled = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("watch: {line}");
+            seen.push(line.clone());
+            if line.contains("kube-system") && !reconciled {
+                reconciled = true;
+                server.reconcile(&enabled(&["asm-1-26"]));
+            }
+            if line.contains("ADDED") && line.contains("aks-istio-system") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    let _ = child.kill().await;
+    assert_eq!(found, Ok(true), "kubectl --watch output: {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_watch_sees_the_addon_namespace() {
+    watch_scenario("1.33.2").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
