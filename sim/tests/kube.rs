@@ -625,6 +625,56 @@ async fn bad_input_is_refused_without_state_change() {
     let bad_dry = sim.kpost("/api/v1/namespaces?dryRun=Some", ns("x")).await;
     assert_eq!(bad_dry.status, StatusCode::BAD_REQUEST);
 
+    let not_object_patch = sim
+        .kpatch(
+            "/api/v1/namespaces/default",
+            "application/merge-patch+json",
+            json!([1]),
+        )
+        .await;
+    assert_status(
+        &not_object_patch,
+        400,
+        "BadRequest",
+        "a merge patch must be a JSON object",
+    );
+    let garbage_patch = sim
+        .kube_raw(
+            Method::PATCH,
+            "/api/v1/namespaces/default",
+            Some("application/merge-patch+json"),
+            Some(b"{".to_vec()),
+            &[],
+        )
+        .await;
+    assert_status(&garbage_patch, 400, "BadRequest", "error decoding patch");
+    let rename = sim
+        .kpatch(
+            "/api/v1/namespaces/default",
+            "application/merge-patch+json",
+            json!({"metadata": {"name": "other"}}),
+        )
+        .await;
+    assert_status(
+        &rename,
+        400,
+        "BadRequest",
+        "does not match the name on the URL",
+    );
+    let missing_patch = sim
+        .kpatch(
+            "/api/v1/namespaces/nosuch",
+            "application/merge-patch+json",
+            json!({}),
+        )
+        .await;
+    assert_status(
+        &missing_patch,
+        404,
+        "NotFound",
+        "namespaces \"nosuch\" not found",
+    );
+
     let after = sim.with_plane(|p| (p.resource_version, p.objects.len()));
     assert_eq!(before, after, "refused requests changed nothing");
 }

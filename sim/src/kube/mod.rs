@@ -896,18 +896,7 @@ impl Plane {
     ) -> Result<Value, Status> {
         let mut old = self.get(rt, namespace, name)?;
         old["apiVersion"] = json!(rt.api_version(version));
-        let patched = patch::apply(kind, &old, body).map_err(|e| {
-            if kind == patch::PatchType::Json {
-                Status::bad_request(e)
-            } else {
-                Status::invalid(
-                    &rt.kind,
-                    &rt.group,
-                    name,
-                    vec![status::Cause::invalid("", "", &e)],
-                )
-            }
-        })?;
+        let patched = patch::apply(kind, &old, body).map_err(Status::bad_request)?;
         if !patched.is_object() {
             return Err(Status::bad_request("the patch removed the whole object"));
         }
