@@ -1,6 +1,6 @@
 //! The real kubectl against a real HTTPS aksim (in-process server on 127.0.0.1:0).
 //!
-//! `/usr/bin/kubectl` on this machine is a dispatcher that runs `kubectl.1.<minor>` chosen by
+//! `/usr/bin/kubectl` on this machine is a dispatcher that runs `kubectl.1.<minor>` (1.27–1.33) chosen by
 //! the server's `/version`, so each test creates a plane reporting a different minor. kubectl
 //! is required: when it is missing the tests fail and say how to install it.
 
@@ -335,6 +335,12 @@ async fn watch_scenario(version: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_watch_sees_the_addon_namespace() {
     watch_scenario("1.33.2").await;
+}
+
+/// kubectl 1.28 validates `apply` through `/openapi/v2` (the empty protobuf document).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_1_28_against_the_plane() {
+    scenario("1.28.9").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
