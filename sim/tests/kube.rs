@@ -1881,7 +1881,7 @@ async fn namespaced_paths_and_other_kinds() {
     let deploy = sim
         .kpost(
             "/apis/apps/v1/namespaces/default/deployments",
-            json!({"metadata": {"name": "d"}, "spec": {"replicas": 2}}),
+            json!({"metadata": {"name": "d"}, "spec": {"replicas": 2}, "status": {"readyReplicas": 99}}),
         )
         .await;
     assert_eq!(deploy.body["status"]["readyReplicas"], 2);

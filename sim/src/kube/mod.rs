@@ -34,7 +34,7 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 use crate::limits;
-use catalog::{ResourceType, TableKind};
+use catalog::ResourceType;
 use status::{GroupResource, Status};
 use validate::{FieldTerm, LabelSelector};
 
@@ -652,11 +652,8 @@ impl Plane {
                 }
             }
             _ => {
-                if rt.group.ends_with("istio.io")
-                    || !rt.group.is_empty()
-                        && rt.group != "apiextensions.k8s.io"
-                        && rt.group != "admissionregistration.k8s.io"
-                {
+                // Every object of a non-core group (CRDs, webhooks, custom resources) has one.
+                if !rt.group.is_empty() {
                     object["metadata"]["generation"] = json!(1);
                 }
             }
@@ -763,6 +760,10 @@ impl Plane {
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
         Self::normalize_body(rt, version, namespace, &mut object)?;
+        // `status` belongs to the server (no status subresource writes).
+        if let Some(o) = object.as_object_mut() {
+            o.remove("status");
+        }
         if str_at(&object, "/metadata/name").is_empty() {
             let prefix = str_at(&object, "/metadata/generateName").to_owned();
             if !prefix.is_empty() {
@@ -1116,9 +1117,4 @@ impl Plane {
         };
         Ok((initial, receiver))
     }
-}
-
-/// Whether `rt` is the core namespaces type.
-pub fn is_namespaces(rt: &ResourceType) -> bool {
-    rt.group.is_empty() && rt.resource == "namespaces" && rt.table == TableKind::Namespace
 }
