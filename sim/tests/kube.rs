@@ -1941,3 +1941,53 @@ async fn admission_era_comes_from_the_server_config() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn egress_gateway_in_a_user_namespace_leaves_the_namespace_alone() {
+    let sim = sim_with_plane("1.33.2");
+    sim.kpost("/api/v1/namespaces", ns("egress-team")).await;
+    let mut view = enabled(&["asm-1-26"]);
+    view.egress_gateways = vec![
+        ("egw".into(), "egress-team".into()),
+        ("egw2".into(), "default".into()),
+    ];
+    sim.reconcile(&view);
+    assert_eq!(
+        sim.kget("/api/v1/namespaces/egress-team/services/egw")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        names(
+            &sim.kget("/apis/apps/v1/namespaces/default/deployments")
+                .await
+                .body
+        ),
+        vec!["egw2-asm-1-26"]
+    );
+    // The user's namespace stays writable and survives the add-on.
+    let labelled = sim
+        .kpatch(
+            "/api/v1/namespaces/egress-team",
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"a": "b"}}}),
+        )
+        .await;
+    assert_eq!(labelled.status, StatusCode::OK);
+    sim.reconcile(&MeshView::default());
+    assert_eq!(
+        sim.kget("/api/v1/namespaces/egress-team").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        sim.kget("/api/v1/namespaces/default").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        sim.kget("/api/v1/namespaces/egress-team/services/egw")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

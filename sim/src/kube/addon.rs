@@ -16,6 +16,8 @@ use super::MeshView;
 
 /// The ingress gateways' namespace.
 pub const INGRESS_NAMESPACE: &str = "aks-istio-ingress";
+/// The default egress gateways' namespace.
+pub const EGRESS_NAMESPACE: &str = "aks-istio-egress";
 /// The CNI daemonset of `CNIChaining`.
 pub const CNI_DAEMONSET: &str = "azure-service-mesh-istio-cni-addon-node";
 /// Label every add-on object carries.
@@ -425,11 +427,13 @@ pub fn addon_objects(view: &MeshView) -> Vec<Desired> {
     let mut egress_namespaces: Vec<&str> = Vec::new();
     for (name, ns) in &view.egress_gateways {
         let ns = if ns.is_empty() {
-            "aks-istio-egress"
+            EGRESS_NAMESPACE
         } else {
             ns.as_str()
         };
-        if !egress_namespaces.contains(&ns) && ns != ADDON_NAMESPACE && ns != INGRESS_NAMESPACE {
+        // The add-on owns its default egress namespace only; a namespace the user names is
+        // theirs (it is never created or deleted by the add-on).
+        if ns == EGRESS_NAMESPACE && !egress_namespaces.contains(&ns) {
             egress_namespaces.push(ns);
             out.push(namespace(ns));
         }
