@@ -1991,3 +1991,65 @@ async fn egress_gateway_in_a_user_namespace_leaves_the_namespace_alone() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn ingress_services_accept_annotations_and_traffic_policy_only() {
+    let sim = sim_with_plane("1.33.2");
+    let mut view = enabled(&["asm-1-26"]);
+    view.ingress_gateways = vec!["External".into()];
+    sim.reconcile(&view);
+    let svc = "/api/v1/namespaces/aks-istio-ingress/services/aks-istio-ingressgateway-external";
+    let annotated = sim
+        .kpatch(
+            svc,
+            "application/merge-patch+json",
+            json!({"metadata": {"annotations": {"service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/healthz/ready"}},
+                   "spec": {"externalTrafficPolicy": "Local"}}),
+        )
+        .await;
+    assert_eq!(annotated.status, StatusCode::OK, "{}", annotated.body);
+    let ports = sim
+        .kpatch(
+            svc,
+            "application/merge-patch+json",
+            json!({"spec": {"ports": [{"port": 8080}]}}),
+        )
+        .await;
+    assert_status(
+        &ports,
+        403,
+        "Forbidden",
+        "services \"aks-istio-ingressgateway-external\" is forbidden: this object is managed by the Istio-based service mesh add-on and cannot be modified except its service.beta.kubernetes.io/* annotations and spec.externalTrafficPolicy",
+    );
+    let other_annotation = sim
+        .kpatch(
+            svc,
+            "application/merge-patch+json",
+            json!({"metadata": {"annotations": {"team": "x"}}}),
+        )
+        .await;
+    assert_eq!(other_annotation.status, StatusCode::FORBIDDEN);
+    // A PUT of the unchanged object is fine; the customisation survives a reconcile.
+    let current = sim.kget(svc).await.body;
+    assert_eq!(
+        sim.kube(Method::PUT, svc, Some(current)).await.status,
+        StatusCode::OK
+    );
+    view.revisions = vec!["asm-1-26".into(), "asm-1-27".into()];
+    sim.reconcile(&view);
+    let after = sim.kget(svc).await.body;
+    assert_eq!(after["spec"]["externalTrafficPolicy"], "Local");
+    assert_eq!(
+        after["metadata"]["annotations"]
+            ["service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path"],
+        "/healthz/ready"
+    );
+    let label_ns = sim
+        .kpatch(
+            "/api/v1/namespaces/aks-istio-system",
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"a": "b"}}}),
+        )
+        .await;
+    assert_eq!(label_ns.status, StatusCode::FORBIDDEN);
+}

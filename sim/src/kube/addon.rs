@@ -471,6 +471,76 @@ pub fn addon_objects(view: &MeshView) -> Vec<Desired> {
     out
 }
 
+/// Annotations users may put on the ingress gateway services (docs `istio-deploy-ingress.md`
+/// lists Azure load-balancer annotations, which all live under this prefix).
+pub const CUSTOM_ANNOTATION_PREFIX: &str = "service.beta.kubernetes.io/";
+
+/// Whether `rt`/`namespace` is one of the add-on's ingress gateway services.
+pub fn is_ingress_service(rt: &super::catalog::ResourceType, namespace: &str) -> bool {
+    rt.group.is_empty() && rt.resource == "services" && namespace == INGRESS_NAMESPACE
+}
+
+/// `object` without what users may customise on an ingress service.
+fn without_customizations(object: &Value) -> Value {
+    let mut o = object.clone();
+    if let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.remove("externalTrafficPolicy");
+    }
+    if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(Value::Object(a)) = meta.get_mut("annotations") {
+            a.retain(|k, _| !k.starts_with(CUSTOM_ANNOTATION_PREFIX));
+            if a.is_empty() {
+                meta.remove("annotations");
+            }
+        } else if meta.get("annotations").is_some_and(Value::is_null) {
+            meta.remove("annotations");
+        }
+    }
+    o
+}
+
+/// Whether an update of an add-on ingress service only touches what users may customise
+/// (its `service.beta.kubernetes.io/*` annotations and `spec.externalTrafficPolicy`).
+pub fn customizable_change(
+    rt: &super::catalog::ResourceType,
+    namespace: &str,
+    old: &Value,
+    new: &Value,
+) -> bool {
+    is_ingress_service(rt, namespace) && without_customizations(old) == without_customizations(new)
+}
+
+/// Carries a user's customisations of an ingress service across a reconcile.
+pub fn keep_customizations(
+    rt: &super::catalog::ResourceType,
+    namespace: &str,
+    existing: &Value,
+    want: &mut Value,
+) {
+    if !is_ingress_service(rt, namespace) {
+        return;
+    }
+    if let Some(etp) = existing.pointer("/spec/externalTrafficPolicy") {
+        want["spec"]["externalTrafficPolicy"] = etp.clone();
+    }
+    if let Some(a) = existing
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
+        for (k, v) in a
+            .iter()
+            .filter(|(k, _)| k.starts_with(CUSTOM_ANNOTATION_PREFIX))
+        {
+            if !want["metadata"]["annotations"].is_object() {
+                want["metadata"]["annotations"] = json!({});
+            }
+            if want["metadata"]["annotations"].get(k).is_none() {
+                want["metadata"]["annotations"][k] = v.clone();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

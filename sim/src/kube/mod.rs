@@ -702,6 +702,11 @@ impl Plane {
                 admission::SHARED_CONFIGMAP_PREFIX,
                 name.trim_start_matches("istio-")
             )
+        } else if addon::is_ingress_service(rt, namespace) {
+            format!(
+                " except its {}* annotations and spec.externalTrafficPolicy",
+                addon::CUSTOM_ANNOTATION_PREFIX
+            )
         } else {
             String::new()
         };
@@ -831,7 +836,6 @@ impl Plane {
             }
         }
         Self::validate(rt, &object)?;
-        self.check_not_addon(rt, namespace, name)?;
         // System-owned content survives any update.
         for field in [
             "uid",
@@ -872,11 +876,14 @@ impl Plane {
                 object["metadata"]["generation"] = json!(g + 1);
             }
         }
-        self.admit(rt, namespace, &object, ctx)?;
         object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
         if object == old {
             return Ok(old);
         }
+        if !addon::customizable_change(rt, namespace, &old, &object) {
+            self.check_not_addon(rt, namespace, name)?;
+        }
+        self.admit(rt, namespace, &object, ctx)?;
         if ctx.dry_run {
             return Ok(object);
         }
@@ -1029,6 +1036,7 @@ impl Plane {
                     if let Some(ip) = existing.pointer("/spec/clusterIP") {
                         want["spec"]["clusterIP"] = ip.clone();
                     }
+                    addon::keep_customizations(rt, &d.namespace, &existing, &mut want);
                     if want != existing {
                         self.store(rt, &d.namespace, &d.name, want, "MODIFIED");
                     }
