@@ -258,6 +258,54 @@ async fn scenario(version: &str) {
         "{pods}"
     );
 
+    // Shared MeshConfig (kubectl 1.33 sends `create configmap` as protobuf).
+    let cm = k
+        .ok(&[
+            "create",
+            "configmap",
+            "istio-shared-configmap-asm-1-17",
+            "-n",
+            "aks-istio-system",
+            "--from-literal=mesh=accessLogFile: /dev/stdout",
+        ])
+        .await;
+    assert!(
+        cm.contains("configmap/istio-shared-configmap-asm-1-17 created"),
+        "{cm}"
+    );
+    let bad_cm = k
+        .run(&[
+            "create",
+            "configmap",
+            "istio-shared-configmap-asm-1-18",
+            "-n",
+            "aks-istio-system",
+            "--from-literal=mesh=configSources: []",
+        ])
+        .await;
+    assert_ne!(bad_cm.code, 0);
+    assert!(
+        bad_cm
+            .stderr
+            .contains("denied the request: MeshConfig field \"configSources\" is not allowed"),
+        "{}",
+        bad_cm.stderr
+    );
+    let edit_default = k
+        .run(&[
+            "label",
+            "configmap",
+            "istio-asm-1-17",
+            "-n",
+            "aks-istio-system",
+            "a=b",
+        ])
+        .await;
+    assert_ne!(edit_default.code, 0);
+    assert!(edit_default
+        .stderr
+        .contains("managed by the Istio-based service mesh add-on"));
+
     let described = k.ok(&["describe", "ns", "default"]).await;
     assert!(described.contains("istio.io/rev=asm-1-17"), "{described}");
     let all = k.ok(&["get", "all", "-n", "aks-istio-system"]).await;
