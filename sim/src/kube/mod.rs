@@ -139,7 +139,7 @@ pub struct ListPage {
 
 /// One cluster's Kubernetes objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Plane {
     /// `major.minor.patch` reported by `/version`.
     pub kubernetes_version: String,
