@@ -189,6 +189,10 @@ pub struct Config {
     /// path of a JSON file in the same format (see docs/service-mesh.md).
     #[arg(long, env = "AKSIM_MESH_CATALOG")]
     pub mesh_catalog: Option<String>,
+    /// Era of the Istio add-on's blocked custom-resource list that every cluster's Kubernetes
+    /// plane enforces: `2023`, `2024` or `current` (see `data/istio-admission.json`).
+    #[arg(long, env = "AKSIM_ISTIO_ADMISSION_ERA")]
+    pub istio_admission_era: Option<String>,
 }
 
 impl Default for Config {
@@ -215,6 +219,7 @@ impl Default for Config {
             preview_gating: true,
             no_preview_gating: false,
             mesh_catalog: None,
+            istio_admission_era: None,
         }
     }
 }
@@ -272,6 +277,14 @@ impl Config {
                 crate::limits::REGISTRATION_SECONDS_MAX,
                 self.registration_seconds
             ));
+        }
+        if let Some(era) = &self.istio_admission_era {
+            if crate::kube::admission::era_key(era).is_none() {
+                return Err(format!(
+                    "--istio-admission-era must be one of {}, got '{era}'",
+                    crate::kube::admission::era_names().join(", ")
+                ));
+            }
         }
         crate::arm::lro::Durations::parse(&self.op_durations)?;
         crate::providers::container_service::catalog::AksCatalog::load(self.mesh_catalog.as_deref())

@@ -33,6 +33,28 @@ pub const REGISTRATION_SECONDS_MAX: f64 = 24.0 * 3600.0;
 pub const FEATURE_CATALOG_ENTRIES_MAX: usize = 10_000;
 /// Rules a preview-gates file may hold.
 pub const PREVIEW_GATES_MAX: usize = 1_000;
+/// Objects one cluster's Kubernetes plane holds (a create past it is 403 `Forbidden`).
+pub const KUBE_OBJECTS_PER_PLANE_MAX: usize = 10_000;
+/// Longest label value and label/annotation key name part (kube-apiserver's own limit; 422).
+pub const KUBE_LABEL_VALUE_MAX_CHARS: usize = 63;
+/// Longest name part of a label or annotation key (kube-apiserver's own limit; 422).
+pub const KUBE_LABEL_NAME_MAX_CHARS: usize = 63;
+/// Total size of an object's annotations (kube-apiserver's own limit, 256 KiB; 422).
+pub const KUBE_ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
+/// Longest `labelSelector` accepted (400 beyond).
+pub const KUBE_SELECTOR_MAX_CHARS: usize = 4096;
+/// Largest page of a list; a bigger or missing `limit` gets this many and a `continue` token.
+pub const KUBE_LIST_PAGE_MAX: usize = 500;
+/// Watch events kept per plane for resuming from a `resourceVersion` (older → 410 `Expired`).
+pub const KUBE_WATCH_HISTORY_MAX: usize = 1000;
+/// Live events buffered per watcher; a watcher that falls further behind is ended.
+pub const KUBE_WATCH_CHANNEL_CAPACITY: usize = 1024;
+/// Longest watch, in real seconds (`timeoutSeconds` is capped to this; it is also the default).
+pub const KUBE_WATCH_TIMEOUT_MAX_SECS: u64 = 1800;
+/// How often an idle watch looks at the virtual clock for due namespace deletions (real ms).
+pub const KUBE_WATCH_IDLE_SETTLE_MILLIS: u64 = 200;
+/// Virtual seconds a deleted namespace stays `Terminating` (per plane, see `Plane`).
+pub const KUBE_NAMESPACE_TERMINATION_SECS: f64 = 5.0;
 
 /// The limits as JSON, for `/_sim/info`.
 pub fn as_json() -> serde_json::Value {
@@ -52,5 +74,16 @@ pub fn as_json() -> serde_json::Value {
         "registrationSecondsMax": REGISTRATION_SECONDS_MAX,
         "featureCatalogEntriesMax": FEATURE_CATALOG_ENTRIES_MAX,
         "previewGatesMax": PREVIEW_GATES_MAX,
+        "kubeObjectsPerPlaneMax": KUBE_OBJECTS_PER_PLANE_MAX,
+        "kubeLabelValueMaxChars": KUBE_LABEL_VALUE_MAX_CHARS,
+        "kubeLabelNameMaxChars": KUBE_LABEL_NAME_MAX_CHARS,
+        "kubeAnnotationsMaxBytes": KUBE_ANNOTATIONS_MAX_BYTES,
+        "kubeSelectorMaxChars": KUBE_SELECTOR_MAX_CHARS,
+        "kubeListPageMax": KUBE_LIST_PAGE_MAX,
+        "kubeWatchHistoryMax": KUBE_WATCH_HISTORY_MAX,
+        "kubeWatchChannelCapacity": KUBE_WATCH_CHANNEL_CAPACITY,
+        "kubeWatchTimeoutMaxSecs": KUBE_WATCH_TIMEOUT_MAX_SECS,
+        "kubeWatchIdleSettleMillis": KUBE_WATCH_IDLE_SETTLE_MILLIS,
+        "kubeNamespaceTerminationSecs": KUBE_NAMESPACE_TERMINATION_SECS,
     })
 }

@@ -261,3 +261,26 @@ fn the_published_schema_is_the_one_the_runner_enforces() {
          cargo run -p aksim -- scenario schema > docs/scenario-schema.json"
     );
 }
+/// Every rule in the registry has at least one scenario tagged `rule:<id>` in the library.
+#[test]
+fn every_rule_has_a_scenario() {
+    let files = sim::scenario::model::discover(&[tree()]).unwrap();
+    let mut tagged = std::collections::BTreeSet::new();
+    for file in files {
+        let loaded = scenario::load(&file).unwrap();
+        for tag in loaded.scenario.tags {
+            if let Some(id) = tag.strip_prefix("rule:") {
+                tagged.insert(id.to_owned());
+            }
+        }
+    }
+    let missing: Vec<&str> = sim::providers::container_service::rules::rules()
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !tagged.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a scenario in scenarios/: {missing:?}"
+    );
+}

@@ -4,8 +4,8 @@
 //! Every request passes the `edge` middleware (fault injection, request and correlation ids,
 //! `Date` from the virtual clock, ARM's cache headers, the journal) and a catch-panic layer that turns a broken
 //! internal invariant into a 500 in the ARM envelope for that request only. `/_sim/*` is the
-//! control API; everything else goes through [`dispatch`]: identity and metadata paths, then
-//! ARM (authenticated).
+//! control API; everything else goes through [`dispatch`]: the per-cluster Kubernetes planes
+//! (`/k8s/...`, see `kube::http`), identity and metadata paths, then ARM (authenticated).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -21,7 +21,7 @@ use crate::clock::{http_date, rfc3339};
 use crate::control::faults::FaultAction;
 use crate::control::journal::Entry;
 use crate::state::AppState;
-use crate::{control, identity, limits, providers};
+use crate::{control, identity, kube, limits, providers};
 
 /// The whole simulator as a `Router`.
 pub fn app(state: AppState) -> Router {
@@ -352,6 +352,9 @@ fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> String {
 /// Everything outside `/_sim`.
 async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if kube::http::is_kube_path(parts.uri.path()) {
+        return kube::http::handle(state, parts, body).await;
+    }
     let body = match read_body(body).await {
         Ok(body) => body,
         Err(e) => return e.into_response(),

@@ -3,11 +3,40 @@
 //!
 //! Coupling to ARM is one pure input: after every mesh change the cluster calls
 //! [`Plane::reconcile_addon`] with a [`MeshView`], and the plane makes the add-on's objects
-//! match it. The mesh code never pokes the plane's objects, and the plane never reads ARM
-//! bodies. The mesh rules read back one fact: [`Plane::has_self_managed_istio`].
+//! match [`addon::addon_objects`]. The mesh code never pokes the plane's objects, and the plane
+//! never reads ARM bodies. The mesh rules read back one fact: [`Plane::has_self_managed_istio`].
+//!
+//! A plane is a generic object store (JSON objects keyed by group, resource, namespace and
+//! name) with one `resourceVersion` counter that only moves forward, a bounded history of
+//! watch events and a broadcast channel for live watchers. Everything time-dependent (a
+//! namespace leaving `Terminating`) is settled on the virtual clock when someone looks
+//! ([`Plane::settle`]). Submodules: `catalog` (served types, discovery, OpenAPI), `validate`,
+//! `patch`, `admission` (the add-on's webhook), `inject` (sidecar injection), `addon` (the
+//! add-on's objects), `table` (kubectl's Table output), `http` (the wire), `status` (errors).
+
+pub mod addon;
+pub mod admission;
+pub mod catalog;
+pub mod http;
+pub mod inject;
+pub mod patch;
+pub mod protobuf;
+pub mod status;
+pub mod table;
+pub mod validate;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+use crate::limits;
+use catalog::ResourceType;
+use status::{GroupResource, Status};
+use validate::{FieldTerm, LabelSelector};
 
 /// The key of a cluster's plane in `Subscription::kube_planes`: `"{rg}/{cluster}"`, lower-case.
 pub fn plane_key(resource_group: &str, cluster: &str) -> String {
@@ -45,34 +74,1055 @@ pub struct MeshView {
     pub plugin_ca: bool,
 }
 
+/// One change, as watchers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchEvent {
+    pub resource_version: u64,
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub event_type: String,
+    pub group: String,
+    pub resource: String,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    pub object: Value,
+}
+
+/// The live side of the watch machinery (not part of snapshots).
+#[derive(Debug, Clone)]
+pub struct EventChannel(pub broadcast::Sender<Arc<WatchEvent>>);
+
+impl Default for EventChannel {
+    fn default() -> Self {
+        EventChannel(broadcast::channel(limits::KUBE_WATCH_CHANNEL_CAPACITY).0)
+    }
+}
+
+/// Per-request context of a write.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteCtx {
+    pub now: OffsetDateTime,
+    /// `dryRun=All`: run every check, store nothing.
+    pub dry_run: bool,
+    /// The server-wide admission era (`--istio-admission-era`); a plane's own setting wins.
+    pub era: Option<&'static str>,
+}
+
+impl WriteCtx {
+    pub fn new(now: OffsetDateTime) -> Self {
+        WriteCtx {
+            now,
+            dry_run: false,
+            era: None,
+        }
+    }
+}
+
+/// What a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub labels: LabelSelector,
+    pub fields: Vec<FieldTerm>,
+    pub limit: Option<usize>,
+    pub continue_after: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub items: Vec<Value>,
+    pub resource_version: u64,
+    /// Key of the last item when more remain.
+    pub continue_after: Option<String>,
+    pub remaining: usize,
+}
+
 /// One cluster's Kubernetes objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Plane {
     /// `major.minor.patch` reported by `/version`.
     pub kubernetes_version: String,
     /// Bearer token the kubeconfig carries.
     pub token: String,
     pub mesh: MeshView,
+    /// Era of the add-on's blocked-kind list (`data/istio-admission.json`); `None` = default.
+    pub admission_era: Option<String>,
+    /// Virtual seconds a deleted namespace stays `Terminating`.
+    pub termination_delay_secs: f64,
+    /// The last `resourceVersion` handed out.
+    pub resource_version: u64,
+    /// Every object, keyed by [`object_key`].
+    pub objects: BTreeMap<String, Value>,
+    /// Keys of the objects the add-on owns (read-only for users).
+    pub addon_keys: BTreeSet<String>,
+    /// Namespaces being deleted → when they go away (unix milliseconds, virtual clock).
+    pub terminating: BTreeMap<String, i64>,
+    /// Recent events, oldest first, at most `KUBE_WATCH_HISTORY_MAX`.
+    pub events: VecDeque<WatchEvent>,
+    /// Events up to this resourceVersion have left the history.
+    pub history_floor: u64,
+    /// Seed of the plane's object uids.
+    pub uid_seed: String,
+    #[serde(skip)]
+    pub channel: EventChannel,
+}
+
+/// `group/resource/namespace/name` (empty group for core, empty namespace for cluster scope).
+pub fn object_key(group: &str, resource: &str, namespace: &str, name: &str) -> String {
+    format!("{group}/{resource}/{namespace}/{name}")
+}
+
+fn type_prefix(group: &str, resource: &str) -> String {
+    format!("{group}/{resource}/")
+}
+
+/// RFC 3339 with second precision, as Kubernetes writes timestamps.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn str_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
+    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The namespaces a real cluster starts with.
+const INITIAL_NAMESPACES: &[&str] = &["default", "kube-node-lease", "kube-public", "kube-system"];
+/// Namespaces that may not be deleted.
+const PROTECTED_NAMESPACES: &[&str] = &["default", "kube-public", "kube-system"];
+
+fn namespaces_type() -> ResourceType {
+    catalog::builtins()
+        .into_iter()
+        .find(|t| t.resource == "namespaces")
+        .expect("namespaces is a built-in")
 }
 
 impl Plane {
-    pub fn new(kubernetes_version: &str, token: &str, _now: OffsetDateTime) -> Self {
-        Plane {
+    pub fn new(kubernetes_version: &str, token: &str, now: OffsetDateTime) -> Self {
+        let mut plane = Plane {
             kubernetes_version: kubernetes_version.to_owned(),
             token: token.to_owned(),
-            mesh: MeshView::default(),
+            termination_delay_secs: limits::KUBE_NAMESPACE_TERMINATION_SECS,
+            uid_seed: format!("{token}@{}", now.unix_timestamp_nanos()),
+            ..Plane::default()
+        };
+        let ns = namespaces_type();
+        for name in INITIAL_NAMESPACES {
+            let object =
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+            let object = plane.with_system_fields(&ns, object, now);
+            plane.store(&ns, "", name, object, "ADDED");
+        }
+        plane
+    }
+
+    // ----- the store ------------------------------------------------------------------------
+
+    fn next_rv(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    fn uid(&self, salt: &str) -> String {
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("{}/{}/{salt}", self.uid_seed, self.resource_version).as_bytes(),
+        )
+        .hyphenated()
+        .to_string()
+    }
+
+    fn emit(
+        &mut self,
+        rv: u64,
+        event_type: &str,
+        rt: &ResourceType,
+        namespace: &str,
+        object: Value,
+    ) {
+        let event = WatchEvent {
+            resource_version: rv,
+            event_type: event_type.to_owned(),
+            group: rt.group.clone(),
+            resource: rt.resource.clone(),
+            namespace: namespace.to_owned(),
+            object,
+        };
+        while self.events.len() >= limits::KUBE_WATCH_HISTORY_MAX {
+            if let Some(old) = self.events.pop_front() {
+                self.history_floor = old.resource_version;
+            }
+        }
+        self.events.push_back(event.clone());
+        // No receivers is fine: nobody is watching.
+        let _ = self.channel.0.send(Arc::new(event));
+    }
+
+    /// Stores `object` under a fresh resourceVersion and tells watchers.
+    fn store(
+        &mut self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        mut object: Value,
+        event_type: &str,
+    ) -> Value {
+        let rv = self.next_rv();
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.objects.insert(
+            object_key(&rt.group, &rt.resource, namespace, name),
+            object.clone(),
+        );
+        self.emit(rv, event_type, rt, namespace, object.clone());
+        object
+    }
+
+    /// Removes an object and tells watchers (the DELETED event carries a new resourceVersion).
+    fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Option<Value> {
+        let key = object_key(&rt.group, &rt.resource, namespace, name);
+        let mut object = self.objects.remove(&key)?;
+        self.addon_keys.remove(&key);
+        let rv = self.next_rv();
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.emit(rv, "DELETED", rt, namespace, object.clone());
+        Some(object)
+    }
+
+    /// Every type served now: the built-ins plus one per stored CRD.
+    pub fn resource_types(&self) -> Vec<ResourceType> {
+        let mut types = catalog::builtins();
+        let prefix = type_prefix("apiextensions.k8s.io", "customresourcedefinitions");
+        for (_, crd) in self
+            .objects
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            if let Some(rt) = catalog::from_crd(crd) {
+                if !types
+                    .iter()
+                    .any(|t| t.group == rt.group && t.resource == rt.resource)
+                {
+                    types.push(rt);
+                }
+            }
+        }
+        types
+    }
+
+    /// The type served at `group/version/resource`.
+    pub fn find_type(&self, group: &str, version: &str, resource: &str) -> Option<ResourceType> {
+        self.resource_types().into_iter().find(|t| {
+            t.group == group && t.resource == resource && t.versions.iter().any(|v| v == version)
+        })
+    }
+
+    fn objects_of<'a>(
+        &'a self,
+        rt: &ResourceType,
+    ) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+        let prefix = type_prefix(&rt.group, &rt.resource);
+        self.objects
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+    }
+
+    fn namespace_object(&self, name: &str) -> Option<&Value> {
+        self.objects.get(&object_key("", "namespaces", "", name))
+    }
+
+    // ----- time -----------------------------------------------------------------------------
+
+    /// Finishes every namespace deletion that is due at `now`.
+    pub fn settle(&mut self, now: OffsetDateTime) {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let due: Vec<String> = self
+            .terminating
+            .iter()
+            .filter(|(_, at)| **at <= now_ms)
+            .map(|(ns, _)| ns.clone())
+            .collect();
+        for ns in due {
+            self.terminating.remove(&ns);
+            self.purge_namespace(&ns);
         }
     }
 
-    /// Makes the add-on's namespaces and objects match `view`.
-    pub fn reconcile_addon(&mut self, view: &MeshView, _now: OffsetDateTime) {
+    /// Deletes a namespace and everything in it, now.
+    fn purge_namespace(&mut self, ns: &str) {
+        let types = self.resource_types();
+        for rt in types.iter().filter(|t| t.namespaced) {
+            let names: Vec<String> = self
+                .objects_of(rt)
+                .filter(|(_, o)| str_at(o, "/metadata/namespace") == ns)
+                .map(|(_, o)| str_at(o, "/metadata/name").to_owned())
+                .collect();
+            for name in names {
+                self.remove(rt, ns, &name);
+            }
+        }
+        self.terminating.remove(ns);
+        self.remove(&namespaces_type(), "", ns);
+    }
+
+    // ----- reads ----------------------------------------------------------------------------
+
+    pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
+        self.objects
+            .get(&object_key(&rt.group, &rt.resource, namespace, name))
+            .cloned()
+            .ok_or_else(|| Status::not_found(&rt.group_resource(), name))
+    }
+
+    /// Lists `rt` in `namespace` (`None` = all namespaces / cluster scope), filtered and paged.
+    pub fn list(&self, rt: &ResourceType, namespace: Option<&str>, opts: &ListOptions) -> ListPage {
+        let limit = opts
+            .limit
+            .filter(|l| *l > 0)
+            .unwrap_or(limits::KUBE_LIST_PAGE_MAX)
+            .min(limits::KUBE_LIST_PAGE_MAX);
+        let matching = self
+            .objects_of(rt)
+            .filter(|(k, _)| opts.continue_after.as_ref().is_none_or(|after| *k > after))
+            .filter(|(_, o)| namespace.is_none_or(|ns| str_at(o, "/metadata/namespace") == ns))
+            .filter(|(_, o)| opts.labels.matches(&validate::labels_of(o)))
+            .filter(|(_, o)| validate::fields_match(o, &opts.fields));
+        let mut items = Vec::new();
+        let mut last_key = None;
+        let mut remaining = 0;
+        for (k, o) in matching {
+            if items.len() < limit {
+                items.push(o.clone());
+                last_key = Some(k.clone());
+            } else {
+                remaining += 1;
+            }
+        }
+        ListPage {
+            items,
+            resource_version: self.resource_version,
+            continue_after: if remaining > 0 { last_key } else { None },
+            remaining,
+        }
+    }
+
+    // ----- writes ---------------------------------------------------------------------------
+
+    fn check_type_meta(rt: &ResourceType, version: &str, object: &Value) -> Result<(), Status> {
+        let want_api = rt.api_version(version);
+        if let Some(api) = object.get("apiVersion") {
+            let api = api.as_str().unwrap_or("");
+            let same_group = if rt.group.is_empty() {
+                !api.contains('/')
+            } else {
+                api.split('/').next() == Some(rt.group.as_str())
+            };
+            if !same_group || !(rt.versions.iter().any(|v| rt.api_version(v) == api)) {
+                return Err(Status::bad_request(format!(
+                    "the API version in the data ({api}) does not match the expected API version ({want_api})"
+                )));
+            }
+        }
+        if let Some(kind) = object.get("kind") {
+            let kind = kind.as_str().unwrap_or("");
+            if kind != rt.kind {
+                return Err(Status::bad_request(format!(
+                    "the kind in the data ({kind}) does not match the expected kind ({}) of {}",
+                    rt.kind,
+                    rt.group_resource().qualified()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the body of a create/update against the URL and fills in what the URL implies.
+    fn normalize_body(
+        rt: &ResourceType,
+        version: &str,
+        namespace: &str,
+        object: &mut Value,
+    ) -> Result<(), Status> {
+        if !object.is_object() {
+            return Err(Status::bad_request(format!(
+                "the body of the request must be a JSON object of kind {}",
+                rt.kind
+            )));
+        }
+        Self::check_type_meta(rt, version, object)?;
+        match object.get("metadata") {
+            None | Some(Value::Null) => object["metadata"] = json!({}),
+            Some(Value::Object(_)) => {}
+            Some(_) => return Err(Status::bad_request("metadata must be a JSON object")),
+        }
+        if let Some(n) = object["metadata"].get("name") {
+            if !n.is_string() {
+                return Err(Status::bad_request("metadata.name must be a string"));
+            }
+        }
+        if rt.namespaced {
+            let given = str_at(object, "/metadata/namespace");
+            if !given.is_empty() && given != namespace {
+                return Err(Status::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            object["metadata"]["namespace"] = json!(namespace);
+        } else if let Some(m) = object["metadata"].as_object_mut() {
+            m.remove("namespace");
+        }
+        object["apiVersion"] = json!(rt.api_version(version));
+        object["kind"] = json!(rt.kind);
+        Ok(())
+    }
+
+    fn validate(rt: &ResourceType, object: &Value) -> Result<(), Status> {
+        let name = str_at(object, "/metadata/name");
+        let mut causes = validate::metadata_causes(&object["metadata"], rt.name_rule);
+        match rt.resource.as_str() {
+            "pods" => {
+                let containers = object.pointer("/spec/containers").and_then(Value::as_array);
+                match containers {
+                    None => causes.push(status::Cause::required("spec.containers", "")),
+                    Some(cs) if cs.is_empty() => {
+                        causes.push(status::Cause::required("spec.containers", ""))
+                    }
+                    Some(cs) => {
+                        for (i, c) in cs.iter().enumerate() {
+                            let cname = str_at(c, "/name");
+                            if cname.is_empty() {
+                                causes.push(status::Cause::required(
+                                    &format!("spec.containers[{i}].name"),
+                                    "",
+                                ));
+                            } else {
+                                for e in validate::name_errors(cname, validate::NameRule::Label) {
+                                    causes.push(status::Cause::invalid(
+                                        &format!("spec.containers[{i}].name"),
+                                        cname,
+                                        &e,
+                                    ));
+                                }
+                            }
+                            if str_at(c, "/image").is_empty() {
+                                causes.push(status::Cause::required(
+                                    &format!("spec.containers[{i}].image"),
+                                    "",
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            "customresourcedefinitions" => {
+                let group = str_at(object, "/spec/group");
+                let plural = str_at(object, "/spec/names/plural");
+                if group.is_empty() {
+                    causes.push(status::Cause::required("spec.group", ""));
+                }
+                if plural.is_empty() {
+                    causes.push(status::Cause::required("spec.names.plural", ""));
+                }
+                if str_at(object, "/spec/names/kind").is_empty() {
+                    causes.push(status::Cause::required("spec.names.kind", ""));
+                }
+                if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
+                    causes.push(status::Cause::invalid(
+                        "metadata.name",
+                        name,
+                        "must be spec.names.plural+\".\"+spec.group",
+                    ));
+                }
+                if catalog::from_crd(object).is_none() && causes.is_empty() {
+                    causes.push(status::Cause::required(
+                        "spec.versions",
+                        "must have exactly one version marked as storage version",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if causes.is_empty() {
+            Ok(())
+        } else {
+            Err(Status::invalid(&rt.kind, &rt.group, name, causes))
+        }
+    }
+
+    /// Content that belongs to the system: filled in on create, kept on update.
+    fn with_system_fields(
+        &self,
+        rt: &ResourceType,
+        mut object: Value,
+        now: OffsetDateTime,
+    ) -> Value {
+        let name = str_at(&object, "/metadata/name").to_owned();
+        object["metadata"]["uid"] = json!(self.uid(&name));
+        object["metadata"]["creationTimestamp"] = json!(timestamp(now));
+        if let Some(m) = object["metadata"].as_object_mut() {
+            m.remove("deletionTimestamp");
+            m.remove("resourceVersion");
+        }
+        match rt.resource.as_str() {
+            "namespaces" => {
+                object["spec"] = json!({"finalizers": ["kubernetes"]});
+                object["status"] = json!({"phase": "Active"});
+                if !object["metadata"]["labels"].is_object() {
+                    object["metadata"]["labels"] = json!({});
+                }
+                object["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
+            }
+            "pods" => {
+                let spec = &mut object["spec"];
+                for (k, v) in [
+                    ("restartPolicy", json!("Always")),
+                    ("dnsPolicy", json!("ClusterFirst")),
+                    ("schedulerName", json!("default-scheduler")),
+                    ("serviceAccountName", json!("default")),
+                    ("terminationGracePeriodSeconds", json!(30)),
+                    ("nodeName", json!("aks-nodepool1-00000000-vmss000000")),
+                ] {
+                    if spec.get(k).is_none() {
+                        spec[k] = v;
+                    }
+                }
+                let statuses: Vec<Value> = spec["containers"]
+                    .as_array()
+                    .map(|cs| {
+                        cs.iter()
+                            .map(|c| {
+                                json!({
+                                    "name": c["name"], "image": c["image"], "ready": true, "started": true,
+                                    "restartCount": 0, "state": {"running": {"startedAt": timestamp(now)}}
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let ip = format!(
+                    "10.244.{}.{}",
+                    (self.resource_version / 250) % 250,
+                    self.resource_version % 250 + 2
+                );
+                object["status"] = json!({
+                    "phase": "Running",
+                    "conditions": [
+                        {"type": "Initialized", "status": "True", "lastTransitionTime": timestamp(now)},
+                        {"type": "Ready", "status": "True", "lastTransitionTime": timestamp(now)},
+                        {"type": "ContainersReady", "status": "True", "lastTransitionTime": timestamp(now)},
+                        {"type": "PodScheduled", "status": "True", "lastTransitionTime": timestamp(now)}
+                    ],
+                    "containerStatuses": statuses,
+                    "hostIP": "10.224.0.4",
+                    "podIP": ip,
+                    "podIPs": [{"ip": ip}],
+                    "startTime": timestamp(now),
+                    "qosClass": "BestEffort"
+                });
+            }
+            "deployments" | "daemonsets" => {
+                object["metadata"]["generation"] = json!(1);
+                if object.get("status").is_none() {
+                    let replicas = object
+                        .pointer("/spec/replicas")
+                        .cloned()
+                        .unwrap_or(json!(1));
+                    object["status"] = if rt.resource == "deployments" {
+                        json!({"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "updatedReplicas": replicas, "observedGeneration": 1})
+                    } else {
+                        json!({"desiredNumberScheduled": 3, "numberReady": 3, "numberAvailable": 3})
+                    };
+                }
+            }
+            "services" => {
+                if object.pointer("/spec/type").is_none() {
+                    object["spec"]["type"] = json!("ClusterIP");
+                }
+                if object.pointer("/spec/clusterIP").is_none() {
+                    object["spec"]["clusterIP"] = json!(format!(
+                        "10.0.{}.{}",
+                        (self.resource_version / 250) % 250,
+                        self.resource_version % 250 + 10
+                    ));
+                }
+                if object.get("status").is_none() {
+                    object["status"] = json!({"loadBalancer": {}});
+                }
+            }
+            _ => {
+                // Every object of a non-core group (CRDs, webhooks, custom resources) has one.
+                if !rt.group.is_empty() {
+                    object["metadata"]["generation"] = json!(1);
+                }
+            }
+        }
+        object
+    }
+
+    fn check_namespace_open(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), Status> {
+        let Some(ns) = self.namespace_object(namespace) else {
+            return Err(Status::not_found(
+                &GroupResource::new("", "namespaces"),
+                namespace,
+            ));
+        };
+        if ns.pointer("/metadata/deletionTimestamp").is_some() {
+            return Err(Status::namespace_terminating(
+                &rt.group_resource(),
+                name,
+                namespace,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses writes to the add-on's own objects.
+    fn check_not_addon(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), Status> {
+        if !self
+            .addon_keys
+            .contains(&object_key(&rt.group, &rt.resource, namespace, name))
+        {
+            return Ok(());
+        }
+        let hint = if rt.resource == "configmaps" && name.starts_with("istio-asm-") {
+            format!(
+                "; put mesh settings in {}{} instead",
+                admission::SHARED_CONFIGMAP_PREFIX,
+                name.trim_start_matches("istio-")
+            )
+        } else if addon::is_ingress_service(rt, namespace) {
+            format!(
+                " except its {}* annotations and spec.externalTrafficPolicy",
+                addon::CUSTOM_ANNOTATION_PREFIX
+            )
+        } else {
+            String::new()
+        };
+        Err(Status::forbidden(
+            &rt.group_resource(),
+            name,
+            &format!("this object is managed by the Istio-based service mesh add-on and cannot be modified{hint}"),
+        ))
+    }
+
+    /// The validating webhooks (add-on enabled only) plus the user-visible ownership rule.
+    fn admit(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        object: &Value,
+        ctx: WriteCtx,
+    ) -> Result<(), Status> {
+        if !self.mesh.enabled {
+            return Ok(());
+        }
+        let era = self.admission_era.as_deref().or(ctx.era);
+        admission::check_istio_object(rt, object, &self.mesh, era)?;
+        let name = str_at(object, "/metadata/name");
+        if rt.group.is_empty()
+            && rt.resource == "configmaps"
+            && admission::is_shared_configmap(namespace, name)
+        {
+            admission::check_shared_configmap(name, object)?;
+        }
+        Ok(())
+    }
+
+    fn generate_name(&self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        let hash = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("{}/{}/{prefix}", self.uid_seed, self.resource_version).as_bytes(),
+        );
+        let suffix: String = hash
+            .as_bytes()
+            .iter()
+            .take(5)
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect();
+        format!("{prefix}{suffix}")
+    }
+
+    /// Creates an object (POST to a collection).
+    pub fn create(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        namespace: &str,
+        mut object: Value,
+        ctx: WriteCtx,
+    ) -> Result<Value, Status> {
+        Self::normalize_body(rt, version, namespace, &mut object)?;
+        // `status` belongs to the server (no status subresource writes).
+        if let Some(o) = object.as_object_mut() {
+            o.remove("status");
+        }
+        if str_at(&object, "/metadata/name").is_empty() {
+            let prefix = str_at(&object, "/metadata/generateName").to_owned();
+            if !prefix.is_empty() {
+                object["metadata"]["name"] = json!(self.generate_name(&prefix));
+            }
+        }
+        Self::validate(rt, &object)?;
+        let name = str_at(&object, "/metadata/name").to_owned();
+        if rt.namespaced {
+            self.check_namespace_open(rt, namespace, &name)?;
+        }
+        let key = object_key(&rt.group, &rt.resource, namespace, &name);
+        if self.objects.contains_key(&key) {
+            return Err(Status::already_exists(&rt.group_resource(), &name));
+        }
+        // Mutating admission: sidecar injection.
+        if rt.group.is_empty() && rt.resource == "pods" {
+            let ns_labels = self
+                .namespace_object(namespace)
+                .map(validate::labels_of)
+                .unwrap_or_default();
+            if let Some(rev) = inject::revision_for(&object, &ns_labels, &self.mesh) {
+                let cni = self.mesh.proxy_redirection.as_deref() == Some("CNIChaining");
+                inject::inject(&mut object, &rev, cni);
+            }
+        }
+        self.admit(rt, namespace, &object, ctx)?;
+        if self.objects.len() >= limits::KUBE_OBJECTS_PER_PLANE_MAX {
+            return Err(Status::too_many(
+                "objects",
+                limits::KUBE_OBJECTS_PER_PLANE_MAX,
+            ));
+        }
+        let object = self.with_system_fields(rt, object, ctx.now);
+        if ctx.dry_run {
+            return Ok(object);
+        }
+        Ok(self.store(rt, namespace, &name, object, "ADDED"))
+    }
+
+    /// Replaces an object (PUT, and the second half of PATCH).
+    pub fn replace(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        namespace: &str,
+        name: &str,
+        mut object: Value,
+        ctx: WriteCtx,
+    ) -> Result<Value, Status> {
+        let old = self.get(rt, namespace, name)?;
+        Self::normalize_body(rt, version, namespace, &mut object)?;
+        let given = str_at(&object, "/metadata/name").to_owned();
+        if given.is_empty() {
+            object["metadata"]["name"] = json!(name);
+        } else if given != name {
+            return Err(Status::bad_request(format!(
+                "the name of the object ({given}) does not match the name on the URL ({name})"
+            )));
+        }
+        if let Some(rv) = object.pointer("/metadata/resourceVersion") {
+            let rv = rv.as_str().unwrap_or("");
+            if !rv.is_empty() && rv != str_at(&old, "/metadata/resourceVersion") {
+                return Err(Status::conflict(&rt.group_resource(), name));
+            }
+        }
+        Self::validate(rt, &object)?;
+        // System-owned content survives any update.
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "generation",
+        ] {
+            match old["metadata"].get(field) {
+                Some(v) => object["metadata"][field] = v.clone(),
+                None => {
+                    if let Some(m) = object["metadata"].as_object_mut() {
+                        m.remove(field);
+                    }
+                }
+            }
+        }
+        match old.get("status") {
+            Some(s) => object["status"] = s.clone(),
+            None => {
+                if let Some(o) = object.as_object_mut() {
+                    o.remove("status");
+                }
+            }
+        }
+        if rt.resource == "namespaces" && rt.group.is_empty() {
+            object["spec"] = old["spec"].clone();
+            if !object["metadata"]["labels"].is_object() {
+                object["metadata"]["labels"] = json!({});
+            }
+            object["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
+        }
+        if rt.resource == "pods" && rt.group.is_empty() {
+            // Pod specs are immutable here (kube allows a few image fields; aksim keeps all).
+            object["spec"] = old["spec"].clone();
+        }
+        if old.get("spec") != object.get("spec") {
+            if let Some(g) = old.pointer("/metadata/generation").and_then(Value::as_i64) {
+                object["metadata"]["generation"] = json!(g + 1);
+            }
+        }
+        object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if object == old {
+            return Ok(old);
+        }
+        if !addon::customizable_change(rt, namespace, &old, &object) {
+            self.check_not_addon(rt, namespace, name)?;
+        }
+        self.admit(rt, namespace, &object, ctx)?;
+        if ctx.dry_run {
+            return Ok(object);
+        }
+        Ok(self.store(rt, namespace, name, object, "MODIFIED"))
+    }
+
+    /// Patches an object.
+    #[allow(clippy::too_many_arguments)] // the URL's four parts, the patch and the context
+    pub fn patch(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        namespace: &str,
+        name: &str,
+        kind: patch::PatchType,
+        body: &Value,
+        ctx: WriteCtx,
+    ) -> Result<Value, Status> {
+        let mut old = self.get(rt, namespace, name)?;
+        old["apiVersion"] = json!(rt.api_version(version));
+        let patched = patch::apply(kind, &old, body).map_err(Status::bad_request)?;
+        if !patched.is_object() {
+            return Err(Status::bad_request("the patch removed the whole object"));
+        }
+        self.replace(rt, version, namespace, name, patched, ctx)
+    }
+
+    /// Deletes an object. Namespaces go through `Terminating` for `termination_delay_secs`.
+    pub fn delete(
+        &mut self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        ctx: WriteCtx,
+    ) -> Result<Value, Status> {
+        let old = self.get(rt, namespace, name)?;
+        self.check_not_addon(rt, namespace, name)?;
+        if rt.group.is_empty() && rt.resource == "namespaces" {
+            if PROTECTED_NAMESPACES.contains(&name) {
+                return Err(Status::forbidden(
+                    &rt.group_resource(),
+                    name,
+                    "this namespace may not be deleted",
+                ));
+            }
+            if old.pointer("/metadata/deletionTimestamp").is_some() || ctx.dry_run {
+                return Ok(old);
+            }
+            let mut ns = old;
+            ns["metadata"]["deletionTimestamp"] = json!(timestamp(ctx.now));
+            ns["status"] = json!({
+                "phase": "Terminating",
+                "conditions": [{"type": "NamespaceContentRemaining", "status": "False", "reason": "ContentRemoved", "lastTransitionTime": timestamp(ctx.now)}]
+            });
+            let stored = self.store(rt, "", name, ns, "MODIFIED");
+            let due = ctx.now + time::Duration::seconds_f64(self.termination_delay_secs.max(0.0));
+            self.terminating.insert(
+                name.to_owned(),
+                (due.unix_timestamp_nanos() / 1_000_000) as i64,
+            );
+            self.settle(ctx.now);
+            return Ok(stored);
+        }
+        if ctx.dry_run {
+            return Ok(old);
+        }
+        Ok(self.remove(rt, namespace, name).unwrap_or(old))
+    }
+
+    // ----- the add-on -----------------------------------------------------------------------
+
+    /// Makes the add-on's namespaces and objects match `view`; watchers see every change.
+    pub fn reconcile_addon(&mut self, view: &MeshView, now: OffsetDateTime) {
         self.mesh = view.clone();
+        let desired = addon::addon_objects(view);
+        let keys: BTreeSet<String> = desired
+            .iter()
+            .map(|d| object_key(&d.group, &d.resource, &d.namespace, &d.name))
+            .collect();
+        // Removals first: objects the add-on no longer wants (namespaces take their content).
+        let stale: Vec<String> = self.addon_keys.difference(&keys).cloned().collect();
+        let types = self.resource_types();
+        for key in &stale {
+            let mut parts = key.splitn(4, '/');
+            let (g, r, ns, name) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            if g.is_empty() && r == "namespaces" {
+                self.purge_namespace(name);
+            } else if let Some(rt) = types.iter().find(|t| t.group == g && t.resource == r) {
+                self.remove(rt, ns, name);
+            }
+        }
+        // Custom resources whose CRD went away go with it.
+        let served = self.resource_types();
+        let orphans: Vec<(ResourceType, String, String)> = types
+            .iter()
+            .filter(|t| {
+                !served
+                    .iter()
+                    .any(|s| s.group == t.group && s.resource == t.resource)
+            })
+            .flat_map(|t| {
+                self.objects_of(t)
+                    .map(|(_, o)| {
+                        (
+                            t.clone(),
+                            str_at(o, "/metadata/namespace").to_owned(),
+                            str_at(o, "/metadata/name").to_owned(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (rt, ns, name) in orphans {
+            self.remove(&rt, &ns, &name);
+        }
+        for d in desired {
+            let types = self.resource_types();
+            let Some(rt) = types
+                .iter()
+                .find(|t| t.group == d.group && t.resource == d.resource)
+            else {
+                continue;
+            };
+            let key = object_key(&d.group, &d.resource, &d.namespace, &d.name);
+            if rt.resource == "namespaces" {
+                self.terminating.remove(&d.name);
+            }
+            match self.objects.get(&key).cloned() {
+                None => {
+                    let object = self.with_system_fields(rt, d.object, now);
+                    self.store(rt, &d.namespace, &d.name, object, "ADDED");
+                }
+                Some(existing) => {
+                    let mut want = self.with_system_fields(rt, d.object, now);
+                    for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+                        match existing["metadata"].get(field) {
+                            Some(v) => want["metadata"][field] = v.clone(),
+                            None => {
+                                if let Some(m) = want["metadata"].as_object_mut() {
+                                    m.remove(field);
+                                }
+                            }
+                        }
+                    }
+                    if let Some(ip) = existing.pointer("/spec/clusterIP") {
+                        want["spec"]["clusterIP"] = ip.clone();
+                    }
+                    addon::keep_customizations(rt, &d.namespace, &existing, &mut want);
+                    if want != existing {
+                        self.store(rt, &d.namespace, &d.name, want, "MODIFIED");
+                    }
+                }
+            }
+        }
+        self.addon_keys = keys;
     }
 
     /// Whether the user installed Istio themselves (Istio CRDs, istiod or its webhooks
     /// outside the add-on); enabling the add-on is then refused.
     pub fn has_self_managed_istio(&self) -> bool {
-        false
+        let user = |key: &String| !self.addon_keys.contains(key);
+        let crds = self
+            .objects
+            .iter()
+            .filter(|(k, _)| k.starts_with("apiextensions.k8s.io/customresourcedefinitions/"))
+            .any(|(k, o)| user(k) && str_at(o, "/spec/group").ends_with("istio.io"));
+        let webhooks = self
+            .objects
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("admissionregistration.k8s.io/mutatingwebhookconfigurations/")
+                    || k.starts_with(
+                        "admissionregistration.k8s.io/validatingwebhookconfigurations/",
+                    )
+            })
+            .any(|(k, o)| {
+                let name = str_at(o, "/metadata/name");
+                user(k)
+                    && (name.starts_with("istio-sidecar-injector")
+                        || name.starts_with("istio-validator")
+                        || name.starts_with("istio-revision-tag")
+                        || name == "istiod-default-validator")
+            });
+        let istiod = self
+            .objects
+            .iter()
+            .filter(|(k, _)| k.starts_with("apps/deployments/istio-system/"))
+            .any(|(k, o)| {
+                let name = str_at(o, "/metadata/name");
+                user(k) && (name == "istiod" || name.starts_with("istiod-"))
+            });
+        crds || webhooks || istiod
+    }
+
+    // ----- watches --------------------------------------------------------------------------
+
+    /// Starts a watch: the events to send first (synthetic ADDED for the current state when
+    /// `from` is `None`, else the retained history after `from`) and a live receiver. Must be
+    /// called under the subscription lock so nothing falls between the two.
+    pub fn watch(
+        &self,
+        rt: &ResourceType,
+        from: Option<u64>,
+    ) -> Result<(Vec<WatchEvent>, broadcast::Receiver<Arc<WatchEvent>>), Status> {
+        let receiver = self.channel.0.subscribe();
+        let initial = match from {
+            None => self
+                .objects_of(rt)
+                .map(|(_, o)| WatchEvent {
+                    resource_version: o
+                        .pointer("/metadata/resourceVersion")
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                    event_type: "ADDED".to_owned(),
+                    group: rt.group.clone(),
+                    resource: rt.resource.clone(),
+                    namespace: str_at(o, "/metadata/namespace").to_owned(),
+                    object: o.clone(),
+                })
+                .collect(),
+            Some(rv) => {
+                if rv < self.history_floor {
+                    return Err(Status::gone(rv));
+                }
+                self.events
+                    .iter()
+                    .filter(|e| {
+                        e.resource_version > rv && e.group == rt.group && e.resource == rt.resource
+                    })
+                    .cloned()
+                    .collect()
+            }
+        };
+        Ok((initial, receiver))
     }
 }

@@ -119,7 +119,8 @@ pub fn subset(expected: &Value, actual: Option<&Value>, path: &str) -> Result<()
     }
 }
 
-/// Resolves a simple JSON path: `$`, `.key`, `[index]`, and a final `.length()`.
+/// Resolves a simple JSON path: `$`, `.key`, `["key.with.dots"]`, `[index]`, and a final
+/// `.length()`.
 pub fn resolve<'a>(root: &'a Value, path: &str) -> Result<Option<Value>, String> {
     let rest = path
         .trim()
@@ -144,6 +145,24 @@ pub fn resolve<'a>(root: &'a Value, path: &str) -> Result<Option<Value>, String>
                 }
                 if key.is_empty() {
                     return Err(format!("json path '{path}' has an empty key"));
+                }
+                current = current.and_then(|v| v.get(&key));
+            }
+            '[' if matches!(chars.peek(), Some('"' | '\'')) => {
+                // A quoted key: ["sidecar.istio.io/status"].
+                let quote = chars.next().unwrap_or('"');
+                let mut key = String::new();
+                let mut closed = false;
+                while let Some(n) = chars.next() {
+                    if n == quote && chars.peek() == Some(&']') {
+                        chars.next();
+                        closed = true;
+                        break;
+                    }
+                    key.push(n);
+                }
+                if !closed {
+                    return Err(format!("json path '{path}': unclosed [{quote}...{quote}]"));
                 }
                 current = current.and_then(|v| v.get(&key));
             }
@@ -280,6 +299,9 @@ mod tests {
         assert_eq!(resolve(&v, "$.value[1].name").unwrap(), Some(json!("b")));
         assert_eq!(resolve(&v, "$.value.length()").unwrap(), Some(json!(2)));
         assert_eq!(resolve(&v, "$.nope").unwrap(), None);
+        let a = json!({"m": {"a.b/c": 1}});
+        assert_eq!(resolve(&a, r#"$.m["a.b/c"]"#).unwrap(), Some(json!(1)));
+        assert!(resolve(&a, r#"$.m["a.b/c"#).is_err());
         assert!(resolve(&v, "value").is_err());
         let vars = [("sub".to_owned(), "S".to_owned())].into_iter().collect();
         assert_eq!(

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod aks;
+pub mod kube;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

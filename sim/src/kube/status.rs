@@ -1,0 +1,320 @@
+//! `Status`: the one error type of the Kubernetes plane, shaped exactly as kube-apiserver
+//! shapes it (`kind: Status`, `status: Failure`, `message`, `reason`, `details`, `code`).
+//!
+//! Each well-known reason has one constructor here with kube-apiserver's message template;
+//! handlers never build error JSON by hand. A `GroupResource` names what the error is about
+//! (`namespaces`, `deployments.apps`, `virtualservices.networking.istio.io`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// The group and plural resource an error is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupResource {
+    pub group: String,
+    pub resource: String,
+}
+
+impl GroupResource {
+    pub fn new(group: &str, resource: &str) -> Self {
+        GroupResource {
+            group: group.to_owned(),
+            resource: resource.to_owned(),
+        }
+    }
+
+    /// `resource` for the core group, `resource.group` otherwise (kube-apiserver's spelling).
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+}
+
+/// One field error of an `Invalid` status (`details.causes[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    /// `FieldValueInvalid`, `FieldValueRequired`, `FieldValueTooLong`, ...
+    pub reason: &'static str,
+    /// `metadata.name`, `metadata.labels`, ...
+    pub field: String,
+    /// What kube-apiserver prints after the field: `Invalid value: "x": must be ...`.
+    pub message: String,
+}
+
+impl Cause {
+    pub fn invalid(field: &str, value: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueInvalid",
+            field: field.to_owned(),
+            message: format!("Invalid value: {}: {detail}", quote(value)),
+        }
+    }
+
+    pub fn required(field: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueRequired",
+            field: field.to_owned(),
+            message: if detail.is_empty() {
+                "Required value".to_owned()
+            } else {
+                format!("Required value: {detail}")
+            },
+        }
+    }
+
+    /// `field: message`, as kube-apiserver joins them into the status message.
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.field, self.message)
+    }
+}
+
+/// A Kubernetes `Status` failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub code: StatusCode,
+    /// Empty for admission-webhook denials (kube-apiserver leaves it out).
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+/// Go's `%q` for the strings aksim quotes (names, label values).
+pub fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+fn details(name: &str, gr: &GroupResource) -> Value {
+    let mut d = json!({});
+    if !name.is_empty() {
+        d["name"] = json!(name);
+    }
+    if !gr.group.is_empty() {
+        d["group"] = json!(gr.group);
+    }
+    d["kind"] = json!(gr.resource);
+    d
+}
+
+impl Status {
+    fn new(code: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
+        Status {
+            code,
+            reason,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn not_found(gr: &GroupResource, name: &str) -> Self {
+        Status::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{} {} not found", gr.qualified(), quote(name)),
+        )
+        .with_details(details(name, gr))
+    }
+
+    /// A path that names no resource this server serves.
+    pub fn no_route() -> Self {
+        Status::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
+    }
+
+    pub fn already_exists(gr: &GroupResource, name: &str) -> Self {
+        Status::new(
+            StatusCode::CONFLICT,
+            "AlreadyExists",
+            format!("{} {} already exists", gr.qualified(), quote(name)),
+        )
+        .with_details(details(name, gr))
+    }
+
+    /// A write that carried a stale `metadata.resourceVersion`.
+    pub fn conflict(gr: &GroupResource, name: &str) -> Self {
+        Status::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} {}: the object has been modified; please \
+                 apply your changes to the latest version and try again",
+                gr.qualified(),
+                quote(name)
+            ),
+        )
+        .with_details(details(name, gr))
+    }
+
+    /// `<resource> "<name>" is invalid: <causes>` (422).
+    pub fn invalid(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
+        let joined = match causes.as_slice() {
+            [one] => one.line(),
+            many => format!(
+                "[{}]",
+                many.iter().map(Cause::line).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let mut d = json!({"name": name, "kind": kind});
+        if !group.is_empty() {
+            d["group"] = json!(group);
+        }
+        d["causes"] = Value::Array(
+            causes
+                .iter()
+                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                .collect(),
+        );
+        Status::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            format!("{kind} {} is invalid: {joined}", quote(name)),
+        )
+        .with_details(d)
+    }
+
+    /// `<resource> "<name>" is forbidden: <why>` (403).
+    pub fn forbidden(gr: &GroupResource, name: &str, why: &str) -> Self {
+        Status::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("{} {} is forbidden: {why}", gr.qualified(), quote(name)),
+        )
+        .with_details(details(name, gr))
+    }
+
+    /// Creating content in a namespace that is being deleted.
+    pub fn namespace_terminating(gr: &GroupResource, name: &str, namespace: &str) -> Self {
+        let mut s = Status::forbidden(
+            gr,
+            name,
+            &format!(
+                "unable to create new content in namespace {namespace} because it is being \
+                 terminated"
+            ),
+        );
+        s.details["causes"] = json!([{
+            "reason": "NamespaceTerminating",
+            "message": format!("namespace {namespace} is being terminated"),
+            "field": "metadata.namespace"
+        }]);
+        s
+    }
+
+    /// The denial of a validating admission webhook, wrapped as kube-apiserver does
+    /// (`ToStatusErr`): empty reason, code 400 when the webhook gave none.
+    pub fn webhook_denied(webhook: &str, reason: &str) -> Self {
+        Status::new(
+            StatusCode::BAD_REQUEST,
+            "",
+            format!(
+                "admission webhook {} denied the request: {reason}",
+                quote(webhook)
+            ),
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Status::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Status::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Status::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+        .with_details(json!({}))
+    }
+
+    /// A patch (or body) media type this server does not decode.
+    pub fn unsupported_patch_type(content_type: &str, accepted: &[&str]) -> Self {
+        let s = Status::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types \
+                 include: {}",
+                accepted.join(", ")
+            ),
+        );
+        // kube-apiserver names the accepted types only; aksim logs what it got.
+        tracing::debug!(content_type, "unsupported request media type");
+        s
+    }
+
+    pub fn request_too_large(limit: usize) -> Self {
+        Status::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            format!("the request body is larger than the {limit}-byte limit"),
+        )
+    }
+
+    /// A watch resumed from a `resourceVersion` older than the retained history (410).
+    pub fn gone(rv: u64) -> Self {
+        Status::new(
+            StatusCode::GONE,
+            "Expired",
+            format!("too old resource version: {rv}"),
+        )
+    }
+
+    /// A `continue` token that does not decode.
+    pub fn bad_continue(detail: &str) -> Self {
+        Status::bad_request(format!("continue key is not valid: {detail}"))
+    }
+
+    /// A quota aksim enforces (objects per plane).
+    pub fn too_many(what: &str, limit: usize) -> Self {
+        Status::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("exceeded quota: aksim holds at most {limit} {what} per cluster"),
+        )
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+        });
+        if !self.details.is_null() {
+            body["details"] = self.details.clone();
+        }
+        body["code"] = json!(self.code.as_u16());
+        body
+    }
+}
+
+impl IntoResponse for Status {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.body()).unwrap_or_default();
+        (
+            self.code,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
