@@ -1,7 +1,8 @@
 //! The real, unmodified az CLI 2.91.0 against aksim, in both ways of pointing it there:
 //! `az cloud register` + `az cloud set` (adfs-style metadata) and env-only
-//! `ARM_CLOUD_METADATA_URL`. Asserts exit codes and the JSON az prints, not just that it ran.
-//! Independent scenarios are separate tests so they run in parallel.
+//! `ARM_CLOUD_METADATA_URL`, with a secret or a federated token, some under `--auth strict`.
+//! Asserts exit codes and the JSON az prints, not just that it ran. Independent scenarios are
+//! separate tests so they run in parallel.
 
 use std::time::Duration;
 
@@ -137,8 +138,9 @@ async fn env_only_mode_group_lifecycle_with_no_wait() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refusals_show_the_arm_error() {
-    let sim = spawn_sim(|_| {}).await;
+async fn refusals_show_the_arm_error_under_strict_auth() {
+    // `--auth strict`: every token az sends must be one aksim issued, unexpired, for ARM.
+    let sim = spawn_sim(|c| c.auth = sim::config::AuthMode::Strict).await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
 
     let missing = az.run(&["group", "show", "-n", "missing"]).await;
@@ -247,4 +249,38 @@ async fn group_list_by_tag_locations_and_az_rest_with_double_slashes() {
         missing.stderr.contains("ResourceGroupNotFound"),
         "{missing}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_with_a_federated_token() {
+    let sim = spawn_sim(|c| c.auth = sim::config::AuthMode::Strict).await;
+    let az = Az::new(&sim, Login::EnvOnly).await;
+    // Any JWT works as the client assertion; use one aksim signed.
+    let assertion =
+        crate::support::sim::send(sim.client.post(sim.url("/adfs/oauth2/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", "s"),
+            ("scope", "api://AzureADTokenExchange/.default"),
+        ]))
+        .await
+        .body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned();
+    let accounts = az
+        .json(&[
+            "login",
+            "--service-principal",
+            "-u",
+            CLIENT_ID,
+            "--federated-token",
+            &assertion,
+            "--tenant",
+            TENANT,
+        ])
+        .await;
+    assert_eq!(accounts[0]["id"], SUB, "{accounts:#}");
+    let listed = az.json(&["group", "list"]).await;
+    assert_eq!(listed, serde_json::json!([]));
 }

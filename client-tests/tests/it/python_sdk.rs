@@ -8,7 +8,12 @@ use crate::support::SUB;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_groups_through_the_python_sdk() {
-    let sim = spawn_sim(|c| c.op_durations = vec!["resourceGroupDelete=1".into()]).await;
+    // Strict auth: the SDK's token must come from aksim's token endpoint, for ARM.
+    let sim = spawn_sim(|c| {
+        c.op_durations = vec!["resourceGroupDelete=1".into()];
+        c.auth = sim::config::AuthMode::Strict;
+    })
+    .await;
     let run = run_script(&sim, "sdk", "sdk_resource_groups.py", &[]).await;
     assert_eq!(run.code, 0, "{run}");
     let seen = run.json();

@@ -127,7 +127,12 @@ impl Az {
                 &arm,
             ])
             .await;
-            az.ok(&["cloud", "set", "-n", "aksim"]).await;
+            let set = az.ok(&["cloud", "set", "-n", "aksim"]).await;
+            assert!(
+                set.stderr
+                    .contains("WARNING: Switched active cloud to 'aksim'."),
+                "{set}"
+            );
         }
         let accounts = az
             .ok(&[
