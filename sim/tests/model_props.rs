@@ -14,8 +14,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+mod common;
+
 use proptest::prelude::*;
-use proptest::test_runner::{Config as PropConfig, TestCaseError, TestError, TestRunner};
 use serde_json::{json, Value};
 use sim::scenario::exec;
 use sim::scenario::model::{ErrorExpect, Expect, Request, Scenario, Setup, Step};
@@ -302,7 +303,7 @@ fn scenario_of(prefix: &[Step], actions: &[Action]) -> Scenario {
         description:
             "Generated from the reference model; each step's expectation is the model's prediction."
                 .into(),
-        tags: vec!["property".into()],
+        tags: vec!["property-groups-registration".into()],
         setup: Setup {
             operation_durations: [("default".to_owned(), 0.0)].into_iter().collect(),
             registration_seconds: Some(REGISTRATION_SECS as f64),
@@ -317,75 +318,13 @@ fn scenario_of(prefix: &[Step], actions: &[Action]) -> Scenario {
     }
 }
 
-/// Runs the sequence; the failure text if aksim and the model disagree.
-fn check(rt: &tokio::runtime::Runtime, prefix: &[Step], actions: &[Action]) -> Result<(), String> {
-    let loaded = sim::scenario::model::Loaded {
-        path: PathBuf::from("(generated)"),
-        scenario: scenario_of(prefix, actions),
-    };
-    let outcome = rt.block_on(exec::run_one(&loaded, &sim::scenario::in_process_target()));
-    match outcome.failure {
-        None => Ok(()),
-        Some(f) => Err(f.to_string()),
-    }
-}
-
-/// Writes the minimal failing sequence as a scenario file; returns its path.
-fn write_reproducer(prefix: &[Step], actions: &[Action], why: &str) -> PathBuf {
-    let dir = std::env::var_os("AKSIM_PROPTEST_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/aksim-proptest")
-        });
-    std::fs::create_dir_all(&dir).expect("reproducer folder");
-    let mut scenario = scenario_of(prefix, actions);
-    scenario.name = format!("proptest reproducer ({} actions)", actions.len());
-    scenario.description = format!("Shrunk by proptest. The failure was:\n{why}");
-    let text = yaml_serde::to_string(&scenario).expect("scenario serialises");
-    let path = dir.join(format!(
-        "reproducer-{}-{}.yaml",
-        std::process::id(),
-        actions.len()
-    ));
-    std::fs::write(&path, text).expect("write reproducer");
-    path
-}
-
-/// Runs the property (after `prefix` steps); on failure writes the shrunk reproducer and
-/// returns its path and the failure.
-fn run_property(cases: u32, prefix: &[Step]) -> Result<(), (PathBuf, String)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut runner = TestRunner::new(PropConfig {
-        cases,
-        failure_persistence: None,
-        ..PropConfig::default()
-    });
-    let result = runner.run(&prop::collection::vec(action(), 1..30), |actions| {
-        check(&rt, prefix, &actions).map_err(TestCaseError::fail)
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(TestError::Fail(why, minimal)) => Err((
-            write_reproducer(prefix, &minimal, why.message()),
-            why.message().to_owned(),
-        )),
-        Err(TestError::Abort(why)) => Err((PathBuf::new(), why.message().to_owned())),
-    }
-}
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(48)
+fn property(cases: u32, prefix: &[Step]) -> Result<(), (PathBuf, String)> {
+    common::props::run_property(cases, 30, action(), prefix, scenario_of)
 }
 
 #[test]
 fn aksim_agrees_with_the_reference_model() {
-    if let Err((path, why)) = run_property(cases(), &[]) {
+    if let Err((path, why)) = property(common::props::cases(), &[]) {
         panic!(
             "aksim and the model disagree; reproducer written to {}\n{why}",
             path.display()
@@ -410,7 +349,7 @@ fn a_failing_property_becomes_a_small_reproducer_scenario() {
         ..Step::default()
     };
     let (path, why) =
-        run_property(256, std::slice::from_ref(&bug)).expect_err("the bug must be caught");
+        property(256, std::slice::from_ref(&bug)).expect_err("the bug must be caught");
     assert!(why.contains("got 500"), "{why}");
     let loaded = sim::scenario::load(&path).expect("the reproducer is a valid scenario file");
     assert_eq!(

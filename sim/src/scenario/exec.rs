@@ -755,16 +755,21 @@ async fn run_step(run: &mut Run, step: &Step) -> Result<StepResult, String> {
             .map(|b| substitute_json(b, &vars))
             .transpose()?;
         let url = format!("{server}{path}");
-        Some(
-            run.send(
-                &kube.method,
-                &url,
-                &headers,
-                body.as_ref(),
-                Some(&format!("Bearer {token}")),
-            )
-            .await?,
-        )
+        let bearer = format!("Bearer {token}");
+        let mut reply = run
+            .send(&kube.method, &url, &headers, body.as_ref(), Some(&bearer))
+            .await?;
+        if reply.status == 401 {
+            // The cluster was re-created since the credentials were fetched: fetch them again.
+            run.kube_credentials.remove(&cluster);
+            let (server, token) = kube_credentials(run, &cluster).await?;
+            let url = format!("{server}{path}");
+            let bearer = format!("Bearer {token}");
+            reply = run
+                .send(&kube.method, &url, &headers, body.as_ref(), Some(&bearer))
+                .await?;
+        }
+        Some(reply)
     } else {
         return Err("a step needs an action".into());
     };

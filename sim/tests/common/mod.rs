@@ -3,6 +3,7 @@
 
 pub mod aks;
 pub mod kube;
+pub mod props;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
