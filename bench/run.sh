@@ -81,6 +81,8 @@ done
 echo
 echo "Create + poll + GET cycles, in-process (no sockets): $("$BIN/examples/lro_cycles" 20000)"
 echo
+echo "Scenario runner, in-process, the scenarios/ library repeated: $("$BIN/examples/scenario_throughput" 1000)"
+echo
 } | tee "$OUT"
 
 # RSS with 10k clusters (through HTTP, one keep-alive connection).
