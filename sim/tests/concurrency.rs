@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use common::aks::{az_create_body, cluster_url, prepare, put_and_wait};
-use common::Sim;
 use serde_json::json;
 
 const WRITERS: usize = 64;
