@@ -403,7 +403,19 @@ pub async fn run_one(loaded: &Loaded, target: &Target) -> Outcome {
             return outcome;
         }
     }
-    run.vars.extend(scenario.setup.vars.clone());
+    // Setup variables may use the built-in ones (`{{subscription}}`, `{{base}}`).
+    for (name, value) in &scenario.setup.vars {
+        match substitute(value, &run.vars) {
+            Ok(v) => {
+                run.vars.insert(name.clone(), v);
+            }
+            Err(e) => {
+                outcome.failure = Some(fail(0, "setup", "", format!("setup.vars.{name}: {e}")));
+                outcome.duration = started.elapsed();
+                return outcome;
+            }
+        }
+    }
     if let Err(e) = setup(&mut run, scenario).await {
         let mut failure = fail(0, "setup", &run.last_request, e);
         failure.journal = run.journal();
