@@ -1,27 +1,36 @@
 # syntax=docker/dockerfile:1
-# A small non-root image of the aksim binary.
+# A small, static, non-root image of the aksim binary. Size target: under 20 MB (a stripped,
+# statically linked musl binary on an empty base; the release binary measures about 10 MB on
+# the project's machines). Not built there: they have no Docker engine — keep it plain.
 #   docker build -t aksim .
 #   docker run --rm -p 8443:8443 -v aksim-tls:/var/lib/aksim/tls aksim
 # The CA clients must trust is /var/lib/aksim/tls/ca.pem in the volume; add
 # `--hostname NAME` (after the image name) when clients reach the container by NAME.
-# Not built on the project's machines (no Docker engine there): keep it plain.
 
 FROM rust:1.95-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends musl-tools \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p aksim \
- && install -D -m 0755 target/release/aksim /out/usr/local/bin/aksim \
- && install -d -m 0700 /out/var/lib/aksim/tls
+# ring (TLS, tokens) builds its C parts with musl-gcc; the result has no dynamic dependencies.
+RUN target="$(uname -m)-unknown-linux-musl" \
+ && rustup target add "$target" \
+ && cargo build --release --locked -p aksim --target "$target" \
+ && install -D -m 0755 "target/$target/release/aksim" /out/usr/local/bin/aksim \
+ && install -d -m 0700 /out/var/lib/aksim/tls \
+ && echo 'aksim:x:65532:65532:aksim:/var/lib/aksim:/sbin/nologin' > /out/passwd
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM scratch
 COPY --from=build /out/usr/local/bin/aksim /usr/local/bin/aksim
-# Owned by the nonroot user (65532) so a fresh named volume inherits a writable directory.
+COPY --from=build /out/passwd /etc/passwd
+# Owned by the non-root user so a fresh named volume inherits a writable directory.
 COPY --from=build --chown=65532:65532 /out/var/lib/aksim /var/lib/aksim
 USER 65532:65532
 # Same as `--addr 0.0.0.0:8443 --tls-dir /var/lib/aksim/tls`; as env so that arguments given to
 # `docker run` add to them rather than replace them.
 ENV AKSIM_ADDR=0.0.0.0:8443 \
-    AKSIM_TLS_DIR=/var/lib/aksim/tls
+    AKSIM_TLS_DIR=/var/lib/aksim/tls \
+    HOME=/var/lib/aksim
 VOLUME ["/var/lib/aksim/tls"]
 EXPOSE 8443
 ENTRYPOINT ["/usr/local/bin/aksim"]
