@@ -13,6 +13,7 @@
 mod support;
 
 mod az_cli;
+mod az_registration;
 mod control;
 mod https_arm;
 mod identity;
