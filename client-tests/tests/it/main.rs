@@ -18,3 +18,4 @@ mod control;
 mod https_arm;
 mod identity;
 mod python_sdk;
+mod sdk_registration;
