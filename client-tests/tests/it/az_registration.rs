@@ -16,7 +16,7 @@ const MESH_PREVIEW: &str = "AzureServiceMeshPreview";
 /// The refusal of a gated request (AKS's text; docs/registration.md).
 const GATE_TEXT: &str = "Feature Microsoft.ContainerService/AzureServiceMeshPreview is not enabled. Please see https://aka.ms/aks/previews for how to enable features.";
 
-fn feature_args<'a>(verb: &'a str) -> [&'a str; 6] {
+fn feature_args(verb: &str) -> [&str; 6] {
     ["feature", verb, "--namespace", CS, "--name", MESH_PREVIEW]
 }
 
