@@ -191,6 +191,7 @@ async fn az_provider_register_and_unregister_with_wait() {
         waited.elapsed < std::time::Duration::from_secs(10),
         "no 10 s poll was needed: {waited}"
     );
+    eprintln!("az provider register --wait took {:.2?}", waited.elapsed);
     assert_eq!(provider_state(&az).await, "Registered");
     let unwaited = az.ok(&["provider", "unregister", "-n", CS, "--wait"]).await;
     assert!(
@@ -262,6 +263,10 @@ async fn az_registers_a_missing_provider_by_itself() {
     assert!(
         listed.elapsed >= std::time::Duration::from_secs(10),
         "the policy sleeps 10 s: {listed}"
+    );
+    eprintln!(
+        "az aks list with auto-registration took {:.2?}",
+        listed.elapsed
     );
     assert_eq!(provider_state(&az).await, "Registered");
 

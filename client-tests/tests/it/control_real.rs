@@ -76,6 +76,24 @@ async fn az_retries_a_throttled_request_after_retry_after() {
     assert_eq!(after[0]["fault"], rule.as_str(), "{summary}");
     assert_eq!(after[1]["status"], 200, "{summary}");
     assert!(after[1].get("fault").is_none(), "{summary}");
+    assert_eq!(
+        after[0]["clientRequestId"], after[1]["clientRequestId"],
+        "the retry policy resends the same request: {summary}"
+    );
+    // The virtual clock runs at real speed here, so the journal's times show az waited the
+    // Retry-After second before retrying.
+    let at = |e: &Value| {
+        time::OffsetDateTime::parse(
+            e["time"].as_str().unwrap_or(""),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap_or_else(|err| panic!("journal time: {err}: {e:#}"))
+    };
+    let waited = at(after[1]) - at(after[0]);
+    assert!(
+        waited >= time::Duration::seconds(1),
+        "az honoured Retry-After: 1 (waited {waited}): {summary}"
+    );
     let faults = sim.get("/_sim/faults").await;
     assert_eq!(faults.body["value"][0]["fired"], 1, "{faults:#?}");
 }
