@@ -434,3 +434,165 @@ async fn sandboxes_start_with_their_preset() {
         "refused presets create nothing"
     );
 }
+
+/// Sends `body` as raw bytes (malformed JSON included) to a control endpoint.
+async fn raw(sim: &Sim, method: Method, path: &str, body: &str) -> common::Reply {
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "sim.test")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_owned()))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(sim::app(sim.state.clone()), request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let raw = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    common::Reply {
+        status,
+        headers,
+        body,
+        raw,
+    }
+}
+
+/// Everything a control request could change, as JSON (the clock is frozen).
+async fn observable(sim: &Sim) -> serde_json::Value {
+    let mut snapshot = control(sim, Method::GET, "/_sim/snapshot", None).await.body;
+    snapshot["aksimVersion"] = json!(null);
+    // offsetSeconds is virtual minus real time: it drifts while the clock is frozen.
+    let mut clock = control(sim, Method::GET, "/_sim/clock", None).await.body;
+    clock["offsetSeconds"] = json!(null);
+    json!({
+        "snapshot": snapshot,
+        "clock": clock,
+        "durations": control(sim, Method::GET, "/_sim/operations/durations", None).await.body,
+        "scripts": control(sim, Method::GET, "/_sim/operations/scripts", None).await.body,
+        "faults": control(sim, Method::GET, "/_sim/faults", None).await.body,
+        "registration": control(sim, Method::GET, "/_sim/registration", None).await.body,
+        "journalCapacity": control(sim, Method::GET, "/_sim/info", None).await.body["journal"],
+    })
+}
+
+#[tokio::test]
+async fn every_bad_control_request_is_a_clear_400_that_changes_nothing() {
+    let sim = Sim::new();
+    control(&sim, Method::POST, "/_sim/clock/freeze", None).await;
+    sim.put(&rg("rg1"), json!({"location": "eastus"})).await;
+    let fault = control(
+        &sim,
+        Method::POST,
+        "/_sim/faults",
+        Some(json!({"method": "DELETE", "path": "/nowhere", "action": {"type": "drop"}})),
+    )
+    .await;
+    assert_eq!(fault.status, StatusCode::CREATED);
+    let script = control(
+        &sim,
+        Method::PUT,
+        "/_sim/operations/scripts",
+        Some(json!({"clusterCreate": {"polls": 2}})),
+    )
+    .await;
+    assert_eq!(script.status, StatusCode::OK);
+    let snap = control(&sim, Method::GET, "/_sim/snapshot", None).await;
+    let snap_text = String::from_utf8(snap.raw.clone()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = snap.body.clone();
+        f(&mut v);
+        v.to_string()
+    };
+    let future = edit(&|v| v["version"] = json!(2));
+    let version_zero = edit(&|v| v["version"] = json!(0));
+    let unknown_top = edit(&|v| v["colour"] = json!("red"));
+    let unknown_inner = edit(&|v| v["subscriptions"][0]["colour"] = json!("red"));
+    let bad_clock = edit(&|v| v["clock"] = json!("yesterday"));
+    let duplicate = edit(&|v| {
+        let first = v["subscriptions"][0].clone();
+        v["subscriptions"].as_array_mut().unwrap().push(first);
+    });
+    let truncated = snap_text[..snap_text.len() / 2].to_owned();
+    let other_sub = format!("/_sim/snapshot/{}", "00000000-0000-0000-0000-0000000000ff");
+    let before = observable(&sim).await;
+
+    // (method, path, body, a fragment the message must contain)
+    let cases: Vec<(Method, String, String, &str)> = vec![
+        (Method::POST, "/_sim/faults".into(), "not json".into(), "invalid request body"),
+        (Method::POST, "/_sim/faults".into(), "".into(), "missing field `action`"),
+        (Method::POST, "/_sim/faults".into(), r#"{"action":{"type":"drop"},"colour":"red"}"#.into(), "unknown field `colour`"),
+        (Method::POST, "/_sim/faults".into(), r#"{"action":{"type":"error","status":429,"colour":1}}"#.into(), "unknown field `colour`"),
+        (Method::POST, "/_sim/faults".into(), r#"{"subscription":"sub1","action":{"type":"drop"}}"#.into(), "'sub1' is not a GUID"),
+        (Method::POST, "/_sim/faults".into(), r#"{"every":0,"action":{"type":"drop"}}"#.into(), "every must be at least 1"),
+        (Method::POST, "/_sim/faults".into(), r#"{"action":{"type":"latency","ms":999999999}}"#.into(), "exceeds the limit"),
+        (Method::POST, "/_sim/faults".into(), r#"{"action":{"type":"operationFailure","code":" ","message":"m"}}"#.into(), "non-empty code"),
+        (Method::POST, "/_sim/faults".into(), r#"{"action":{"type":"error","status":429,"retryAfter":-1}}"#.into(), "invalid value"),
+        (Method::PUT, "/_sim/operations/scripts".into(), r#"{"clusterCreate":{"polls":1,"colour":1}}"#.into(), "unknown field `colour`"),
+        (Method::PUT, "/_sim/operations/scripts".into(), r#"{"clusterCreate":{"polls":1,"result":"Failed","error":{"code":"","message":"m"}}}"#.into(), "error.code must not be empty"),
+        (Method::PUT, "/_sim/operations/scripts".into(), r#"{"clusterCreate":{"polls":1,"result":"Failed","error":{"code":"X","message":"m","colour":1}}}"#.into(), "unknown field `colour`"),
+        (Method::PUT, "/_sim/operations/durations".into(), r#"{"default":-5}"#.into(), "must be a number ≥ 0"),
+        (Method::PUT, "/_sim/operations/durations".into(), r#"{"teleport":3}"#.into(), "unknown kind"),
+        (Method::PUT, "/_sim/operations/durations".into(), r#"{"default":"slow"}"#.into(), "must be a number of seconds"),
+        (Method::PUT, "/_sim/operations/durations".into(), "[]".into(), "must be a JSON object"),
+        (Method::PUT, "/_sim/registration".into(), r#"{"delaySeconds":-1}"#.into(), "delaySeconds must be from 0"),
+        (Method::PUT, "/_sim/registration".into(), r#"{"delay":1}"#.into(), "unknown field `delay`"),
+        (Method::PUT, "/_sim/journal/config".into(), r#"{"capacity":"x"}"#.into(), "invalid type"),
+        (Method::PUT, "/_sim/journal/config".into(), r#"{"size":3}"#.into(), "unknown field `size`"),
+        (Method::POST, "/_sim/journal/verify".into(), r#"{"method":"GET","count":1,"colour":1}"#.into(), "unknown field 'colour'"),
+        (Method::POST, "/_sim/clock/scale".into(), r#"{"factor":-1}"#.into(), "factor must be > 0"),
+        (Method::POST, "/_sim/clock/advance".into(), r#"{"seconds":1,"colour":1}"#.into(), "unknown field `colour`"),
+        (Method::POST, "/_sim/seed".into(), r#"{"seed":"x"}"#.into(), "invalid type"),
+        (Method::POST, "/_sim/sandboxes".into(), r#"{"features":["Microsoft.ContainerService/NoSuchPreview"]}"#.into(), "is not in the catalogue"),
+        (Method::POST, "/_sim/sandboxes".into(), r#"{"providers":["Microsoft.Nope"]}"#.into(), "'Microsoft.Nope' is unknown"),
+        (Method::POST, "/_sim/sandboxes".into(), r#"{"resourceGroups":{"rg":"nowhere"}}"#.into(), "location 'nowhere' is unknown"),
+        (Method::POST, "/_sim/sandboxes".into(), r#"{"subscriptionId":"nope"}"#.into(), "'nope' is not a GUID"),
+        (Method::POST, "/_sim/sandboxes".into(), format!(r#"{{"subscriptionId":"{SUB}"}}"#), "already holds state"),
+        (Method::POST, "/_sim/sandboxes".into(), r#"{"colour":"red"}"#.into(), "unknown field `colour`"),
+        (Method::PUT, "/_sim/snapshot".into(), future, "newer than this aksim understands"),
+        (Method::PUT, "/_sim/snapshot".into(), version_zero, "version 0 is not valid"),
+        (Method::PUT, "/_sim/snapshot".into(), unknown_top, "unknown field `colour`"),
+        (Method::PUT, "/_sim/snapshot".into(), unknown_inner, "unknown field `colour`"),
+        (Method::PUT, "/_sim/snapshot".into(), bad_clock, "is not an RFC 3339 time"),
+        (Method::PUT, "/_sim/snapshot".into(), duplicate, "appears twice"),
+        (Method::PUT, "/_sim/snapshot".into(), truncated.clone(), "not valid JSON"),
+        (Method::PUT, "/_sim/snapshot".into(), "".into(), "not valid JSON"),
+        (Method::PUT, format!("/_sim/snapshot/{SUB}"), truncated, "not valid JSON"),
+        (Method::PUT, other_sub, snap_text.clone(), "holds no subscription"),
+        (Method::POST, "/_sim/reset/not-a-guid".into(), "".into(), "'not-a-guid' is malformed"),
+        (Method::GET, "/_sim/journal?status=abc".into(), "".into(), ""),
+        (Method::GET, "/_sim/journal?limit=-1".into(), "".into(), ""),
+    ];
+    for (method, path, body, fragment) in &cases {
+        let r = raw(&sim, method.clone(), path, body).await;
+        let message = r.body["error"]["message"].as_str().unwrap_or("");
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{method} {path} {body}: {}",
+            r.body
+        );
+        // A subscription id in a control path is checked like ARM checks it.
+        let code = if path.starts_with("/_sim/reset/") {
+            "InvalidSubscriptionId"
+        } else {
+            "InvalidControlRequest"
+        };
+        assert_eq!(r.code(), code, "{method} {path} {body}");
+        assert!(
+            message.contains(fragment),
+            "{method} {path} {body}: {message}"
+        );
+    }
+    let after = observable(&sim).await;
+    for key in before.as_object().unwrap().keys() {
+        assert_eq!(
+            after[key], before[key],
+            "refused requests change nothing: {key}"
+        );
+    }
+}

@@ -13,7 +13,10 @@
 mod support;
 
 mod az_cli;
+mod az_registration;
 mod control;
+mod control_real;
 mod https_arm;
 mod identity;
 mod python_sdk;
+mod sdk_registration;

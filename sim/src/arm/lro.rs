@@ -175,7 +175,7 @@ pub enum Effect {
 
 /// One long-running operation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Operation {
     pub id: String,
     pub kind: OpKind,
@@ -218,7 +218,18 @@ pub struct OpScript {
     pub result: OpStatus,
     /// The error of a `Failed`/`Canceled` result.
     #[serde(default)]
-    pub error: Option<ErrorBody>,
+    pub error: Option<ScriptError>,
+}
+
+/// The ARM error a script ends with, as the tester writes it: `code`, `message` and an
+/// optional `target`; anything else is refused (a typo must not be silently dropped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl OpScript {
@@ -236,6 +247,13 @@ impl OpScript {
         if self.result == OpStatus::InProgress {
             return Err("result must be Succeeded, Failed or Canceled".into());
         }
+        if self
+            .error
+            .as_ref()
+            .is_some_and(|e| e.code.trim().is_empty())
+        {
+            return Err("error.code must not be empty".into());
+        }
         Ok(())
     }
 
@@ -244,17 +262,25 @@ impl OpScript {
         match self.result {
             OpStatus::Succeeded | OpStatus::InProgress => None,
             OpStatus::Failed | OpStatus::Canceled => Some(
-                self.error.clone().unwrap_or(ErrorBody {
-                    code: if self.result == OpStatus::Canceled {
-                        "OperationCanceled"
-                    } else {
-                        "InternalOperationError"
-                    }
-                    .to_owned(),
-                    message: "The operation ended as scripted by aksim.".to_owned(),
-                    target: None,
-                    details: Vec::new(),
-                }),
+                self.error
+                    .as_ref()
+                    .map(|e| ErrorBody {
+                        code: e.code.clone(),
+                        message: e.message.clone(),
+                        target: e.target.clone(),
+                        details: Vec::new(),
+                    })
+                    .unwrap_or(ErrorBody {
+                        code: if self.result == OpStatus::Canceled {
+                            "OperationCanceled"
+                        } else {
+                            "InternalOperationError"
+                        }
+                        .to_owned(),
+                        message: "The operation ended as scripted by aksim.".to_owned(),
+                        target: None,
+                        details: Vec::new(),
+                    }),
             ),
         }
     }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::providers::container_service::mesh::MeshProfile;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManagedCluster {
     pub subscription: String,
     /// Casing given at creation (ids and names echo it).

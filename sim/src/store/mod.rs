@@ -30,7 +30,7 @@ pub use resource_groups::ResourceGroup;
 
 /// One subscription and everything in it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Subscription {
     /// Lower-case GUID.
     pub id: String,

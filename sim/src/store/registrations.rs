@@ -60,7 +60,7 @@ impl RegState {
 
 /// One feature's or one provider's registration in one subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Registration {
     /// The phase as last written; a transitional phase past `due` reads as its end state.
     pub phase: RegState,

@@ -20,7 +20,7 @@ impl GroupState {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceGroup {
     /// The name as the caller first spelled it.
     pub name: String,

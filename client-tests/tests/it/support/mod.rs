@@ -16,6 +16,7 @@
 //! while a test awaits a client process.
 
 pub mod az;
+pub mod journal;
 pub mod process;
 pub mod python;
 pub mod sim;
