@@ -2053,3 +2053,45 @@ async fn ingress_services_accept_annotations_and_traffic_policy_only() {
         .await;
     assert_eq!(label_ns.status, StatusCode::FORBIDDEN);
 }
+
+/// Reads in a namespace that does not exist (or no longer exists) are answered like
+/// kube-apiserver does: a GET is `pods "x" not found` (the object's own NotFound, not the
+/// namespace's), a LIST is an empty list. Only writes check the namespace.
+#[tokio::test]
+async fn reads_in_a_missing_namespace() {
+    let sim = sim_with_plane("1.27.7");
+    let missing = sim.kget("/api/v1/namespaces/nosuch/pods/web").await;
+    assert_status(&missing, 404, "NotFound", "pods \"web\" not found");
+    assert_eq!(
+        missing.body["details"],
+        json!({"name": "web", "kind": "pods"})
+    );
+    let list = sim.kget("/api/v1/namespaces/nosuch/pods").await;
+    assert_eq!(list.status, StatusCode::OK, "body: {}", list.body);
+    assert_eq!(list.body["kind"], "PodList");
+    assert_eq!(list.body["items"], json!([]));
+    let write = sim
+        .kpost("/api/v1/namespaces/nosuch/pods", pod("web"))
+        .await;
+    assert_status(&write, 404, "NotFound", "namespaces \"nosuch\" not found");
+
+    // A pod whose namespace terminated went with it.
+    sim.with_plane(|p| p.termination_delay_secs = 0.0);
+    assert_eq!(
+        sim.kpost("/api/v1/namespaces", ns("gone")).await.status,
+        StatusCode::CREATED
+    );
+    let created = sim.kpost("/api/v1/namespaces/gone/pods", pod("web")).await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "body: {}",
+        created.body
+    );
+    let deleted = sim
+        .kube(Method::DELETE, "/api/v1/namespaces/gone", None)
+        .await;
+    assert!(deleted.status.is_success(), "body: {}", deleted.body);
+    let after = sim.kget("/api/v1/namespaces/gone/pods/web").await;
+    assert_status(&after, 404, "NotFound", "pods \"web\" not found");
+}

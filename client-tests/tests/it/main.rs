@@ -7,6 +7,8 @@
 //! - `control`: the `/_sim` API.
 //! - `az_cli`: the unmodified az CLI 2.91.0 in both log-in modes.
 //! - `python_sdk`: the Azure Python SDK recipe from README.md.
+//! - `kubectl_e2e`: `az aks get-credentials` writes the kubeconfig, the installed kubectl
+//!   (1.27 and 1.28 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //!
 //! The harness is in `support/`.
 
@@ -16,4 +18,5 @@ mod az_cli;
 mod control;
 mod https_arm;
 mod identity;
+mod kubectl_e2e;
 mod python_sdk;
