@@ -924,7 +924,7 @@ async fn table_output() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(cols, vec!["Name", "Age"]);
+    assert_eq!(cols, vec!["Name", "Data", "Age"]);
     let full = sim
         .kube_raw(
             Method::GET,
@@ -2094,4 +2094,122 @@ async fn reads_in_a_missing_namespace() {
     assert!(deleted.status.is_success(), "body: {}", deleted.body);
     let after = sim.kget("/api/v1/namespaces/gone/pods/web").await;
     assert_status(&after, 404, "NotFound", "pods \"web\" not found");
+}
+
+/// The Table columns of services, deployments, configmaps and secrets are kube-apiserver's
+/// (what `kubectl get svc|deploy|cm|secret` prints), including the `-o wide` ones (priority 1).
+#[tokio::test]
+async fn table_columns_of_services_deployments_configmaps_secrets() {
+    let sim = sim_with_plane("1.27.7");
+    let mut view = enabled(&["asm-1-17", "asm-1-18"]);
+    view.ingress_gateways = vec!["External".into()];
+    sim.reconcile(&view);
+    sim.advance(30.0);
+    let accept = [(
+        "accept",
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+    )];
+    let table = |path: &'static str| {
+        let sim = &sim;
+        async move {
+            let t = sim
+                .kube_raw(Method::GET, path, None, None, &accept)
+                .await
+                .body;
+            assert_eq!(t["kind"], "Table", "{t}");
+            let cols: Vec<(String, u64)> = t["columnDefinitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap().to_owned(),
+                        c["priority"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            (t, cols)
+        }
+    };
+    let cols = |names: &[(&str, u64)]| -> Vec<(String, u64)> {
+        names.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect()
+    };
+
+    let (svc, svc_cols) = table("/api/v1/namespaces/aks-istio-ingress/services").await;
+    assert_eq!(
+        svc_cols,
+        cols(&[
+            ("Name", 0),
+            ("Type", 0),
+            ("Cluster-IP", 0),
+            ("External-IP", 0),
+            ("Port(s)", 0),
+            ("Age", 0),
+            ("Selector", 1)
+        ])
+    );
+    let cells = &svc["rows"][0]["cells"];
+    assert_eq!(cells[0], "aks-istio-ingressgateway-external");
+    assert_eq!(cells[1], "LoadBalancer");
+    assert!(cells[2].as_str().unwrap().starts_with("10.0."), "{cells}");
+    assert_eq!(cells[3], "20.0.0.100");
+    assert_eq!(cells[4], "15021/TCP,80/TCP,443/TCP");
+    assert_eq!(cells[5], "30s");
+    assert_eq!(
+        cells[6],
+        "app=aks-istio-ingressgateway-external,istio=aks-istio-ingressgateway-external"
+    );
+
+    let (deploy, deploy_cols) =
+        table("/apis/apps/v1/namespaces/aks-istio-system/deployments").await;
+    assert_eq!(
+        deploy_cols,
+        cols(&[
+            ("Name", 0),
+            ("Ready", 0),
+            ("Up-to-date", 0),
+            ("Available", 0),
+            ("Age", 0),
+            ("Containers", 1),
+            ("Images", 1),
+            ("Selector", 1)
+        ])
+    );
+    let rows = deploy["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{deploy}");
+    let first = &rows[0]["cells"];
+    assert_eq!(first[0], "istiod-asm-1-17");
+    let replicas = sim
+        .kget("/apis/apps/v1/namespaces/aks-istio-system/deployments/istiod-asm-1-17")
+        .await
+        .body["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(1);
+    assert_eq!(first[1], format!("{replicas}/{replicas}"));
+    assert_eq!(first[2], replicas);
+    assert_eq!(first[3], replicas);
+    assert_eq!(first[4], "30s");
+
+    sim.kpost(
+        "/api/v1/namespaces/default/configmaps",
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "two"},
+               "data": {"a": "1", "b": "2"}}),
+    )
+    .await;
+    let (cm, cm_cols) = table("/api/v1/namespaces/default/configmaps").await;
+    assert_eq!(cm_cols, cols(&[("Name", 0), ("Data", 0), ("Age", 0)]));
+    assert_eq!(cm["rows"][0]["cells"], json!(["two", 2, "0s"]));
+
+    sim.kpost(
+        "/api/v1/namespaces/default/secrets",
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+               "data": {"k": "dg=="}}),
+    )
+    .await;
+    let (secret, secret_cols) = table("/api/v1/namespaces/default/secrets").await;
+    assert_eq!(
+        secret_cols,
+        cols(&[("Name", 0), ("Type", 0), ("Data", 0), ("Age", 0)])
+    );
+    assert_eq!(secret["rows"][0]["cells"], json!(["s", "Opaque", 1, "0s"]));
 }

@@ -555,7 +555,34 @@ async fn mesh_changes_seen_through_kubectl() {
         .ok(&["get", "svc", "-n", "aks-istio-ingress"])
         .await
         .stdout;
-    assert!(svc.contains("aks-istio-ingressgateway-external"), "{svc}");
+    // The columns kubectl prints for a service, as on AKS.
+    let header: Vec<&str> = svc
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE"
+        ],
+        "{svc}"
+    );
+    let row: Vec<&str> = svc
+        .lines()
+        .find(|l| l.starts_with("aks-istio-ingressgateway-external "))
+        .unwrap_or_else(|| panic!("the external gateway service in:\n{svc}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[1], "LoadBalancer", "{svc}");
+    assert_eq!(row[3], "20.0.0.100", "{svc}");
+    assert_eq!(row[4], "15021/TCP,80/TCP,443/TCP", "{svc}");
     let svc_type = k
         .ok(&[
             "get",
@@ -609,6 +636,30 @@ async fn mesh_changes_seen_through_kubectl() {
         "deployment.apps/istiod-asm-1-18",
     ] {
         assert!(deploy.lines().any(|l| l == name), "{name} in:\n{deploy}");
+    }
+    let table = k
+        .ok(&["get", "deploy", "-n", "aks-istio-system"])
+        .await
+        .stdout;
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        "{table}"
+    );
+    for revision in ["asm-1-17", "asm-1-18"] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("istiod-{revision} ")))
+            .unwrap_or_else(|| panic!("istiod-{revision} in:\n{table}"));
+        let ready = row.split_whitespace().nth(1).unwrap_or("");
+        let (up, want) = ready.split_once('/').unwrap_or(("", "-"));
+        assert_eq!(up, want, "all replicas ready: {table}");
     }
     let configmaps = k
         .ok(&["get", "configmaps", "-n", "aks-istio-system", "-o", "name"])

@@ -18,6 +18,14 @@ use super::validate::NameRule;
 pub enum TableKind {
     Namespace,
     Pod,
+    /// Name/Type/Cluster-IP/External-IP/Port(s)/Age.
+    Service,
+    /// Name/Ready/Up-to-date/Available/Age.
+    Deployment,
+    /// Name/Data/Age.
+    ConfigMap,
+    /// Name/Type/Data/Age.
+    Secret,
     Generic,
 }
 
@@ -71,7 +79,11 @@ impl ResourceType {
                 "spec.nodeName",
             ],
             TableKind::Namespace => &["metadata.name", "status.phase"],
-            TableKind::Generic => &["metadata.name", "metadata.namespace"],
+            TableKind::Service
+            | TableKind::Deployment
+            | TableKind::ConfigMap
+            | TableKind::Secret
+            | TableKind::Generic => &["metadata.name", "metadata.namespace"],
         }
     }
 }
@@ -112,7 +124,7 @@ fn builtin(
 /// The built-in types every plane serves.
 pub fn builtins() -> Vec<ResourceType> {
     use NameRule::{Dns1035, Label, Subdomain};
-    use TableKind::{Generic, Namespace, Pod};
+    use TableKind::{ConfigMap, Deployment, Generic, Namespace, Pod, Secret, Service};
     let mut out = vec![
         builtin(
             "",
@@ -133,7 +145,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &["cm"],
             Subdomain,
-            Generic,
+            ConfigMap,
         ),
         builtin(
             "",
@@ -143,7 +155,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &[],
             Subdomain,
-            Generic,
+            Secret,
         ),
         builtin(
             "",
@@ -153,7 +165,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &["svc"],
             Dns1035,
-            Generic,
+            Service,
         ),
         builtin(
             "",
@@ -213,7 +225,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &["deploy"],
             Subdomain,
-            Generic,
+            Deployment,
         ),
         builtin(
             "apps",

@@ -1,6 +1,10 @@
 //! `meta.k8s.io/v1` `Table` output, what `kubectl get` asks for with
-//! `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`: Name/Status/Age for namespaces,
-//! Name/Ready/Status/Restarts/Age for pods, Name/Age for everything else. Rows carry a
+//! `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`: the columns kube-apiserver's own
+//! printers give — Name/Status/Age for namespaces, Name/Ready/Status/Restarts/Age for pods,
+//! Name/Type/Cluster-IP/External-IP/Port(s)/Age (+ Selector) for services,
+//! Name/Ready/Up-to-date/Available/Age (+ Containers/Images/Selector) for deployments,
+//! Name/Data/Age for configmaps, Name/Type/Data/Age for secrets, Name/Age for everything else.
+//! Columns of priority 1 are what `kubectl get -o wide` adds. Rows carry a
 //! `PartialObjectMetadata` (or the whole object with `includeObject=Object`).
 
 use serde_json::{json, Value};
@@ -81,6 +85,120 @@ fn column(name: &str, ty: &str, format: &str, description: &str) -> Value {
     json!({"name": name, "type": ty, "format": format, "description": description, "priority": 0})
 }
 
+/// A column `kubectl get` shows only with `-o wide`.
+fn wide_column(name: &str, description: &str) -> Value {
+    json!({"name": name, "type": "string", "format": "", "description": description, "priority": 1})
+}
+
+fn str_of<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn int_of(object: &Value, pointer: &str) -> i64 {
+    object.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn array_of<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// `k=v,k2=v2` of a label map, sorted by key as Go's `labels.Set.String` does; `<none>` when
+/// empty.
+fn selector_string(map: Option<&Value>) -> String {
+    let Some(map) = map.and_then(Value::as_object).filter(|m| !m.is_empty()) else {
+        return "<none>".to_owned();
+    };
+    let mut pairs: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
+}
+
+/// `<none>` for an empty list, else the items joined by commas.
+fn joined_or_none(items: Vec<String>) -> String {
+    if items.is_empty() {
+        "<none>".to_owned()
+    } else {
+        items.join(",")
+    }
+}
+
+/// kubectl's External-IP of a service (`getServiceExternalIP`).
+fn service_external_ip(service: &Value) -> String {
+    let external: Vec<String> = array_of(service, "/spec/externalIPs")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    match str_of(service, "/spec/type") {
+        "LoadBalancer" => {
+            let mut ips: Vec<String> = array_of(service, "/status/loadBalancer/ingress")
+                .iter()
+                .filter_map(|i| {
+                    i.get("ip")
+                        .or_else(|| i.get("hostname"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect();
+            ips.extend(external);
+            if ips.is_empty() {
+                "<pending>".to_owned()
+            } else {
+                ips.join(",")
+            }
+        }
+        "ExternalName" => str_of(service, "/spec/externalName").to_owned(),
+        _ => joined_or_none(external),
+    }
+}
+
+/// kubectl's Port(s) of a service: `80/TCP`, or `80:30080/TCP` with a node port.
+fn service_ports(service: &Value) -> String {
+    let ports = array_of(service, "/spec/ports")
+        .iter()
+        .map(|p| {
+            let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+            let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+            match p.get("nodePort").and_then(Value::as_i64) {
+                Some(node) if node > 0 => format!("{port}:{node}/{protocol}"),
+                _ => format!("{port}/{protocol}"),
+            }
+        })
+        .collect();
+    joined_or_none(ports)
+}
+
+/// Names or images of a pod template's containers, joined by commas.
+fn template_containers(object: &Value, field: &str) -> String {
+    array_of(object, "/spec/template/spec/containers")
+        .iter()
+        .map(|c| {
+            c.get(field)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Entries of a configmap or secret (`data` + `binaryData`).
+fn data_count(object: &Value) -> usize {
+    ["data", "binaryData"]
+        .iter()
+        .filter_map(|k| object.get(*k).and_then(Value::as_object))
+        .map(serde_json::Map::len)
+        .sum()
+}
+
 fn columns(kind: TableKind) -> Vec<Value> {
     let name = column(
         "Name",
@@ -100,6 +218,36 @@ fn columns(kind: TableKind) -> Vec<Value> {
             column("Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic."),
             column("Status", "string", "", "The aggregate status of the containers in this pod."),
             column("Restarts", "string", "", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+            age,
+        ],
+        TableKind::Service => vec![
+            name,
+            column("Type", "string", "", "type determines how the Service is exposed."),
+            column("Cluster-IP", "string", "", "clusterIP is the IP address of the service and is usually assigned randomly."),
+            column("External-IP", "string", "", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
+            column("Port(s)", "string", "", "The list of ports that are exposed by this service."),
+            age,
+            wide_column("Selector", "Route service traffic to pods with label keys and values matching this selector."),
+        ],
+        TableKind::Deployment => vec![
+            name,
+            column("Ready", "string", "", "Number of the pod with ready state"),
+            column("Up-to-date", "integer", "", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
+            column("Available", "integer", "", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+            age,
+            wide_column("Containers", "Names of each container in the template."),
+            wide_column("Images", "Images referenced by each container in the template."),
+            wide_column("Selector", "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment."),
+        ],
+        TableKind::ConfigMap => vec![
+            name,
+            column("Data", "integer", "", "Data contains the configuration data."),
+            age,
+        ],
+        TableKind::Secret => vec![
+            name,
+            column("Type", "string", "", "Used to facilitate programmatic handling of secret data."),
+            column("Data", "integer", "", "Data contains the secret data."),
             age,
         ],
         TableKind::Generic => vec![name, age],
@@ -147,6 +295,52 @@ fn cells(kind: TableKind, object: &Value, now: OffsetDateTime) -> Vec<Value> {
                 json!(age(object, now)),
             ]
         }
+        TableKind::Service => {
+            let cluster_ip = match str_of(object, "/spec/clusterIP") {
+                "" => "<none>",
+                ip => ip,
+            };
+            vec![
+                name,
+                json!(str_of(object, "/spec/type")),
+                json!(cluster_ip),
+                json!(service_external_ip(object)),
+                json!(service_ports(object)),
+                json!(age(object, now)),
+                json!(selector_string(object.pointer("/spec/selector"))),
+            ]
+        }
+        TableKind::Deployment => {
+            let desired = object
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            vec![
+                name,
+                json!(format!(
+                    "{}/{desired}",
+                    int_of(object, "/status/readyReplicas")
+                )),
+                json!(int_of(object, "/status/updatedReplicas")),
+                json!(int_of(object, "/status/availableReplicas")),
+                json!(age(object, now)),
+                json!(template_containers(object, "name")),
+                json!(template_containers(object, "image")),
+                json!(selector_string(
+                    object.pointer("/spec/selector/matchLabels")
+                )),
+            ]
+        }
+        TableKind::ConfigMap => vec![name, json!(data_count(object)), json!(age(object, now))],
+        TableKind::Secret => vec![
+            name,
+            json!(match str_of(object, "/type") {
+                "" => "Opaque",
+                t => t,
+            }),
+            json!(data_count(object)),
+            json!(age(object, now)),
+        ],
         TableKind::Generic => vec![name, json!(age(object, now))],
     }
 }
@@ -205,5 +399,27 @@ mod tests {
             "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
         )));
         assert!(!wants_table(Some("application/json")));
+    }
+
+    #[test]
+    fn service_cells_read_like_kubectl() {
+        let lb = json!({"spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.12",
+            "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}, {"port": 53, "protocol": "UDP"}],
+            "selector": {"istio": "x", "app": "y"}},
+            "status": {"loadBalancer": {"ingress": [{"ip": "20.0.0.100"}]}}});
+        assert_eq!(service_external_ip(&lb), "20.0.0.100");
+        assert_eq!(service_ports(&lb), "80:30080/TCP,53/UDP");
+        assert_eq!(
+            selector_string(lb.pointer("/spec/selector")),
+            "app=y,istio=x"
+        );
+        let pending = json!({"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {}}});
+        assert_eq!(service_external_ip(&pending), "<pending>");
+        let plain = json!({"spec": {"type": "ClusterIP"}});
+        assert_eq!(service_external_ip(&plain), "<none>");
+        assert_eq!(service_ports(&plain), "<none>");
+        assert_eq!(selector_string(None), "<none>");
+        let cm = json!({"data": {"a": "1", "b": "2"}, "binaryData": {"c": "AA=="}});
+        assert_eq!(data_count(&cm), 3);
     }
 }
