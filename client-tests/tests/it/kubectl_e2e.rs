@@ -4,11 +4,17 @@
 //!
 //! `/usr/bin/kubectl` on this machine is a dispatcher that execs `kubectl.1.<minor>` picked from
 //! the server's `/version`, so clusters of different Kubernetes versions exercise different
-//! kubectl builds: the 2023 catalogue's default 1.27 (user credentials) and 1.28 (admin
-//! credentials). Every test asserts that client and server minors match.
+//! kubectl builds: in the 2023 catalogue (the seed's era, asm-1-17) the default 1.27 (user
+//! credentials) and 1.28 (admin credentials); in today's catalogue 1.33 (asm-1-29) and 1.31.
+//! Every test asserts that client and server minors match.
 //!
-//! kubectl is required: when it is missing the tests fail and say how to install it. The
-//! manifests are in `client-tests/fixtures/kubectl/`.
+//! Tests: the issue's kubectl list per minor (`az_*_seed_flow`, `az_user_kubeconfig_kubectl_1_33_
+//! current_catalogue`), two clusters side by side with user and admin kubeconfigs, and the
+//! `az aks mesh` changes seen through kubectl (ingress gateway, canary upgrade, disable).
+//!
+//! kubectl is required: when it is missing the tests fail and say how to install it
+//! (`missing_kubectl_fails_with_install_advice`). The manifests are in
+//! `client-tests/fixtures/kubectl/`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,30 +33,51 @@ const KUBECTL_TIMEOUT: Duration = Duration::from_secs(120);
 const WEBHOOK_DENIED: &str =
     "admission webhook \"azure-service-mesh-ccp-validating-webhook.azmk8s.io\" denied the request";
 
-/// Where kubectl is: `$KUBECTL`, `/usr/bin/kubectl`, or the first `kubectl` on `PATH`; fails
-/// the test with installation advice when there is none.
+/// What a missing kubectl fails with.
+const INSTALL_ADVICE: &str = "kubectl is not installed, and these tests need the real client. \
+Install it (the google-cloud-cli `kubectl` component brings the version dispatcher and \
+kubectl.1.27 to 1.33; or the Debian/Ubuntu package `kubectl` from the Kubernetes apt \
+repository), or point KUBECTL at a kubectl binary.";
+
+/// Where kubectl is: `$KUBECTL` (which must exist), else `fixed`, else the first `kubectl` on
+/// `path_var`; `Err` carries the installation advice.
+fn find_kubectl(
+    env: Option<std::ffi::OsString>,
+    fixed: &Path,
+    path_var: Option<std::ffi::OsString>,
+) -> Result<PathBuf, String> {
+    if let Some(p) = env {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!(
+                "KUBECTL={} does not exist. {INSTALL_ADVICE}",
+                p.display()
+            ))
+        };
+    }
+    if fixed.is_file() {
+        return Ok(fixed.to_path_buf());
+    }
+    path_var
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("kubectl"))
+                .find(|c| c.is_file())
+        })
+        .ok_or_else(|| INSTALL_ADVICE.to_owned())
+}
+
+/// The kubectl these tests run; fails the test with installation advice when there is none
+/// (never skips).
 fn kubectl_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("KUBECTL") {
-        return PathBuf::from(p);
-    }
-    let fixed = PathBuf::from("/usr/bin/kubectl");
-    if fixed.exists() {
-        return fixed;
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(found) = std::env::split_paths(&path)
-            .map(|dir| dir.join("kubectl"))
-            .find(|c| c.exists())
-        {
-            return found;
-        }
-    }
-    panic!(
-        "kubectl is not installed, and these tests need the real client. Install it (the \
-         google-cloud-cli `kubectl` component brings the version dispatcher and kubectl.1.27 to \
-         1.33; or the Debian/Ubuntu package `kubectl` from the Kubernetes apt repository), or \
-         point KUBECTL at a kubectl binary."
-    );
+    find_kubectl(
+        std::env::var_os("KUBECTL"),
+        Path::new("/usr/bin/kubectl"),
+        std::env::var_os("PATH"),
+    )
+    .unwrap_or_else(|advice| panic!("{advice}"))
 }
 
 /// Asserts that the dispatcher can run the kubectl build of `minor` (a `kubectl.1.<minor>` next
@@ -165,9 +192,9 @@ async fn seed_era_sim() -> SimHandle {
     .await
 }
 
-/// `az group create` + `az aks create --enable-asm --no-ssh-key [extra…]`; asserts the
-/// cluster's mesh profile and returns the cluster JSON.
-async fn create_cluster(az: &Az, rg: &str, name: &str, extra: &[&str]) -> Value {
+/// `az aks create --enable-asm --no-ssh-key [extra…]`; asserts the cluster runs the
+/// catalogue's default `revision` and returns the cluster JSON.
+async fn create_cluster(az: &Az, rg: &str, name: &str, extra: &[&str], revision: &str) -> Value {
     let mut args = vec![
         "aks",
         "create",
@@ -187,8 +214,8 @@ async fn create_cluster(az: &Az, rg: &str, name: &str, extra: &[&str]) -> Value 
     );
     assert_eq!(
         cluster["serviceMeshProfile"]["istio"]["revisions"],
-        serde_json::json!(["asm-1-17"]),
-        "the 2023 catalogue's default revision: {cluster:#}"
+        serde_json::json!([revision]),
+        "the catalogue's default revision: {cluster:#}"
     );
     cluster
 }
@@ -256,10 +283,10 @@ async fn assert_version(k: &Kubectl, minor: &str) {
     );
 }
 
-/// The issue's kubectl list, on a cluster created with the mesh on (asm-1-17): namespaces,
+/// The issue's kubectl list, on a cluster created with the mesh on at `revision`: namespaces,
 /// the seed's label line, label selection, YAML output, an allowed VirtualService and
 /// EnvoyFilter, every kind the add-on blocks, sidecar injection, namespace termination.
-async fn seed_flow(sim: &SimHandle, k: &Kubectl) {
+async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str) {
     let ns = k.ok(&["get", "ns"]).await.stdout;
     for expected in [
         "NAME",
@@ -275,10 +302,9 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl) {
         assert!(ns.contains(expected), "{expected} in:\n{ns}");
     }
 
-    // The seed's line, verbatim.
-    let labelled = k
-        .ok(&["label", "namespace", "default", "istio.io/rev=asm-1-17"])
-        .await;
+    // The seed's line, verbatim (with the cluster's revision).
+    let label = format!("istio.io/rev={revision}");
+    let labelled = k.ok(&["label", "namespace", "default", &label]).await;
     assert_eq!(
         labelled.stdout.trim(),
         "namespace/default labeled",
@@ -290,7 +316,10 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl) {
     assert_eq!(selected.stdout.trim(), "namespace/default", "{selected}");
     let yaml = k.ok(&["get", "ns", "default", "-o", "yaml"]).await.stdout;
     assert!(yaml.contains("kind: Namespace"), "{yaml}");
-    assert!(yaml.contains("istio.io/rev: asm-1-17"), "{yaml}");
+    assert!(
+        yaml.contains(&format!("istio.io/rev: {revision}")),
+        "{yaml}"
+    );
     assert!(
         yaml.contains("kubernetes.io/metadata.name: default"),
         "{yaml}"
@@ -378,7 +407,7 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl) {
         ])
         .await;
     assert_eq!(containers.stdout.trim(), "web istio-proxy", "{containers}");
-    let revision = k
+    let pod_revision = k
         .ok(&[
             "get",
             "pod",
@@ -389,7 +418,7 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl) {
             "jsonpath={.metadata.labels.istio\\.io/rev}",
         ])
         .await;
-    assert_eq!(revision.stdout.trim(), "asm-1-17", "{revision}");
+    assert_eq!(pod_revision.stdout.trim(), revision, "{pod_revision}");
     let pods = k.ok(&["get", "pods", "-n", "default"]).await.stdout;
     assert!(
         pods.contains("web") && pods.contains("2/2") && pods.contains("Running"),
@@ -448,7 +477,7 @@ async fn az_user_kubeconfig_kubectl_1_27_seed_flow() {
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
-    let cluster = create_cluster(&az, "rg1", "c1", &[]).await;
+    let cluster = create_cluster(&az, "rg1", "c1", &[], "asm-1-17").await;
     assert_eq!(cluster["currentKubernetesVersion"], "1.27.7", "{cluster:#}");
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = get_credentials(&sim, &az, dir.path(), "rg1", "c1", false).await;
@@ -457,7 +486,7 @@ async fn az_user_kubeconfig_kubectl_1_27_seed_flow() {
     let context = k.ok(&["config", "current-context"]).await;
     assert_eq!(context.stdout.trim(), "c1", "{context}");
     assert_version(&k, "27").await;
-    seed_flow(&sim, &k).await;
+    seed_flow(&sim, &k, "asm-1-17").await;
 }
 
 /// Cluster `c2` created with `--kubernetes-version 1.28` through the admin kubeconfig
@@ -469,7 +498,14 @@ async fn az_admin_kubeconfig_kubectl_1_28_seed_flow() {
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
-    let cluster = create_cluster(&az, "rg1", "c2", &["--kubernetes-version", "1.28"]).await;
+    let cluster = create_cluster(
+        &az,
+        "rg1",
+        "c2",
+        &["--kubernetes-version", "1.28"],
+        "asm-1-17",
+    )
+    .await;
     assert_eq!(cluster["currentKubernetesVersion"], "1.28.3", "{cluster:#}");
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = get_credentials(&sim, &az, dir.path(), "rg1", "c2", true).await;
@@ -478,7 +514,7 @@ async fn az_admin_kubeconfig_kubectl_1_28_seed_flow() {
     let context = k.ok(&["config", "current-context"]).await;
     assert_eq!(context.stdout.trim(), "c2-admin", "{context}");
     assert_version(&k, "28").await;
-    seed_flow(&sim, &k).await;
+    seed_flow(&sim, &k, "asm-1-17").await;
 }
 
 /// Two clusters of different versions in one subscription, each kubeconfig selecting its own
@@ -491,8 +527,15 @@ async fn two_clusters_two_kubectl_minors_user_and_admin() {
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
-    create_cluster(&az, "rg1", "c1", &[]).await;
-    create_cluster(&az, "rg1", "c2", &["--kubernetes-version", "1.28"]).await;
+    create_cluster(&az, "rg1", "c1", &[], "asm-1-17").await;
+    create_cluster(
+        &az,
+        "rg1",
+        "c2",
+        &["--kubernetes-version", "1.28"],
+        "asm-1-17",
+    )
+    .await;
     let dir1 = tempfile::tempdir().expect("temp dir");
     let dir2 = tempfile::tempdir().expect("temp dir");
     let user1 = Kubectl::new(&get_credentials(&sim, &az, dir1.path(), "rg1", "c1", false).await);
@@ -523,7 +566,7 @@ async fn mesh_changes_seen_through_kubectl() {
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
-    create_cluster(&az, "rg1", "c1", &[]).await;
+    create_cluster(&az, "rg1", "c1", &[], "asm-1-17").await;
     let dir = tempfile::tempdir().expect("temp dir");
     let k = Kubectl::new(&get_credentials(&sim, &az, dir.path(), "rg1", "c1", false).await);
     assert_version(&k, "27").await;
@@ -767,4 +810,66 @@ async fn mesh_changes_seen_through_kubectl() {
         ])
         .await;
     assert_eq!(plain.stdout.trim(), "after", "{plain}");
+}
+
+/// Today's catalogue (Kubernetes 1.33 by default, asm-1-29) in a second aksim: kubectl 1.33 —
+/// which sends `create namespace` as protobuf — runs the same list through az's kubeconfig, and
+/// a 1.31 cluster beside it (default revision asm-1-28 there) gets kubectl 1.31.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn az_user_kubeconfig_kubectl_1_33_current_catalogue() {
+    require_kubectl_minor("33").await;
+    require_kubectl_minor("31").await;
+    let sim = spawn_sim(|c| {
+        c.auto_register_providers = true;
+        c.op_durations = vec!["default=0".into()];
+    })
+    .await;
+    let az = Az::logged_in(&sim, Login::CloudRegister).await;
+    az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
+        .await;
+    let cluster = create_cluster(&az, "rg1", "c1", &[], "asm-1-29").await;
+    let version = cluster["currentKubernetesVersion"].as_str().unwrap_or("");
+    assert!(version.starts_with("1.33."), "{cluster:#}");
+    create_cluster(
+        &az,
+        "rg1",
+        "old",
+        &["--kubernetes-version", "1.31"],
+        // n-1 of the supported revisions that run on 1.31 (asm-1-28, asm-1-29).
+        "asm-1-28",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let k = Kubectl::new(&get_credentials(&sim, &az, dir.path(), "rg1", "c1", false).await);
+    assert_version(&k, "33").await;
+    seed_flow(&sim, &k, "asm-1-29").await;
+
+    let dir_old = tempfile::tempdir().expect("temp dir");
+    let old = Kubectl::new(&get_credentials(&sim, &az, dir_old.path(), "rg1", "old", false).await);
+    assert_version(&old, "31").await;
+    let ns = old
+        .ok(&["get", "ns", "aks-istio-system", "-o", "name"])
+        .await;
+    assert_eq!(ns.stdout.trim(), "namespace/aks-istio-system", "{ns}");
+}
+
+/// Without kubectl the tests fail (they never skip) and say how to install it.
+#[test]
+fn missing_kubectl_fails_with_install_advice() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    let nowhere = empty.path().join("no-kubectl");
+    let missing = find_kubectl(None, &nowhere, Some(empty.path().as_os_str().to_owned()))
+        .expect_err("no kubectl anywhere");
+    assert_eq!(missing, INSTALL_ADVICE);
+    let wrong_env = find_kubectl(Some(nowhere.clone().into_os_string()), &nowhere, None)
+        .expect_err("KUBECTL names a missing file");
+    assert!(
+        wrong_env.contains("does not exist") && wrong_env.ends_with(INSTALL_ADVICE),
+        "{wrong_env}"
+    );
+    // One on PATH is found.
+    let fake = empty.path().join("kubectl");
+    std::fs::write(&fake, "").expect("write a stand-in");
+    let found = find_kubectl(None, &nowhere, Some(empty.path().as_os_str().to_owned()));
+    assert_eq!(found, Ok(fake));
 }

@@ -8,7 +8,7 @@
 //! - `az_cli`: the unmodified az CLI 2.91.0 in both log-in modes.
 //! - `python_sdk`: the Azure Python SDK recipe from README.md.
 //! - `kubectl_e2e`: `az aks get-credentials` writes the kubeconfig, the installed kubectl
-//!   (1.27 and 1.28 through the version dispatcher) uses it: the per-cluster Kubernetes API.
+//!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //!
 //! The harness is in `support/`.
 
