@@ -2213,3 +2213,78 @@ async fn table_columns_of_services_deployments_configmaps_secrets() {
     );
     assert_eq!(secret["rows"][0]["cells"], json!(["s", "Opaque", 1, "0s"]));
 }
+
+/// Istio custom resources are listed with their CRDs' printer columns (`kubectl get vs`:
+/// NAME GATEWAYS HOSTS AGE); a kind without any gets Name/Age; the CRD carries the columns.
+#[tokio::test]
+async fn table_columns_of_istio_custom_resources() {
+    let sim = sim_with_plane("1.27.7");
+    sim.reconcile(&enabled(&["asm-1-17"]));
+    let vs = json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": "reviews"}, "spec": {"hosts": ["reviews"]}});
+    let created = sim
+        .kpost(
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices",
+            vs,
+        )
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "body: {}",
+        created.body
+    );
+    sim.advance(5.0);
+    let accept = [(
+        "accept",
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+    )];
+    let t = sim
+        .kube_raw(
+            Method::GET,
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices",
+            None,
+            None,
+            &accept,
+        )
+        .await
+        .body;
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, vec!["Name", "Gateways", "Hosts", "Age"], "{t}");
+    assert_eq!(
+        t["rows"][0]["cells"],
+        json!(["reviews", null, "[\"reviews\"]", "5s"])
+    );
+
+    let t = sim
+        .kube_raw(
+            Method::GET,
+            "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters",
+            None,
+            None,
+            &accept,
+        )
+        .await
+        .body;
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, vec!["Name", "Age"], "{t}");
+
+    let crd = sim
+        .kget("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/peerauthentications.security.istio.io")
+        .await
+        .body;
+    assert_eq!(
+        crd["spec"]["versions"][0]["additionalPrinterColumns"][0]["jsonPath"],
+        ".spec.mtls.mode"
+    );
+}

@@ -8,9 +8,10 @@
 //! credentials) and 1.28 (admin credentials); in today's catalogue 1.33 (asm-1-29) and 1.31.
 //! Every test asserts that client and server minors match.
 //!
-//! Tests: the kubectl list per minor (`az_*_seed_flow`, `az_user_kubeconfig_kubectl_1_33_
-//! current_catalogue`), two clusters side by side with user and admin kubeconfigs, and the
-//! `az aks mesh` changes seen through kubectl (ingress gateway, canary upgrade, disable).
+//! Tests: the kubectl list per minor (`az_*_seed_flow`,
+//! `az_user_kubeconfig_kubectl_1_33_current_catalogue`), two clusters side by side with user and
+//! admin kubeconfigs, and the `az aks mesh` changes seen through kubectl (ingress gateway,
+//! canary upgrade, disable).
 //!
 //! kubectl is required: when it is missing the tests fail and say how to install it
 //! (`missing_kubectl_fails_with_install_advice`). The manifests are in
@@ -350,6 +351,22 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str) {
         listed.stdout.trim(),
         "virtualservice.networking.istio.io/reviews",
         "{listed}"
+    );
+    // The short name and the CRD's printer columns, as `kubectl get vs` shows them on AKS.
+    let table = k.ok(&["get", "vs", "-n", "default"]).await.stdout;
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows.first().map(Vec::as_slice),
+        Some(&["NAME", "GATEWAYS", "HOSTS", "AGE"][..]),
+        "{table}"
+    );
+    assert_eq!(
+        rows.get(1).map(|r| &r[..2]),
+        Some(&["reviews", "[\"reviews\"]"][..]),
+        "{table}"
     );
     let lua = k
         .ok(&["apply", "-f", &fixture("envoy-filter-lua.yaml")])

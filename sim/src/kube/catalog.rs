@@ -29,6 +29,18 @@ pub enum TableKind {
     Generic,
 }
 
+/// One of a CRD's `additionalPrinterColumns` (what `kubectl get` shows for its objects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: String,
+    /// `string`, `integer`, `number`, `boolean` or `date`.
+    pub type_name: String,
+    /// A simple JSONPath (`.spec.hosts`).
+    pub json_path: String,
+    pub description: String,
+    pub priority: i64,
+}
+
 /// One served resource type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceType {
@@ -44,6 +56,8 @@ pub struct ResourceType {
     pub categories: Vec<String>,
     pub name_rule: NameRule,
     pub table: TableKind,
+    /// A CRD's printer columns (of its preferred version); empty = Name/Age.
+    pub printer_columns: Vec<PrinterColumn>,
 }
 
 impl ResourceType {
@@ -118,6 +132,7 @@ fn builtin(
         },
         name_rule,
         table,
+        printer_columns: Vec::new(),
     }
 }
 
@@ -299,6 +314,29 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
     if versions.is_empty() {
         return None;
     }
+    let printer_columns = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(versions[0].as_str()))
+        })
+        .and_then(|v| v.get("additionalPrinterColumns"))
+        .and_then(Value::as_array)
+        .map(|cols| {
+            cols.iter()
+                .filter_map(|c| {
+                    Some(PrinterColumn {
+                        name: s(c, "name")?,
+                        type_name: s(c, "type").unwrap_or_else(|| "string".to_owned()),
+                        json_path: s(c, "jsonPath")?,
+                        description: s(c, "description").unwrap_or_default(),
+                        priority: c.get("priority").and_then(Value::as_i64).unwrap_or(0),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Some(ResourceType {
         group: s(spec, "group")?,
         versions,
@@ -310,6 +348,7 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
         categories: list(names, "categories"),
         name_rule: NameRule::Subdomain,
         table: TableKind::Generic,
+        printer_columns,
     })
 }
 

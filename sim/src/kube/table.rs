@@ -4,13 +4,15 @@
 //! Name/Type/Cluster-IP/External-IP/Port(s)/Age (+ Selector) for services,
 //! Name/Ready/Up-to-date/Available/Age (+ Containers/Images/Selector) for deployments,
 //! Name/Data/Age for configmaps, Name/Type/Data/Age for secrets, Name/Age for everything else.
-//! Columns of priority 1 are what `kubectl get -o wide` adds. Rows carry a
+//! Custom resources get Name + their CRD's `additionalPrinterColumns` (Name/Age when it has
+//! none), as the apiextensions server does. Columns of priority 1 are what `kubectl get -o wide`
+//! adds. Rows carry a
 //! `PartialObjectMetadata` (or the whole object with `includeObject=Object`).
 
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use super::catalog::{ResourceType, TableKind};
+use super::catalog::{PrinterColumn, ResourceType, TableKind};
 
 /// Whether an `Accept` header asks for a Table.
 pub fn wants_table(accept: Option<&str>) -> bool {
@@ -199,7 +201,55 @@ fn data_count(object: &Value) -> usize {
         .sum()
 }
 
-fn columns(kind: TableKind) -> Vec<Value> {
+/// The value at a simple JSONPath (`.spec.mtls.mode`), if any.
+fn at_json_path<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    let pointer: String = path
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
+        .collect();
+    object.pointer(&pointer).filter(|v| !v.is_null())
+}
+
+/// A printer-column cell as the apiextensions server builds it: strings as JSONPath prints
+/// them (lists and maps as JSON), `date` as a human duration, numbers and booleans as they are,
+/// `null` when the field is absent.
+fn printer_cell(column: &PrinterColumn, object: &Value, now: OffsetDateTime) -> Value {
+    let Some(value) = at_json_path(object, &column.json_path) else {
+        return Value::Null;
+    };
+    match column.type_name.as_str() {
+        "date" => match value.as_str().and_then(|s| {
+            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        }) {
+            Some(t) => json!(human_duration((now - t).whole_seconds())),
+            None => json!("<invalid>"),
+        },
+        "string" => match value {
+            Value::String(s) => json!(s),
+            other => json!(other.to_string()),
+        },
+        _ => value.clone(),
+    }
+}
+
+fn columns(rt: &ResourceType) -> Vec<Value> {
+    if !rt.printer_columns.is_empty() {
+        let mut out = vec![column(
+            "Name",
+            "string",
+            "name",
+            "Name must be unique within a namespace.",
+        )];
+        out.extend(rt.printer_columns.iter().map(|c| {
+            json!({"name": c.name, "type": c.type_name, "format": "",
+                   "description": c.description, "priority": c.priority})
+        }));
+        return out;
+    }
+    let kind = rt.table;
     let name = column(
         "Name",
         "string",
@@ -254,12 +304,21 @@ fn columns(kind: TableKind) -> Vec<Value> {
     }
 }
 
-fn cells(kind: TableKind, object: &Value, now: OffsetDateTime) -> Vec<Value> {
+fn cells(rt: &ResourceType, object: &Value, now: OffsetDateTime) -> Vec<Value> {
     let name = object
         .pointer("/metadata/name")
         .cloned()
         .unwrap_or(json!(""));
-    match kind {
+    if !rt.printer_columns.is_empty() {
+        let mut out = vec![name];
+        out.extend(
+            rt.printer_columns
+                .iter()
+                .map(|c| printer_cell(c, object, now)),
+        );
+        return out;
+    }
+    match rt.table {
         TableKind::Namespace => vec![
             name,
             object
@@ -368,7 +427,7 @@ pub fn table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let mut row = json!({"cells": cells(rt.table, o, now)});
+            let mut row = json!({"cells": cells(rt, o, now)});
             let obj = row_object(o, include);
             if !obj.is_null() {
                 row["object"] = obj;
@@ -380,7 +439,7 @@ pub fn table(
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta,
-        "columnDefinitions": columns(rt.table),
+        "columnDefinitions": columns(rt),
         "rows": rows,
     })
 }
@@ -399,6 +458,40 @@ mod tests {
             "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
         )));
         assert!(!wants_table(Some("application/json")));
+    }
+
+    #[test]
+    fn printer_cells_read_like_the_apiextensions_server() {
+        let col = |name: &str, ty: &str, path: &str| PrinterColumn {
+            name: name.into(),
+            type_name: ty.into(),
+            json_path: path.into(),
+            description: String::new(),
+            priority: 0,
+        };
+        let now = OffsetDateTime::parse(
+            "2026-11-27T08:00:30Z",
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let vs = json!({"metadata": {"creationTimestamp": "2026-11-27T08:00:00Z"},
+                        "spec": {"hosts": ["reviews", "ratings"], "mtls": {"mode": "STRICT"}}});
+        assert_eq!(
+            printer_cell(&col("Hosts", "string", ".spec.hosts"), &vs, now),
+            json!("[\"reviews\",\"ratings\"]")
+        );
+        assert_eq!(
+            printer_cell(&col("Mode", "string", ".spec.mtls.mode"), &vs, now),
+            json!("STRICT")
+        );
+        assert_eq!(
+            printer_cell(&col("Gateways", "string", ".spec.gateways"), &vs, now),
+            Value::Null
+        );
+        assert_eq!(
+            printer_cell(&col("Age", "date", ".metadata.creationTimestamp"), &vs, now),
+            json!("30s")
+        );
     }
 
     #[test]
