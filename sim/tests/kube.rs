@@ -924,7 +924,7 @@ async fn table_output() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(cols, vec!["Name", "Age"]);
+    assert_eq!(cols, vec!["Name", "Data", "Age"]);
     let full = sim
         .kube_raw(
             Method::GET,
@@ -2052,4 +2052,239 @@ async fn ingress_services_accept_annotations_and_traffic_policy_only() {
         )
         .await;
     assert_eq!(label_ns.status, StatusCode::FORBIDDEN);
+}
+
+/// Reads in a namespace that does not exist (or no longer exists) are answered like
+/// kube-apiserver does: a GET is `pods "x" not found` (the object's own NotFound, not the
+/// namespace's), a LIST is an empty list. Only writes check the namespace.
+#[tokio::test]
+async fn reads_in_a_missing_namespace() {
+    let sim = sim_with_plane("1.27.7");
+    let missing = sim.kget("/api/v1/namespaces/nosuch/pods/web").await;
+    assert_status(&missing, 404, "NotFound", "pods \"web\" not found");
+    assert_eq!(
+        missing.body["details"],
+        json!({"name": "web", "kind": "pods"})
+    );
+    let list = sim.kget("/api/v1/namespaces/nosuch/pods").await;
+    assert_eq!(list.status, StatusCode::OK, "body: {}", list.body);
+    assert_eq!(list.body["kind"], "PodList");
+    assert_eq!(list.body["items"], json!([]));
+    let write = sim
+        .kpost("/api/v1/namespaces/nosuch/pods", pod("web"))
+        .await;
+    assert_status(&write, 404, "NotFound", "namespaces \"nosuch\" not found");
+
+    // A pod whose namespace terminated went with it.
+    sim.with_plane(|p| p.termination_delay_secs = 0.0);
+    assert_eq!(
+        sim.kpost("/api/v1/namespaces", ns("gone")).await.status,
+        StatusCode::CREATED
+    );
+    let created = sim.kpost("/api/v1/namespaces/gone/pods", pod("web")).await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "body: {}",
+        created.body
+    );
+    let deleted = sim
+        .kube(Method::DELETE, "/api/v1/namespaces/gone", None)
+        .await;
+    assert!(deleted.status.is_success(), "body: {}", deleted.body);
+    let after = sim.kget("/api/v1/namespaces/gone/pods/web").await;
+    assert_status(&after, 404, "NotFound", "pods \"web\" not found");
+}
+
+/// The Table columns of services, deployments, configmaps and secrets are kube-apiserver's
+/// (what `kubectl get svc|deploy|cm|secret` prints), including the `-o wide` ones (priority 1).
+#[tokio::test]
+async fn table_columns_of_services_deployments_configmaps_secrets() {
+    let sim = sim_with_plane("1.27.7");
+    let mut view = enabled(&["asm-1-17", "asm-1-18"]);
+    view.ingress_gateways = vec!["External".into()];
+    sim.reconcile(&view);
+    sim.advance(30.0);
+    let accept = [(
+        "accept",
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+    )];
+    let table = |path: &'static str| {
+        let sim = &sim;
+        async move {
+            let t = sim
+                .kube_raw(Method::GET, path, None, None, &accept)
+                .await
+                .body;
+            assert_eq!(t["kind"], "Table", "{t}");
+            let cols: Vec<(String, u64)> = t["columnDefinitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap().to_owned(),
+                        c["priority"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            (t, cols)
+        }
+    };
+    let cols = |names: &[(&str, u64)]| -> Vec<(String, u64)> {
+        names.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect()
+    };
+
+    let (svc, svc_cols) = table("/api/v1/namespaces/aks-istio-ingress/services").await;
+    assert_eq!(
+        svc_cols,
+        cols(&[
+            ("Name", 0),
+            ("Type", 0),
+            ("Cluster-IP", 0),
+            ("External-IP", 0),
+            ("Port(s)", 0),
+            ("Age", 0),
+            ("Selector", 1)
+        ])
+    );
+    let cells = &svc["rows"][0]["cells"];
+    assert_eq!(cells[0], "aks-istio-ingressgateway-external");
+    assert_eq!(cells[1], "LoadBalancer");
+    assert!(cells[2].as_str().unwrap().starts_with("10.0."), "{cells}");
+    assert_eq!(cells[3], "20.0.0.100");
+    assert_eq!(cells[4], "15021/TCP,80/TCP,443/TCP");
+    assert_eq!(cells[5], "30s");
+    assert_eq!(
+        cells[6],
+        "app=aks-istio-ingressgateway-external,istio=aks-istio-ingressgateway-external"
+    );
+
+    let (deploy, deploy_cols) =
+        table("/apis/apps/v1/namespaces/aks-istio-system/deployments").await;
+    assert_eq!(
+        deploy_cols,
+        cols(&[
+            ("Name", 0),
+            ("Ready", 0),
+            ("Up-to-date", 0),
+            ("Available", 0),
+            ("Age", 0),
+            ("Containers", 1),
+            ("Images", 1),
+            ("Selector", 1)
+        ])
+    );
+    let rows = deploy["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{deploy}");
+    let first = &rows[0]["cells"];
+    assert_eq!(first[0], "istiod-asm-1-17");
+    let replicas = sim
+        .kget("/apis/apps/v1/namespaces/aks-istio-system/deployments/istiod-asm-1-17")
+        .await
+        .body["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(1);
+    assert_eq!(first[1], format!("{replicas}/{replicas}"));
+    assert_eq!(first[2], replicas);
+    assert_eq!(first[3], replicas);
+    assert_eq!(first[4], "30s");
+
+    sim.kpost(
+        "/api/v1/namespaces/default/configmaps",
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "two"},
+               "data": {"a": "1", "b": "2"}}),
+    )
+    .await;
+    let (cm, cm_cols) = table("/api/v1/namespaces/default/configmaps").await;
+    assert_eq!(cm_cols, cols(&[("Name", 0), ("Data", 0), ("Age", 0)]));
+    assert_eq!(cm["rows"][0]["cells"], json!(["two", 2, "0s"]));
+
+    sim.kpost(
+        "/api/v1/namespaces/default/secrets",
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+               "data": {"k": "dg=="}}),
+    )
+    .await;
+    let (secret, secret_cols) = table("/api/v1/namespaces/default/secrets").await;
+    assert_eq!(
+        secret_cols,
+        cols(&[("Name", 0), ("Type", 0), ("Data", 0), ("Age", 0)])
+    );
+    assert_eq!(secret["rows"][0]["cells"], json!(["s", "Opaque", 1, "0s"]));
+}
+
+/// Istio custom resources are listed with their CRDs' printer columns (`kubectl get vs`:
+/// NAME GATEWAYS HOSTS AGE); a kind without any gets Name/Age; the CRD carries the columns.
+#[tokio::test]
+async fn table_columns_of_istio_custom_resources() {
+    let sim = sim_with_plane("1.27.7");
+    sim.reconcile(&enabled(&["asm-1-17"]));
+    let vs = json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": "reviews"}, "spec": {"hosts": ["reviews"]}});
+    let created = sim
+        .kpost(
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices",
+            vs,
+        )
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "body: {}",
+        created.body
+    );
+    sim.advance(5.0);
+    let accept = [(
+        "accept",
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+    )];
+    let t = sim
+        .kube_raw(
+            Method::GET,
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices",
+            None,
+            None,
+            &accept,
+        )
+        .await
+        .body;
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, vec!["Name", "Gateways", "Hosts", "Age"], "{t}");
+    assert_eq!(
+        t["rows"][0]["cells"],
+        json!(["reviews", null, "[\"reviews\"]", "5s"])
+    );
+
+    let t = sim
+        .kube_raw(
+            Method::GET,
+            "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters",
+            None,
+            None,
+            &accept,
+        )
+        .await
+        .body;
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, vec!["Name", "Age"], "{t}");
+
+    let crd = sim
+        .kget("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/peerauthentications.security.istio.io")
+        .await
+        .body;
+    assert_eq!(
+        crd["spec"]["versions"][0]["additionalPrinterColumns"][0]["jsonPath"],
+        ".spec.mtls.mode"
+    );
 }

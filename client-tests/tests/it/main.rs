@@ -7,6 +7,8 @@
 //! - `control`: the `/_sim` API.
 //! - `az_cli`: the unmodified az CLI 2.91.0 in both log-in modes.
 //! - `python_sdk`: the Azure Python SDK recipe from README.md.
+//! - `kubectl_e2e`: `az aks get-credentials` writes the kubeconfig, the installed kubectl
+//!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //!
 //! The harness is in `support/`.
 
@@ -18,5 +20,6 @@ mod control;
 mod control_real;
 mod https_arm;
 mod identity;
+mod kubectl_e2e;
 mod python_sdk;
 mod sdk_registration;

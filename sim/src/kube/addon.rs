@@ -243,15 +243,58 @@ fn deployment(
     )
 }
 
+/// The `additionalPrinterColumns` of Istio's CRDs (`crd-all.gen.yaml`), what `kubectl get`
+/// shows for their objects; kinds without any get Name/Age.
+fn printer_columns(kind: &str) -> Value {
+    let age = json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp",
+        "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC. Populated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"});
+    let col = |name: &str, path: &str, description: &str| json!({"name": name, "type": "string", "jsonPath": path, "description": description});
+    match kind {
+        "VirtualService" => json!([
+            col("Gateways", ".spec.gateways", "The names of gateways and sidecars that should apply these routes"),
+            col("Hosts", ".spec.hosts", "The destination hosts to which traffic is being sent"),
+            age
+        ]),
+        "DestinationRule" => json!([
+            col("Host", ".spec.host", "The name of a service from the service registry"),
+            age
+        ]),
+        "ServiceEntry" => json!([
+            col("Hosts", ".spec.hosts", "The hosts associated with the ServiceEntry"),
+            col("Location", ".spec.location", "Whether the service is external to the mesh or part of the mesh (MESH_EXTERNAL or MESH_INTERNAL)"),
+            col("Resolution", ".spec.resolution", "Service resolution mode for the hosts (NONE, STATIC, or DNS)"),
+            age
+        ]),
+        "WorkloadEntry" => json!([
+            age,
+            col("Address", ".spec.address", "Address associated with the network endpoint.")
+        ]),
+        "PeerAuthentication" => json!([
+            col("Mode", ".spec.mtls.mode", "Defines the mTLS mode used for peer authentication."),
+            age
+        ]),
+        "AuthorizationPolicy" => json!([
+            col("Action", ".spec.action", "The operation to take."),
+            age
+        ]),
+        _ => Value::Null,
+    }
+}
+
 fn crd(group: &str, kind: &str, plural: &str, short: &[&str], versions: &[&str]) -> Desired {
+    let columns = printer_columns(kind);
     let vs: Vec<Value> = versions
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            json!({
+            let mut version = json!({
                 "name": v, "served": true, "storage": i == 0,
                 "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
-            })
+            });
+            if !columns.is_null() {
+                version["additionalPrinterColumns"] = columns.clone();
+            }
+            version
         })
         .collect();
     let singular = kind.to_ascii_lowercase();

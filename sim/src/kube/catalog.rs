@@ -18,7 +18,27 @@ use super::validate::NameRule;
 pub enum TableKind {
     Namespace,
     Pod,
+    /// Name/Type/Cluster-IP/External-IP/Port(s)/Age.
+    Service,
+    /// Name/Ready/Up-to-date/Available/Age.
+    Deployment,
+    /// Name/Data/Age.
+    ConfigMap,
+    /// Name/Type/Data/Age.
+    Secret,
     Generic,
+}
+
+/// One of a CRD's `additionalPrinterColumns` (what `kubectl get` shows for its objects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: String,
+    /// `string`, `integer`, `number`, `boolean` or `date`.
+    pub type_name: String,
+    /// A simple JSONPath (`.spec.hosts`).
+    pub json_path: String,
+    pub description: String,
+    pub priority: i64,
 }
 
 /// One served resource type.
@@ -36,6 +56,8 @@ pub struct ResourceType {
     pub categories: Vec<String>,
     pub name_rule: NameRule,
     pub table: TableKind,
+    /// A CRD's printer columns (of its preferred version); empty = Name/Age.
+    pub printer_columns: Vec<PrinterColumn>,
 }
 
 impl ResourceType {
@@ -71,7 +93,11 @@ impl ResourceType {
                 "spec.nodeName",
             ],
             TableKind::Namespace => &["metadata.name", "status.phase"],
-            TableKind::Generic => &["metadata.name", "metadata.namespace"],
+            TableKind::Service
+            | TableKind::Deployment
+            | TableKind::ConfigMap
+            | TableKind::Secret
+            | TableKind::Generic => &["metadata.name", "metadata.namespace"],
         }
     }
 }
@@ -106,13 +132,14 @@ fn builtin(
         },
         name_rule,
         table,
+        printer_columns: Vec::new(),
     }
 }
 
 /// The built-in types every plane serves.
 pub fn builtins() -> Vec<ResourceType> {
     use NameRule::{Dns1035, Label, Subdomain};
-    use TableKind::{Generic, Namespace, Pod};
+    use TableKind::{ConfigMap, Deployment, Generic, Namespace, Pod, Secret, Service};
     let mut out = vec![
         builtin(
             "",
@@ -133,7 +160,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &["cm"],
             Subdomain,
-            Generic,
+            ConfigMap,
         ),
         builtin(
             "",
@@ -143,7 +170,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &[],
             Subdomain,
-            Generic,
+            Secret,
         ),
         builtin(
             "",
@@ -153,7 +180,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &["svc"],
             Dns1035,
-            Generic,
+            Service,
         ),
         builtin(
             "",
@@ -213,7 +240,7 @@ pub fn builtins() -> Vec<ResourceType> {
             true,
             &["deploy"],
             Subdomain,
-            Generic,
+            Deployment,
         ),
         builtin(
             "apps",
@@ -287,6 +314,29 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
     if versions.is_empty() {
         return None;
     }
+    let printer_columns = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(versions[0].as_str()))
+        })
+        .and_then(|v| v.get("additionalPrinterColumns"))
+        .and_then(Value::as_array)
+        .map(|cols| {
+            cols.iter()
+                .filter_map(|c| {
+                    Some(PrinterColumn {
+                        name: s(c, "name")?,
+                        type_name: s(c, "type").unwrap_or_else(|| "string".to_owned()),
+                        json_path: s(c, "jsonPath")?,
+                        description: s(c, "description").unwrap_or_default(),
+                        priority: c.get("priority").and_then(Value::as_i64).unwrap_or(0),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Some(ResourceType {
         group: s(spec, "group")?,
         versions,
@@ -298,6 +348,7 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
         categories: list(names, "categories"),
         name_rule: NameRule::Subdomain,
         table: TableKind::Generic,
+        printer_columns,
     })
 }
 
