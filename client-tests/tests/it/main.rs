@@ -7,11 +7,15 @@
 //! - `control`: the `/_sim` API.
 //! - `az_cli`: the unmodified az CLI 2.91.0 in both log-in modes.
 //! - `python_sdk`: the Azure Python SDK recipe from README.md.
+//! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
+//! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
 //!
 //! The harness is in `support/`.
 
 mod support;
 
+mod aks_az;
+mod aks_sdks;
 mod az_cli;
 mod control;
 mod https_arm;
