@@ -46,6 +46,17 @@ async fn sim_with_group(catalog: &str) -> (SimHandle, Az) {
     (sim, az)
 }
 
+/// Sets how many virtual seconds operations of `kind` take (`PUT /_sim/operations/durations`).
+async fn set_duration(sim: &SimHandle, kind: &str, seconds: f64) {
+    let reply = send(
+        sim.client
+            .put(sim.url("/_sim/operations/durations"))
+            .json(&json!({ kind: seconds })),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:#?}");
+}
+
 /// Asserts az failed with `code` and printed `text` on stderr (nothing on stdout).
 #[track_caller]
 fn assert_refused(run: &ClientRun, code: i32, text: &str) {
@@ -307,7 +318,7 @@ async fn seed_commands_verbatim_on_the_2023_catalogue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_upgrades_on_the_current_catalogue() {
-    let (_sim, az) = sim_with_group("current").await;
+    let (sim, az) = sim_with_group("current").await;
     let created = az
         .json(&[
             "aks",
@@ -423,9 +434,11 @@ async fn canary_upgrades_on_the_current_catalogue() {
         .await;
     assert_refused(&nothing, 1, NOT_IN_PROGRESS);
 
-    // start (skipping one minor, allowed) → complete keeps the higher revision.
-    let started = az
-        .json(&[
+    // start --no-wait (skipping one minor, allowed) while an update takes ten virtual minutes:
+    // the cluster shows Updating and another write is refused until the clock moves on.
+    set_duration(&sim, "clusterUpdate", 600.0).await;
+    let no_wait = az
+        .ok(&[
             "aks",
             "mesh",
             "upgrade",
@@ -436,9 +449,39 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "up",
             "--revision",
             "asm-1-29",
+            "--no-wait",
         ])
         .await;
-    assert_eq!(revisions(&started), json!(["asm-1-27", "asm-1-29"]));
+    assert!(no_wait.stdout.trim().is_empty(), "{no_wait}");
+    let updating = az
+        .json(&[
+            "aks",
+            "show",
+            "-g",
+            "rg1",
+            "-n",
+            "up",
+            "--query",
+            "{state: provisioningState, revisions: serviceMeshProfile.istio.revisions}",
+        ])
+        .await;
+    assert_eq!(
+        updating,
+        json!({"state": "Updating", "revisions": ["asm-1-27", "asm-1-29"]})
+    );
+    let busy = az
+        .run(&[
+            "aks", "mesh", "upgrade", "complete", "-g", "rg1", "-n", "up", "--yes",
+        ])
+        .await;
+    assert_refused(
+        &busy,
+        1,
+        "(OperationNotAllowed) Operation is not allowed: Another operation (Updating) is in \
+         progress, please wait for it to finish before starting a new operation.",
+    );
+    sim.advance(600.0);
+    set_duration(&sim, "clusterUpdate", 0.0).await;
     let completed = az
         .json(&[
             "aks", "mesh", "upgrade", "complete", "-g", "rg1", "-n", "up", "--yes",
@@ -751,6 +794,18 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
         .run(&["aks", "mesh", "disable", "-g", "rg1", "-n", "gw", "--yes"])
         .await;
     assert_refused(&again, 1, NOT_ENABLED);
+    // No mesh, no upgrade profile: az warns and prints nothing.
+    let no_profile = az
+        .ok(&["aks", "mesh", "get-upgrades", "-g", "rg1", "-n", "gw"])
+        .await;
+    assert!(no_profile.stdout.trim().is_empty(), "{no_profile}");
+    assert!(
+        no_profile.stderr.contains(
+            "WARNING: No mesh upgrade profiles found for the cluster 'gw' in the resource group \
+             'rg1'."
+        ),
+        "{no_profile}"
+    );
     // Enabling again from Disabled with a revision the service no longer installs.
     let retired = az
         .run(&[
@@ -895,13 +950,7 @@ async fn credentials_and_delete() {
     );
 
     // --no-wait returns at the 202; the cluster shows Deleting until the clock moves on.
-    let set = send(
-        sim.client
-            .put(sim.url("/_sim/operations/durations"))
-            .json(&json!({"clusterDelete": 600})),
-    )
-    .await;
-    assert_eq!(set.status, 200, "{set:#?}");
+    set_duration(&sim, "clusterDelete", 600.0).await;
     let no_wait = az
         .ok(&[
             "aks",
