@@ -118,6 +118,26 @@ async fn seed_commands_verbatim_on_the_2023_catalogue() {
     assert_eq!(c2["istio"]["revisions"], json!(["asm-1-17"]), "{c2:#}");
     assert!(c2["istio"]["components"].is_object(), "{c2:#}");
 
+    // The 2023 revisions predate CNI chaining: the server refuses the mechanism.
+    let cni = az
+        .run(&[
+            "aks",
+            "mesh",
+            "proxy-redirection-mechanism",
+            "-g",
+            "rg1",
+            "-n",
+            "c2",
+            "--mechanism",
+            "CNIChaining",
+        ])
+        .await;
+    assert_bad_request(
+        &cni,
+        "Proxy redirection mechanism CNIChaining requires service mesh revision asm-1-25 or \
+         later. Revision asm-1-17 does not support it.",
+    );
+
     // --enable-azure-service-mesh --revision asm-1-18: the newer revision on request.
     let c4 = az
         .json(&[
@@ -546,6 +566,16 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
     assert_eq!(
         catalogue,
         json!(["asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30"])
+    );
+
+    let nowhere = az
+        .run(&["aks", "mesh", "get-revisions", "--location", "nowhere"])
+        .await;
+    assert_refused(
+        &nowhere,
+        1,
+        "(LocationNotAvailableForResourceType) The provided location 'nowhere' is not available \
+         for resource type 'Microsoft.ContainerService/locations/meshRevisionProfiles'.",
     );
 
     let components = |t: &'static str| {
