@@ -546,11 +546,14 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
             "-n",
             "gw",
             "--enable-asm",
+            "--enable-addons",
+            "azure-keyvault-secrets-provider",
             "--query",
-            "serviceMeshProfile",
+            "{mesh: serviceMeshProfile, kv: addonProfiles.azureKeyvaultSecretsProvider.enabled}",
         ])
         .await;
-    assert_eq!(created["istio"]["revisions"], json!(["asm-1-29"]));
+    assert_eq!(created["mesh"]["istio"]["revisions"], json!(["asm-1-29"]));
+    assert_eq!(created["kv"], true, "{created:#}");
 
     let catalogue = az
         .json(&[
@@ -854,6 +857,61 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
         &retired,
         "Requested change in revisions is not allowed. Reason: Revision asm-1-26 is not \
          supported by the service mesh add-on.",
+    );
+    // The plug-in CA can be set only when enabling: az needs all five arguments.
+    let vault =
+        format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.KeyVault/vaults/kv1");
+    let partial = az
+        .run(&[
+            "aks",
+            "mesh",
+            "enable",
+            "-g",
+            "rg1",
+            "-n",
+            "gw",
+            "--key-vault-id",
+            &vault,
+        ])
+        .await;
+    assert_refused(
+        &partial,
+        1,
+        "--ca-cert-object-name is required to use Azure Service Mesh plugin CA feature.",
+    );
+    let plugin = az
+        .json(&[
+            "aks",
+            "mesh",
+            "enable",
+            "-g",
+            "rg1",
+            "-n",
+            "gw",
+            "--key-vault-id",
+            &vault,
+            "--ca-cert-object-name",
+            "ca-cert",
+            "--ca-key-object-name",
+            "ca-key",
+            "--root-cert-object-name",
+            "root-cert",
+            "--cert-chain-object-name",
+            "cert-chain",
+            "--query",
+            "serviceMeshProfile",
+        ])
+        .await;
+    assert_eq!(plugin["mode"], "Istio", "{plugin:#}");
+    assert_eq!(
+        plugin["istio"]["revisions"],
+        json!(["asm-1-29"]),
+        "{plugin:#}"
+    );
+    assert_eq!(
+        plugin["istio"]["certificateAuthority"]["plugin"],
+        json!({"keyVaultId": vault, "certObjectName": "ca-cert", "keyObjectName": "ca-key",
+               "rootCertObjectName": "root-cert", "certChainObjectName": "cert-chain"})
     );
 }
 
