@@ -2,8 +2,9 @@
 //! add-on (issue 4): the seed's commands verbatim on the 2023 catalogue (asm-1-17 → asm-1-18),
 //! then every `az aks mesh` command of ARM-CONTRACT §7, `az aks get-credentials` and
 //! `az aks delete` on the current catalogue. Each command's success is asserted on the JSON az
-//! prints, and each has at least one refusal: a server 400 that az shows as
-//! `(BadRequest) <AKS's text>` with exit code 1, or az's own client-side check.
+//! prints, and each has at least one refusal: a server error that az shows as
+//! `(BadRequest) <AKS's text>` (or `(OperationNotAllowed)`, `(ResourceNotFound)`, …) with exit
+//! code 1 (3 for a 404), or az's own client-side check.
 //!
 //! Four independent tests, one aksim each, so they run in parallel. Providers are
 //! auto-registered and operations end at the first poll, so an LRO command costs one az run.
@@ -15,7 +16,7 @@ use crate::support::process::ClientRun;
 use crate::support::sim::{send, spawn_sim, SimHandle};
 use crate::support::SUB;
 
-/// The rest of AKS's text for an upgrade profile asked for during a canary upgrade.
+/// What az prints for an upgrade profile asked for during a canary upgrade (AKS's 400).
 const CANARY_IN_PROGRESS: &str = "(BadRequest) Mesh upgrade is in progress. Please complete or \
                                   roll back the current upgrade before attempting to retrieve \
                                   versioning and compatibility information";
