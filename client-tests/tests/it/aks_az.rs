@@ -556,20 +556,43 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
     assert_eq!(created["mesh"]["istio"]["revisions"], json!(["asm-1-29"]));
     assert_eq!(created["kv"], true, "{created:#}");
 
-    let catalogue = az
-        .json(&[
+    // The table output: az flattens revision × compatibleWith, "None available" for the newest.
+    let table = az
+        .ok(&[
             "aks",
             "mesh",
             "get-revisions",
             "--location",
             "eastus",
-            "--query",
-            "meshRevisions[].revision",
+            "--output",
+            "table",
         ])
         .await;
+    let rows: Vec<Vec<&str>> = table
+        .stdout
+        .lines()
+        .skip(2)
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    let firsts: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
     assert_eq!(
-        catalogue,
-        json!(["asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30"])
+        firsts,
+        [
+            ("asm-1-27", "asm-1-28, asm-1-29", "KubernetesOfficial"),
+            ("asm-1-27", "asm-1-28, asm-1-29", "AKSLongTermSupport"),
+            ("asm-1-28", "asm-1-29, asm-1-30", "KubernetesOfficial"),
+            ("asm-1-28", "asm-1-29, asm-1-30", "AKSLongTermSupport"),
+            ("asm-1-29", "asm-1-30", "KubernetesOfficial"),
+            ("asm-1-29", "asm-1-30", "AKSLongTermSupport"),
+            ("asm-1-30", "None available", "KubernetesOfficial"),
+            ("asm-1-30", "None available", "AKSLongTermSupport"),
+        ],
+        "{table}"
     );
 
     let nowhere = az
