@@ -9,11 +9,15 @@
 //! - `python_sdk`: the Azure Python SDK recipe from README.md.
 //! - `kubectl_e2e`: `az aks get-credentials` writes the kubeconfig, the installed kubectl
 //!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
+//! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
+//! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
 //!
 //! The harness is in `support/`.
 
 mod support;
 
+mod aks_az;
+mod aks_sdks;
 mod az_cli;
 mod az_registration;
 mod control;

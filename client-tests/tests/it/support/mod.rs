@@ -10,6 +10,7 @@
 //!   throw-away config dir, and returns exit code, stdout and stderr.
 //! - [`python::run_script`] runs a script of `client-tests/python/` in a venv the same way;
 //!   [`process::run`] is the bounded process runner both use (and kubectl or node will).
+//! - [`node::run_script`] runs a script of `client-tests/js/` with Node.js (the JS SDK).
 //!
 //! Tests using it must run on a multi-threaded runtime
 //! (`#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`): the server keeps serving
@@ -17,6 +18,7 @@
 
 pub mod az;
 pub mod journal;
+pub mod node;
 pub mod process;
 pub mod python;
 pub mod sim;
