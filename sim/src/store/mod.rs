@@ -60,6 +60,10 @@ pub struct Subscription {
     pub managed_clusters: BTreeMap<String, ManagedCluster>,
     /// Whether anything was ever stored (lists show touched subscriptions only).
     pub touched: bool,
+    /// In-progress operations by due time, so settling never scans finished ones. Derived
+    /// from `operations`: not serialised, rebuilt on first use after a snapshot import.
+    #[serde(skip)]
+    pending: Option<std::collections::BTreeSet<(OffsetDateTime, String)>>,
 }
 
 impl Subscription {
@@ -76,6 +80,7 @@ impl Subscription {
             registration_seq: 0,
             managed_clusters: BTreeMap::new(),
             touched: false,
+            pending: None,
         }
     }
 
@@ -96,17 +101,49 @@ impl Subscription {
         }
     }
 
+    /// The in-progress operations by due time (built from `operations` when missing).
+    fn pending(&mut self) -> &mut std::collections::BTreeSet<(OffsetDateTime, String)> {
+        let operations = &self.operations;
+        self.pending.get_or_insert_with(|| {
+            operations
+                .values()
+                .filter(|op| op.status == OpStatus::InProgress)
+                .map(|op| (op.due, op.id.clone()))
+                .collect()
+        })
+    }
+
     /// Finishes every operation that is due at `now`, earliest first, applying its effect.
+    /// Looks only at in-progress operations whose due time has come (O(due), not O(all)).
     pub fn settle(&mut self, now: OffsetDateTime) {
         loop {
-            let next = self
-                .operations
-                .values()
-                .filter(|op| op.is_due(now))
-                .min_by_key(|op| op.due)
-                .map(|op| op.id.clone());
-            let Some(id) = next else { break };
-            self.finish_operation(&id, now);
+            let candidates: Vec<(OffsetDateTime, String)> = self
+                .pending()
+                .iter()
+                .take_while(|(due, _)| *due <= now)
+                .cloned()
+                .collect();
+            let mut finished = false;
+            for (due, id) in candidates {
+                match self.operations.get(&id) {
+                    Some(op) if op.status == OpStatus::InProgress && op.due == due => {
+                        if op.is_due(now) {
+                            self.finish_operation(&id, now);
+                            finished = true;
+                            // Effects may start or end other operations: look again.
+                            break;
+                        }
+                        // Due by time but still waiting for scripted polls: keep it.
+                    }
+                    // Finished elsewhere (abort), dropped, or re-timed: forget the entry.
+                    _ => {
+                        self.pending().remove(&(due, id));
+                    }
+                }
+            }
+            if !finished {
+                break;
+            }
         }
     }
 
@@ -129,6 +166,7 @@ impl Subscription {
                 (OpStatus::Succeeded, None)
             }
         };
+        self.pending().remove(&(op.due, op.id.clone()));
         if let Some(op) = self.operations.get_mut(id) {
             op.status = status;
             op.error = error;
@@ -210,6 +248,9 @@ impl Subscription {
             if let Some(oldest) = oldest {
                 self.operations.remove(&oldest);
             }
+        }
+        if op.status == OpStatus::InProgress {
+            self.pending().insert((op.due, op.id.clone()));
         }
         self.operations.insert(op.id.clone(), op);
     }
