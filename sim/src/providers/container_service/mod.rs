@@ -447,18 +447,7 @@ fn put_cluster(
     state.store.with(sub, now, |s| {
         gate_group_write(state, s, rg, now)?;
         model::validate_name(name)?;
-        let raw = req
-            .json_value()?
-            .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
-        gating::check_preview_gates(
-            state,
-            s,
-            NS,
-            "managedClusters",
-            &api_version,
-            Some(&raw),
-            now,
-        )?;
+        let raw = gated_body(state, req, s, &api_version, now)?;
         let existing = s.managed_clusters.get(&key);
         etag::check(&req.headers, existing.map(|c| c.etag.as_str()), Write::Put)?;
         if let Some(running) = existing.and_then(ManagedCluster::running_operation) {
@@ -512,6 +501,29 @@ fn put_cluster(
     })
 }
 
+/// A write's JSON body (an empty one is refused), after the preview gates passed for it.
+fn gated_body(
+    state: &AppState,
+    req: &ArmRequest,
+    s: &Subscription,
+    api_version: &str,
+    now: OffsetDateTime,
+) -> ArmResult<serde_json::Value> {
+    let raw = req
+        .json_value()?
+        .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
+    gating::check_preview_gates(
+        state,
+        s,
+        NS,
+        "managedClusters",
+        api_version,
+        Some(&raw),
+        now,
+    )?;
+    Ok(raw)
+}
+
 fn patch_tags(
     state: &AppState,
     req: &ArmRequest,
@@ -525,18 +537,7 @@ fn patch_tags(
     let api_version = req.api_version().unwrap_or_default().to_owned();
     state.store.with(sub, now, |s| {
         gate_group_write(state, s, rg, now)?;
-        let raw = req
-            .json_value()?
-            .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
-        gating::check_preview_gates(
-            state,
-            s,
-            NS,
-            "managedClusters",
-            &api_version,
-            Some(&raw),
-            now,
-        )?;
+        let raw = gated_body(state, req, s, &api_version, now)?;
         let cluster = s
             .managed_clusters
             .get_mut(&key)
