@@ -88,13 +88,24 @@ pub struct WatchEvent {
     pub object: Value,
 }
 
-/// The live side of the watch machinery (not part of snapshots).
-#[derive(Debug, Clone)]
-pub struct EventChannel(pub broadcast::Sender<Arc<WatchEvent>>);
+/// The live side of the watch machinery (not part of snapshots). The channel is created on
+/// the first watch: a broadcast channel preallocates its slots, and most planes are never
+/// watched (it was most of a plain cluster's memory).
+#[derive(Debug, Clone, Default)]
+pub struct EventChannel(std::sync::OnceLock<broadcast::Sender<Arc<WatchEvent>>>);
 
-impl Default for EventChannel {
-    fn default() -> Self {
-        EventChannel(broadcast::channel(limits::KUBE_WATCH_CHANNEL_CAPACITY).0)
+impl EventChannel {
+    fn subscribe(&self) -> broadcast::Receiver<Arc<WatchEvent>> {
+        self.0
+            .get_or_init(|| broadcast::channel(limits::KUBE_WATCH_CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+
+    fn send(&self, event: WatchEvent) {
+        if let Some(sender) = self.0.get() {
+            // No receivers left is fine: nobody is watching any more.
+            let _ = sender.send(Arc::new(event));
+        }
     }
 }
 
@@ -257,8 +268,7 @@ impl Plane {
             }
         }
         self.events.push_back(event.clone());
-        // No receivers is fine: nobody is watching.
-        let _ = self.channel.0.send(Arc::new(event));
+        self.channel.send(event);
     }
 
     /// Stores `object` under a fresh resourceVersion and tells watchers.
@@ -1093,7 +1103,7 @@ impl Plane {
         rt: &ResourceType,
         from: Option<u64>,
     ) -> Result<(Vec<WatchEvent>, broadcast::Receiver<Arc<WatchEvent>>), Status> {
-        let receiver = self.channel.0.subscribe();
+        let receiver = self.channel.subscribe();
         let initial = match from {
             None => self
                 .objects_of(rt)
