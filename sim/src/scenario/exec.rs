@@ -735,6 +735,8 @@ async fn run_step(run: &mut Run, step: &Step) -> Result<StepResult, String> {
             }
         };
         Some(run.poll(&url, terminal).await?)
+    } else if let Some(create) = &step.create_cluster {
+        Some(create_cluster(run, create, &vars).await?)
     } else if let Some(request) = &step.request {
         let path = with_api_version(
             &substitute(&request.path, &vars)?,
@@ -795,6 +797,78 @@ async fn run_step(run: &mut Run, step: &Step) -> Result<StepResult, String> {
         return Err("this step has no response to check or capture".into());
     }
     Ok(StepResult::Done)
+}
+
+/// `createCluster`: PUT the body `az aks create` sends, wait for the operation, GET.
+async fn create_cluster(
+    run: &mut Run,
+    create: &crate::scenario::model::CreateCluster,
+    vars: &BTreeMap<String, String>,
+) -> Result<Reply, String> {
+    let rg = substitute(&create.resource_group, vars)?;
+    let name = substitute(&create.name, vars)?;
+    let api = create.api_version.as_deref().unwrap_or(AKS_API);
+    let mut properties = serde_json::json!({
+        "kubernetesVersion": create.kubernetes_version.clone().unwrap_or_default(),
+        "dnsPrefix": format!("{name}-{rg}"),
+        "agentPoolProfiles": [{"name": "nodepool1", "count": 3, "vmSize": "", "osType": "Linux",
+                               "mode": "System", "type": "VirtualMachineScaleSets"}],
+    });
+    if create.mesh {
+        let istio = match &create.revision {
+            Some(r) => serde_json::json!({ "revisions": [substitute(r, vars)?] }),
+            None => serde_json::json!({}),
+        };
+        properties["serviceMeshProfile"] = serde_json::json!({ "mode": "Istio", "istio": istio });
+    }
+    if let Some(Value::Object(extra)) = create
+        .properties
+        .as_ref()
+        .map(|p| substitute_json(p, vars))
+        .transpose()?
+    {
+        for (k, v) in extra {
+            properties[k] = v;
+        }
+    }
+    let body = serde_json::json!({
+        "location": create.location.clone().unwrap_or_else(|| "eastus".to_owned()),
+        "identity": {"type": "SystemAssigned"},
+        "properties": properties,
+    });
+    let path = format!(
+        "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}?api-version={api}",
+        run.subscription
+    );
+    let put = run
+        .send("PUT", &path, &BTreeMap::new(), Some(&body), None)
+        .await?;
+    if put.status >= 300 {
+        return Err(format!(
+            "createCluster {rg}/{name}: the PUT was refused: {}",
+            put.summary()
+        ));
+    }
+    let op = put
+        .header("azure-asyncoperation")
+        .ok_or("createCluster: no Azure-AsyncOperation header")?
+        .to_owned();
+    let done = run
+        .poll(&op, |r| {
+            r.json()
+                .and_then(|j| j["status"].as_str().map(str::to_owned))
+                .is_some_and(|s| {
+                    ["succeeded", "failed", "canceled"].contains(&s.to_ascii_lowercase().as_str())
+                })
+        })
+        .await?;
+    if done.json().map(|j| j["status"].clone()) != Some(Value::String("Succeeded".into())) {
+        return Err(format!(
+            "createCluster {rg}/{name}: the operation ended {}",
+            done.summary()
+        ));
+    }
+    run.send("GET", &path, &BTreeMap::new(), None, None).await
 }
 
 async fn kube_credentials(run: &mut Run, cluster: &str) -> Result<(String, String), String> {

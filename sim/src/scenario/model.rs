@@ -98,6 +98,11 @@ pub struct Step {
     /// Operation scripts to set (simulator-only), as `PUT /_sim/operations/scripts` takes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_scripts: Option<Value>,
+    /// The common case in one step: create (or replace) a managed cluster the way
+    /// `az aks create` does, wait for its operation, and read it back; expectations apply to
+    /// the final GET.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_cluster: Option<CreateCluster>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
     /// Values to keep for later steps: `name: header:azure-asyncoperation` or
@@ -119,6 +124,31 @@ pub struct Request {
     pub headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCluster {
+    pub resource_group: String,
+    pub name: String,
+    /// Default `eastus`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Default: the catalogue's default version (`""`, as az sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    /// Enable the Istio add-on (`--enable-asm`).
+    #[serde(default)]
+    pub mesh: bool,
+    /// With `mesh`: the revision (`--revision`); default: the catalogue's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Extra `properties` merged into the body (e.g. `addonProfiles`, `disableLocalAccounts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Value>,
+    /// Default: the newest api-version az 2.91 sends (`2026-06-01`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -233,6 +263,7 @@ fn validate(s: &Scenario) -> Result<(), String> {
             step.wait_for_operation.is_some(),
             step.fault.is_some(),
             step.operation_scripts.is_some(),
+            step.create_cluster.is_some(),
         ]
         .iter()
         .filter(|x| **x)
@@ -240,7 +271,7 @@ fn validate(s: &Scenario) -> Result<(), String> {
         if actions != 1 {
             return Err(format!(
                 " step {} ({}) must have exactly one of request, kube, advanceClock, \
-                 waitForOperation, fault, operationScripts; it has {actions}",
+                 waitForOperation, fault, operationScripts, createCluster; it has {actions}",
                 i + 1,
                 step.name.as_deref().unwrap_or("unnamed")
             ));
