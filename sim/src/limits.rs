@@ -34,7 +34,7 @@ pub const FEATURE_CATALOG_ENTRIES_MAX: usize = 10_000;
 /// Rules a preview-gates file may hold.
 pub const PREVIEW_GATES_MAX: usize = 1_000;
 /// Objects one cluster's Kubernetes plane holds (a create past it is 403 `Forbidden`).
-pub const KUBE_OBJECTS_PER_PLANE_MAX: usize = 10_000;
+pub const KUBE_OBJECTS_PER_PLANE_MAX: usize = 20_000;
 /// Longest label value and label/annotation key name part (kube-apiserver's own limit; 422).
 pub const KUBE_LABEL_VALUE_MAX_CHARS: usize = 63;
 /// Longest name part of a label or annotation key (kube-apiserver's own limit; 422).
