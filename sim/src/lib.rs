@@ -24,7 +24,7 @@ pub mod tls;
 
 pub use config::Config;
 pub use http::app;
-pub use server::serve;
+pub use server::{serve, serve_with, ServerLimits};
 pub use state::AppState;
 
 /// Everything `main` needs to run: the state and, unless `--http`, the TLS material.

@@ -7,6 +7,36 @@ pub const REQUEST_BODY_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// How much of an oversize body is still read (and dropped) so the client gets the 413 rather
 /// than a connection reset; past this the connection is simply closed.
 pub const REQUEST_BODY_DRAIN_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Largest request head (request line + headers) over HTTP/1.1 and largest header list over
+/// HTTP/2. Past it: 431 Request Header Fields Too Large, then the connection is closed.
+pub const REQUEST_HEADER_MAX_BYTES: usize = 64 * 1024;
+/// Most header fields in one HTTP/1.1 request (431 past it, then closed). Equal to hyper's
+/// default, which keeps hyper's fast stack-allocated header parsing.
+pub const REQUEST_HEADERS_MAX: usize = 100;
+/// Real seconds a client has to send a complete request head once a request has started
+/// (slow-header / "slowloris" guard); past it the connection is closed without an answer.
+pub const REQUEST_HEADER_READ_TIMEOUT_SECS: u64 = 30;
+/// Real seconds a request may take until its response head (the handler, request body
+/// included). Past it: 504 `GatewayTimeout` (ARM) or a 504 `Timeout` Status (`/k8s/...`).
+/// Longer than the largest latency fault; a watch's streamed body is not counted (a watch ends
+/// at `KUBE_WATCH_TIMEOUT_MAX_SECS`).
+pub const REQUEST_TIMEOUT_SECS: u64 = 180;
+/// Open client connections served at once. The connection past it gets one answer, 503
+/// `ServiceUnavailable` with `Retry-After` (429 `TooManyRequests` Status on `/k8s/...`), and
+/// is closed.
+pub const CONNECTIONS_MAX: usize = 1024;
+/// Connections past `CONNECTIONS_MAX` that are still answered with that 503; past this too
+/// they are closed at once, unanswered.
+pub const CONNECTIONS_OVERFLOW_MAX: usize = 64;
+/// Real seconds an over-the-limit connection is kept to send its 503.
+pub const OVERFLOW_CONNECTION_SECS: u64 = 5;
+/// Real seconds a client has to finish the TLS handshake (closed past it).
+pub const TLS_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
+/// Concurrent streams per HTTP/2 connection (hyper's default; further streams are refused
+/// with `REFUSED_STREAM`, which clients retry).
+pub const HTTP2_MAX_CONCURRENT_STREAMS: u32 = 200;
+/// Real seconds open connections get to finish after SIGINT/SIGTERM.
+pub const SHUTDOWN_GRACE_SECS: u64 = 5;
 /// Longest resource name aksim accepts anywhere in a path segment.
 pub const PATH_SEGMENT_MAX_CHARS: usize = 1024;
 /// Longest request path accepted (ARM: `InvalidRequestUri`/414 beyond that).
@@ -15,6 +45,9 @@ pub const PATH_MAX_CHARS: usize = 8 * 1024;
 pub const ARM_LIST_PAGE_SIZE: usize = 100;
 /// Resource groups one subscription may hold (Azure's own quota is 980).
 pub const RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX: usize = 980;
+/// Managed clusters one subscription may hold (AKS's documented quota is 5,000 clusters per
+/// subscription); a create past it is 409 `QuotaExceeded`.
+pub const MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX: usize = 5000;
 /// Operation records kept per subscription; the oldest finished ones are dropped first.
 pub const OPERATIONS_PER_SUBSCRIPTION_MAX: usize = 10_000;
 /// Subscriptions with state held at once (each well-formed GUID is usable on first touch).
@@ -61,10 +94,21 @@ pub fn as_json() -> serde_json::Value {
     serde_json::json!({
         "requestBodyMaxBytes": REQUEST_BODY_MAX_BYTES,
         "requestBodyDrainMaxBytes": REQUEST_BODY_DRAIN_MAX_BYTES,
+        "requestHeaderMaxBytes": REQUEST_HEADER_MAX_BYTES,
+        "requestHeadersMax": REQUEST_HEADERS_MAX,
+        "requestHeaderReadTimeoutSecs": REQUEST_HEADER_READ_TIMEOUT_SECS,
+        "requestTimeoutSecs": REQUEST_TIMEOUT_SECS,
+        "connectionsMax": CONNECTIONS_MAX,
+        "connectionsOverflowMax": CONNECTIONS_OVERFLOW_MAX,
+        "overflowConnectionSecs": OVERFLOW_CONNECTION_SECS,
+        "tlsHandshakeTimeoutSecs": TLS_HANDSHAKE_TIMEOUT_SECS,
+        "http2MaxConcurrentStreams": HTTP2_MAX_CONCURRENT_STREAMS,
+        "shutdownGraceSecs": SHUTDOWN_GRACE_SECS,
         "pathSegmentMaxChars": PATH_SEGMENT_MAX_CHARS,
         "pathMaxChars": PATH_MAX_CHARS,
         "armListPageSize": ARM_LIST_PAGE_SIZE,
         "resourceGroupsPerSubscriptionMax": RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX,
+        "managedClustersPerSubscriptionMax": MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX,
         "operationsPerSubscriptionMax": OPERATIONS_PER_SUBSCRIPTION_MAX,
         "subscriptionsMax": SUBSCRIPTIONS_MAX,
         "tokenLifetimeSecs": TOKEN_LIFETIME_SECS,

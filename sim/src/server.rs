@@ -1,23 +1,73 @@
 //! The accept loop: TLS (rustls) or plain TCP, HTTP/1.1 and HTTP/2 (hyper-util's auto
-//! builder), graceful shutdown. `serve` is what `main` and the black-box tests call.
-
+//! builder), graceful shutdown, and the connection-level limits of `crate::limits`: at most
+//! `CONNECTIONS_MAX` connections (the overflow gets one 503 and is closed), a request-head size
+//! and count limit (431), a slow-header read timeout, a TLS handshake timeout and a
+//! whole-request deadline (504). `serve` is what `main` and the black-box tests call;
+//! `serve_with` takes the limits as `ServerLimits` so tests can shrink them.
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::IntoResponse;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::arm::error::ArmError;
 use crate::http::DropConnection;
+use crate::kube::status::Status;
+use crate::limits;
+
+// A latency fault must answer normally, not run into the request deadline.
+const _: () =
+    assert!(limits::REQUEST_TIMEOUT_SECS * 1000 > crate::control::faults::FAULT_LATENCY_MAX_MS);
+
+/// The connection-level limits `serve_with` applies. `Default` is the named limits of
+/// `crate::limits`; tests shrink the timeouts and counts to keep themselves short.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    pub connections_max: usize,
+    pub connections_overflow_max: usize,
+    pub overflow_connection: Duration,
+    pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub tls_handshake_timeout: Duration,
+    pub header_max_bytes: usize,
+    pub headers_max: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            connections_max: limits::CONNECTIONS_MAX,
+            connections_overflow_max: limits::CONNECTIONS_OVERFLOW_MAX,
+            overflow_connection: Duration::from_secs(limits::OVERFLOW_CONNECTION_SECS),
+            request_timeout: Duration::from_secs(limits::REQUEST_TIMEOUT_SECS),
+            header_read_timeout: Duration::from_secs(limits::REQUEST_HEADER_READ_TIMEOUT_SECS),
+            tls_handshake_timeout: Duration::from_secs(limits::TLS_HANDSHAKE_TIMEOUT_SECS),
+            header_max_bytes: limits::REQUEST_HEADER_MAX_BYTES,
+            headers_max: limits::REQUEST_HEADERS_MAX,
+        }
+    }
+}
+
+/// hyper's own default header count: setting it explicitly moves header parsing to the heap.
+const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
+/// hyper's smallest accepted read buffer (its `max_buf_size` panics below this).
+const HYPER_MIN_BUF_BYTES: usize = 8192;
 
 /// Wraps the router so that a response marked [`DropConnection`] (a `drop` fault) becomes a
 /// service error: hyper then closes the connection without answering.
 #[derive(Clone)]
-struct Droppable(Router);
+struct Droppable {
+    app: Router,
+    request_timeout: Duration,
+}
 
 impl<B> tower::Service<axum::http::Request<B>> for Droppable
 where
@@ -38,11 +88,17 @@ where
 
     fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
         use tower::ServiceExt;
-        let call = self.0.clone().oneshot(request.map(axum::body::Body::new));
+        let timed_out = timeout_response(request.uri().path());
+        let call = self.app.clone().oneshot(request.map(axum::body::Body::new));
+        let deadline = self.request_timeout;
         Box::pin(async move {
-            let response = match call.await {
-                Ok(response) => response,
-                Err(never) => match never {},
+            let response = match tokio::time::timeout(deadline, call).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => {
+                    tracing::warn!(secs = deadline.as_secs_f64(), "request deadline passed");
+                    timed_out.into_response()
+                }
             };
             if response.extensions().get::<DropConnection>().is_some() {
                 Err(std::io::Error::new(
@@ -56,16 +112,90 @@ where
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets open connections finish
-/// (up to 5 s).
+/// What a request past the deadline gets: kube-apiserver's `Timeout` Status on `/k8s/...`,
+/// else ARM's `GatewayTimeout` naming the provider of the path (`Microsoft.Resources` when the
+/// path names none).
+fn timeout_response(path: &str) -> axum::response::Response {
+    if path.starts_with("/k8s/") {
+        return Status::timeout().into_response();
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let namespace = segments
+        .iter()
+        .rposition(|s| s.eq_ignore_ascii_case("providers"))
+        .and_then(|i| segments.get(i + 1))
+        .filter(|ns| !ns.is_empty())
+        .copied()
+        .unwrap_or("Microsoft.Resources");
+    ArmError::gateway_timeout(namespace).into_response()
+}
+
+/// The one answer a connection past `CONNECTIONS_MAX` gets: 503 `ServiceUnavailable` with
+/// `Retry-After` (kube-apiserver's 429 `TooManyRequests` on `/k8s/...`).
+#[derive(Clone, Copy)]
+struct Overloaded;
+
+impl<B: Send + 'static> tower::Service<axum::http::Request<B>> for Overloaded {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let mut response = if request.uri().path().starts_with("/k8s/") {
+            Status::too_many_requests().into_response()
+        } else {
+            ArmError::service_unavailable_overloaded().into_response()
+        };
+        let headers = response.headers_mut();
+        headers.insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(limits::RETRY_AFTER_SECS),
+        );
+        headers.insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        std::future::ready(Ok(response))
+    }
+}
+
+/// A connection's place: within `CONNECTIONS_MAX`, or in the overflow that is answered 503.
+enum Slot {
+    Normal(OwnedSemaphorePermit),
+    Overflow(OwnedSemaphorePermit),
+}
+
+/// Serves `app` on `listener` with the default limits until `shutdown` resolves, then lets open
+/// connections finish (up to `SHUTDOWN_GRACE_SECS`).
 pub async fn serve(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    serve_with(listener, tls, app, shutdown, ServerLimits::default()).await
+}
+
+/// `serve` with explicit connection-level limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServerLimits,
+) {
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let normal = Arc::new(Semaphore::new(limits.connections_max));
+    let overflow = Arc::new(Semaphore::new(limits.connections_overflow_max));
+    let limits = Arc::new(limits);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -79,14 +209,29 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let slot = match normal.clone().try_acquire_owned() {
+            Ok(permit) => Slot::Normal(permit),
+            Err(_) => match overflow.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tracing::warn!(%peer, max = limits.connections_max, "connection limit reached: answering 503");
+                    Slot::Overflow(permit)
+                }
+                Err(_) => {
+                    tracing::warn!(%peer, "connection limit and overflow reached: closing");
+                    continue;
+                }
+            },
+        };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(Droppable(app.clone()));
-        match acceptor.clone() {
-            Some(acceptor) => {
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
+        let watcher = graceful.watcher();
+        let app = app.clone();
+        let limits = limits.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            match acceptor {
+                Some(acceptor) => {
                     let tls_stream = match tokio::time::timeout(
-                        Duration::from_secs(10),
+                        limits.tls_handshake_timeout,
                         acceptor.accept(stream),
                     )
                     .await
@@ -98,22 +243,65 @@ pub async fn serve(
                         }
                         Err(_) => return,
                     };
-                    let builder = Builder::new(TokioExecutor::new());
-                    let conn =
-                        builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
-                });
+                    serve_connection(tls_stream, app, &limits, slot, watcher).await
+                }
+                None => serve_connection(stream, app, &limits, slot, watcher).await,
             }
-            None => {
-                let builder = Builder::new(TokioExecutor::new());
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let fut = graceful.watch(conn.into_owned());
-                tokio::spawn(async move {
-                    let _ = fut.await;
-                });
-            }
-        }
+        });
     }
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(crate::limits::SHUTDOWN_GRACE_SECS),
+        graceful.shutdown(),
+    )
+    .await;
+}
+
+/// Serves one accepted (and, with TLS, handshaken) connection; the slot's permit is held until
+/// the connection ends.
+async fn serve_connection<I>(
+    io: I,
+    app: Router,
+    limits: &ServerLimits,
+    slot: Slot,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = Builder::new(TokioExecutor::new());
+    {
+        let mut http1 = builder.http1();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.header_max_bytes.max(HYPER_MIN_BUF_BYTES));
+        if limits.headers_max != HYPER_DEFAULT_MAX_HEADERS {
+            http1.max_headers(limits.headers_max);
+        }
+        if matches!(slot, Slot::Overflow(_)) {
+            http1.keep_alive(false);
+        }
+    }
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.header_max_bytes).unwrap_or(u32::MAX))
+        .max_concurrent_streams(crate::limits::HTTP2_MAX_CONCURRENT_STREAMS);
+    match slot {
+        Slot::Normal(_permit) => {
+            let service = TowerToHyperService::new(Droppable {
+                app,
+                request_timeout: limits.request_timeout,
+            });
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+            let _ = watcher.watch(conn.into_owned()).await;
+        }
+        Slot::Overflow(_permit) => {
+            let service = TowerToHyperService::new(Overloaded);
+            let conn = builder.serve_connection(TokioIo::new(io), service);
+            let _ =
+                tokio::time::timeout(limits.overflow_connection, watcher.watch(conn.into_owned()))
+                    .await;
+        }
+    }
 }

@@ -458,6 +458,43 @@ impl ArmError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// A managed-cluster create past `MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX` (409).
+    pub fn managed_cluster_quota_exceeded(name: &str) -> Self {
+        Self::conflict(
+            "QuotaExceeded",
+            format!(
+                "Creating the managed cluster '{name}' would exceed the quota of {} managed \
+                 clusters per subscription.",
+                crate::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX
+            ),
+        )
+    }
+
+    /// The server's connection limit is reached (answered with `Retry-After`, then closed).
+    pub fn service_unavailable_overloaded() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "The server is currently unable to handle the request due to a temporary overloading. \
+             Please retry the request after the time specified in the Retry-After header.",
+        )
+        .at_gateway()
+    }
+
+    /// The request did not complete within the server's deadline (`namespace` is the
+    /// resource provider the path names, as ARM's gateway says).
+    pub fn gateway_timeout(namespace: &str) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "GatewayTimeout",
+            format!(
+                "The gateway did not receive a response from '{namespace}' within the specified \
+                 time period."
+            ),
+        )
+        .at_gateway()
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

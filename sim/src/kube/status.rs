@@ -289,6 +289,26 @@ impl Status {
         )
     }
 
+    /// kube-apiserver's answer when its in-flight limit is reached (429, retry after 1 s).
+    pub fn too_many_requests() -> Self {
+        Status::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+        )
+        .with_details(json!({ "retryAfterSeconds": 1 }))
+    }
+
+    /// kube-apiserver's answer when a (non-watch) request outlives the request timeout.
+    pub fn timeout() -> Self {
+        Status::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "Timeout",
+            "Timeout: request did not complete within requested timeout - context deadline exceeded",
+        )
+        .with_details(json!({}))
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
         let mut body = json!({

@@ -25,6 +25,10 @@ pub fn dispatch(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
             return resources::list_subscriptions(state, req);
         }
         let sub = resources::parse_subscription_id(p.seg(1))?;
+        // Past `SUBSCRIPTIONS_MAX`, a subscription aksim holds no state for does not exist.
+        if !state.store.has_room_for(&sub) {
+            return Err(ArmError::subscription_not_found(&sub));
+        }
         return dispatch_subscription(state, req, &sub);
     }
     if p.is(0, "tenants") && p.len() == 1 {

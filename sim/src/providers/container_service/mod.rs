@@ -453,6 +453,11 @@ fn put_cluster(
         if let Some(running) = existing.and_then(ManagedCluster::running_operation) {
             return Err(ArmError::operation_not_allowed(running));
         }
+        if existing.is_none()
+            && s.managed_clusters.len() >= limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX
+        {
+            return Err(ArmError::managed_cluster_quota_exceeded(name));
+        }
         let body = model::read_put(raw)?;
         let desired = Desired::resolve(state, existing, &body)?;
         rules::evaluate(&RuleInput {

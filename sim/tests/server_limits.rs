@@ -1,0 +1,411 @@
+//! The connection-level limits of `sim::serve_with` (sim/src/limits.rs), over real sockets on
+//! 127.0.0.1:0: the request-head size and count (431), the slow-header read timeout (closed),
+//! the connection limit (503 `ServiceUnavailable` / 429 `TooManyRequests`, then a free slot
+//! serves again), the whole-request deadline (504 `GatewayTimeout` / `Timeout` Status) and a
+//! watch streaming past that deadline. Timeouts are shrunk through `ServerLimits` so each test
+//! waits only as long as the timeout it checks.
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sim::kube::{plane_key, Plane};
+use sim::ServerLimits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use common::{Sim, SUB};
+
+/// How long any single socket read in these tests may take before the test fails.
+const READ_BOUND: Duration = Duration::from_secs(10);
+const TOKEN: &str = "limits-token";
+
+struct Server {
+    state: sim::AppState,
+    addr: std::net::SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start(limits: ServerLimits) -> Server {
+    let state = sim::AppState::for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(sim::serve_with(
+        listener,
+        None,
+        sim::app(state.clone()),
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+    Server {
+        state,
+        addr,
+        _stop: stop,
+    }
+}
+
+/// Reads until the peer closes (or `READ_BOUND` passes, which fails the test).
+async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    tokio::time::timeout(READ_BOUND, stream.read_to_end(&mut out))
+        .await
+        .expect("the server closes the connection")
+        .ok();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads one response (head + a `content-length` body) from a kept-alive connection.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(READ_BOUND, stream.read(&mut chunk))
+            .await
+            .expect("a response in time")
+            .expect("read");
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn status_line(response: &str) -> &str {
+    response.lines().next().unwrap_or("")
+}
+
+fn body_json(response: &str) -> Value {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON body ({e}): {response}"))
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\n\r\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_header_block_gets_431_and_a_close() {
+    let server = start(ServerLimits::default()).await;
+    let cases = [
+        (
+            "one header past REQUEST_HEADER_MAX_BYTES",
+            format!(
+                "GET /_sim/health HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+                "a".repeat(sim::limits::REQUEST_HEADER_MAX_BYTES)
+            ),
+        ),
+        (
+            "more than REQUEST_HEADERS_MAX fields",
+            format!(
+                "GET /_sim/health HTTP/1.1\r\nhost: x\r\n{}\r\n",
+                (0..=sim::limits::REQUEST_HEADERS_MAX)
+                    .map(|i| format!("x-h{i}: v\r\n"))
+                    .collect::<String>()
+            ),
+        ),
+    ];
+    for (what, request) in cases {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        // The server may answer and close before it has read everything: ignore write errors.
+        let _ = stream.write_all(request.as_bytes()).await;
+        let response = read_to_close(&mut stream).await;
+        assert!(
+            status_line(&response).starts_with("HTTP/1.1 431"),
+            "{what}: {response}"
+        );
+    }
+    // Just under both limits is served.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let headers: String = (0..sim::limits::REQUEST_HEADERS_MAX - 2)
+        .map(|i| format!("x-h{i}: v\r\n"))
+        .collect();
+    let request = format!(
+        "GET /_sim/health HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n{headers}\r\n",
+        "a".repeat(sim::limits::REQUEST_HEADER_MAX_BYTES - 8 * 1024)
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let response = read_response(&mut stream).await;
+    assert!(
+        status_line(&response).starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_header_is_cut_off_at_the_header_read_timeout() {
+    let server = start(ServerLimits {
+        header_read_timeout: Duration::from_millis(300),
+        ..ServerLimits::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let started = std::time::Instant::now();
+    stream
+        .write_all(b"GET /_sim/health HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let response = read_to_close(&mut stream).await;
+    assert_eq!(response, "", "closed without an answer");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+    // A complete head on a fresh connection is answered as usual.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(get("/_sim/health").as_bytes())
+        .await
+        .unwrap();
+    assert!(status_line(&read_response(&mut stream).await).starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_limit_get_503_or_429_and_a_freed_slot_serves_again() {
+    let server = start(ServerLimits {
+        connections_max: 2,
+        connections_overflow_max: 2,
+        ..ServerLimits::default()
+    })
+    .await;
+    // Two kept-alive connections take both slots (each answered once, so surely accepted).
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(get("/_sim/health").as_bytes())
+            .await
+            .unwrap();
+        assert!(status_line(&read_response(&mut stream).await).starts_with("HTTP/1.1 200"));
+        held.push(stream);
+    }
+    // ARM paths: 503 ServiceUnavailable in the ARM envelope, Retry-After, then closed.
+    let mut third = TcpStream::connect(server.addr).await.unwrap();
+    third
+        .write_all(
+            get(&format!(
+                "/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"
+            ))
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let response = read_to_close(&mut third).await;
+    assert!(
+        status_line(&response).starts_with("HTTP/1.1 503"),
+        "{response}"
+    );
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("\r\nretry-after: 1\r\n"),
+        "{response}"
+    );
+    assert_eq!(body_json(&response)["error"]["code"], "ServiceUnavailable");
+    // Kubernetes paths: kube-apiserver's 429 TooManyRequests Status.
+    let mut fourth = TcpStream::connect(server.addr).await.unwrap();
+    fourth
+        .write_all(get(&format!("/k8s/{SUB}/rg1/c1/api/v1/namespaces")).as_bytes())
+        .await
+        .unwrap();
+    let response = read_to_close(&mut fourth).await;
+    assert!(
+        status_line(&response).starts_with("HTTP/1.1 429"),
+        "{response}"
+    );
+    let status = body_json(&response);
+    assert_eq!(status["kind"], "Status");
+    assert_eq!(status["reason"], "TooManyRequests");
+    assert_eq!(status["details"]["retryAfterSeconds"], 1);
+    // Closing a held connection frees its slot: a new connection is served normally. The
+    // server notices the close asynchronously, so a few attempts are allowed.
+    drop(held.pop());
+    let mut served = false;
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(get("/_sim/health").as_bytes())
+            .await
+            .unwrap();
+        let response = read_response(&mut stream).await;
+        if status_line(&response).starts_with("HTTP/1.1 200") {
+            served = true;
+            break;
+        }
+        assert!(
+            status_line(&response).starts_with("HTTP/1.1 503"),
+            "{response}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served, "a freed slot serves again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_the_deadline_gets_504_in_its_envelope() {
+    let server = start(ServerLimits {
+        request_timeout: Duration::from_millis(300),
+        ..ServerLimits::default()
+    })
+    .await;
+    // A body announced but never sent keeps the handler waiting past the deadline.
+    let cases = [
+        (
+            format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1?api-version=2026-06-01"),
+            "GatewayTimeout",
+        ),
+        (
+            format!("/k8s/{SUB}/rg1/c1/api/v1/namespaces"),
+            "Timeout",
+        ),
+    ];
+    for (path, code) in cases {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let response = read_response(&mut stream).await;
+        assert!(
+            status_line(&response).starts_with("HTTP/1.1 504"),
+            "{path}: {response}"
+        );
+        let body = body_json(&response);
+        if code == "GatewayTimeout" {
+            assert_eq!(body["error"]["code"], code, "{body}");
+            assert_eq!(
+                body["error"]["message"],
+                "The gateway did not receive a response from 'Microsoft.ContainerService' \
+                 within the specified time period."
+            );
+        } else {
+            assert_eq!(body["kind"], "Status", "{body}");
+            assert_eq!(body["reason"], code, "{body}");
+            assert_eq!(body["code"], 504, "{body}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_streams_past_the_request_deadline() {
+    let server = start(ServerLimits {
+        request_timeout: Duration::from_millis(200),
+        ..ServerLimits::default()
+    })
+    .await;
+    let now = server.state.clock.now();
+    server.state.store.with(SUB, now, |s| {
+        s.kube_planes
+            .insert(plane_key("rg1", "c1"), Plane::new("1.33.2", TOKEN, now))
+    });
+    let base = format!("/k8s/{SUB}/rg1/c1/api/v1/namespaces");
+    let mut watch = TcpStream::connect(server.addr).await.unwrap();
+    watch
+        .write_all(
+            get(&format!(
+                "{base}?watch=1&resourceVersion=0&timeoutSeconds=30"
+            ))
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let mut chunk = [0u8; 8192];
+    while !seen.contains("\r\n\r\n") {
+        let n = tokio::time::timeout(READ_BOUND, watch.read(&mut chunk))
+            .await
+            .expect("the watch head")
+            .unwrap();
+        assert!(n > 0, "closed early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    assert!(status_line(&seen).starts_with("HTTP/1.1 200"), "{seen}");
+    // Outlive the deadline (the one real wait this test needs), then create a namespace: the
+    // watch still delivers it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let body =
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "late"}}).to_string();
+    let mut create = TcpStream::connect(server.addr).await.unwrap();
+    create
+        .write_all(
+            format!(
+                "POST {base} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert!(status_line(&read_response(&mut create).await).starts_with("HTTP/1.1 201"));
+    while !seen.contains("\"late\"") {
+        let n = tokio::time::timeout(READ_BOUND, watch.read(&mut chunk))
+            .await
+            .expect("the ADDED event")
+            .unwrap();
+        assert!(n > 0, "the watch ended: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    assert!(seen.contains("\"ADDED\""), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_reports_every_server_limit() {
+    let sim = Sim::new();
+    let info = sim.get("/_sim/info").await;
+    let limits = &info.body["limits"];
+    for (key, value) in [
+        (
+            "requestHeaderMaxBytes",
+            sim::limits::REQUEST_HEADER_MAX_BYTES as u64,
+        ),
+        ("requestHeadersMax", sim::limits::REQUEST_HEADERS_MAX as u64),
+        (
+            "requestHeaderReadTimeoutSecs",
+            sim::limits::REQUEST_HEADER_READ_TIMEOUT_SECS,
+        ),
+        ("requestTimeoutSecs", sim::limits::REQUEST_TIMEOUT_SECS),
+        ("connectionsMax", sim::limits::CONNECTIONS_MAX as u64),
+        (
+            "connectionsOverflowMax",
+            sim::limits::CONNECTIONS_OVERFLOW_MAX as u64,
+        ),
+        (
+            "overflowConnectionSecs",
+            sim::limits::OVERFLOW_CONNECTION_SECS,
+        ),
+        (
+            "tlsHandshakeTimeoutSecs",
+            sim::limits::TLS_HANDSHAKE_TIMEOUT_SECS,
+        ),
+        (
+            "http2MaxConcurrentStreams",
+            u64::from(sim::limits::HTTP2_MAX_CONCURRENT_STREAMS),
+        ),
+        ("shutdownGraceSecs", sim::limits::SHUTDOWN_GRACE_SECS),
+        (
+            "managedClustersPerSubscriptionMax",
+            sim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX as u64,
+        ),
+    ] {
+        assert_eq!(limits[key], json!(value), "{key}: {limits:#}");
+    }
+}
