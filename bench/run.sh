@@ -4,13 +4,17 @@
 #
 #   bench/run.sh            # full run (~3 min after the release build)
 #   DURATION=5 bench/run.sh # shorter wrk runs
-#   PEERS=0 bench/run.sh    # skip the moto comparison
+#   PEERS=0 bench/run.sh    # skip the moto and Azurite comparisons
+#   AZ_FLOW=0 bench/run.sh  # skip the az seed flow (needs target/client-venvs/az, see client-tests)
 #
-# Needs: wrk (apt-get install wrk), python3, curl. Results go to stdout and bench/results.md.
+# Needs: wrk (apt-get install wrk), python3, curl; npm for Azurite (installed into bench/.node on
+# first use). Results go to stdout and bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 PEERS=${PEERS:-1}
+AZ_FLOW=${AZ_FLOW:-1}
+AZ=${AZ:-target/client-venvs/az/bin/az}
 CONNS=${CONNS:-"1 16 64"}
 OUT=bench/results.md
 WORK=$(mktemp -d)
@@ -89,14 +93,18 @@ echo "Scenario runner, in-process, the scenarios/ library repeated: $("$BIN/exam
 echo
 } | tee "$OUT"
 
-# RSS with 10k clusters (through HTTP, one keep-alive connection).
-python3 - "$AKSIM_PORT" "$SUB" <<'PY' >&2
+# RSS with 10k clusters (through HTTP, one keep-alive connection), 5,000 in each of two
+# subscriptions (MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX).
+SUB2=00000000-0000-0000-0000-0000000000b2
+curl -fsS -X PUT "${H[@]}" "$AKSIM/subscriptions/$SUB2/resourcegroups/rg1?api-version=2024-11-01" -d '{"location":"eastus"}' >/dev/null
+python3 - "$AKSIM_PORT" "$SUB" "$SUB2" <<'PY' >&2
 import http.client, json, sys
-port, sub = int(sys.argv[1]), sys.argv[2]
+port, subs = int(sys.argv[1]), sys.argv[2:4]
 c = http.client.HTTPConnection("127.0.0.1", port)
 h = {"authorization": "Bearer bench", "content-type": "application/json"}
 body = json.dumps({"location": "eastus", "properties": {"dnsPrefix": "c", "agentPoolProfiles": [{"name": "np1", "count": 1, "mode": "System"}], "serviceMeshProfile": {"mode": "Istio", "istio": {}}}})
 for i in range(10000):
+    sub = subs[i % 2]
     c.request("PUT", f"/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/m{i}?api-version=2026-06-01", body, h)
     r = c.getresponse(); r.read()
     assert r.status == 201, r.status
@@ -145,6 +153,7 @@ if [ "$PEERS" = 1 ]; then
     read -r m16 m_p50 m_p99 <<<"$(run_wrk "http://127.0.0.1:$MOTO_PORT/bench/cluster.json" 16)"
     read -r a16 _ _ <<<"$(run_wrk "$AKSIM$CLUSTER" 16)"
     MOTO="moto server S3 GET of the same bytes, 16 connections: $m16 req/s (p50 $m_p50, p99 $m_p99); aksim in the same run: $a16 req/s; aksim/moto = $(python3 -c "print(f'{float(\"$a16\")/float(\"$m16\"):.1f}')")x"
+    MOTO_RPS=$m16
   else
     MOTO="moto: could not be installed (pip install 'moto[server]' failed); not compared"
   fi
@@ -157,3 +166,98 @@ echo "Cold start to the first 200 on /_sim/health (HTTPS, existing TLS dir): $CO
 echo
 [ -n "$MOTO" ] && echo "$MOTO"
 } | tee -a "$OUT"
+
+# ---- Azurite (blob GET of the same bytes) next to moto -------------------------------------
+if [ "$PEERS" = 1 ]; then
+  AZURITE_BIN=bench/.node/node_modules/.bin/azurite-blob
+  if [ ! -x "$AZURITE_BIN" ] && command -v npm >/dev/null; then
+    mkdir -p bench/.node && (cd bench/.node && npm install --no-audit --no-fund --silent azurite@3) >&2 || true
+  fi
+  if [ -x "$AZURITE_BIN" ]; then
+    AZURITE_PORT=$(free_port)
+    mkdir -p "$WORK/azurite"
+    # In memory; its cwd is a temp dir so nothing lands in the tree.
+    (cd "$WORK/azurite" && exec "$OLDPWD/$AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" \
+      --inMemoryPersistence --skipApiVersionCheck --loose --disableTelemetry) >"$WORK/azurite.log" 2>&1 &
+    PIDS+=("$!")
+    for _ in $(seq 1 500); do curl -s -o /dev/null "http://127.0.0.1:$AZURITE_PORT/" 2>/dev/null && break; sleep 0.02; done
+    python3 bench/azurite_put.py "$AZURITE_PORT" "$WORK/cluster.json"
+    read -r z16 z_p50 z_p99 <<<"$(run_wrk "http://127.0.0.1:$AZURITE_PORT/devstoreaccount1/bench/cluster.json" 16)"
+    read -r a16 _ _ <<<"$(run_wrk "$AKSIM$CLUSTER" 16)"
+    AZURITE="Azurite $(awk -F'"' '/"version"/ {print $4; exit}' bench/.node/node_modules/azurite/package.json) blob GET of the same bytes (anonymous read, public container), 16 connections: $z16 req/s (p50 $z_p50, p99 $z_p99); aksim in the same run: $a16 req/s; aksim/Azurite = $(python3 -c "print(f'{float(\"$a16\")/float(\"$z16\"):.1f}')")x"
+    [ -n "${MOTO_RPS:-}" ] && AZURITE="$AZURITE; Azurite/moto = $(python3 -c "print(f'{float(\"$z16\")/float(\"$MOTO_RPS\"):.1f}')")x"
+  else
+    AZURITE="Azurite: could not be installed (npm install azurite failed); not compared"
+  fi
+  echo "$AZURITE" | tee -a "$OUT"
+  echo | tee -a "$OUT"
+fi
+
+# ---- Kubernetes LIST with 10,000 namespaces in one cluster ---------------------------------
+# A second aksim so the RSS figures above stay clean. Namespaces are created through the
+# cluster's Kubernetes API on one keep-alive connection, labelled team=t0..t9 in turn.
+KUBE_PORT=$(free_port)
+"$BIN/aksim" --http --addr 127.0.0.1:$KUBE_PORT --op-duration default=0 --auto-register-providers \
+  --journal-size 0 --tls-dir "$WORK/tls-kube" >"$WORK/aksim-kube.log" 2>&1 &
+KUBE_PID=$!; PIDS+=("$KUBE_PID")
+wait_up "http://127.0.0.1:$KUBE_PORT/_sim/health"
+KUBE=$(python3 bench/kube_namespaces.py "$KUBE_PORT" "$SUB" 10000)
+KUBE_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$KUBE")
+printf 'wrk.headers["authorization"] = "Bearer %s"\n' "$KUBE_TOKEN" >"$WORK/kube.lua"
+NS_URL="http://127.0.0.1:$KUBE_PORT/k8s/$SUB/rg1/k1/api/v1/namespaces"
+kube_wrk() { # url conns -> "rps p50 p99"
+  local threads=2
+  [ "$2" -lt 2 ] && threads=1
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$WORK/kube.lua" "$1" >"$WORK/wrk.txt" 2>&1
+  echo "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt") $(awk '$1=="50%" {print $2}' "$WORK/wrk.txt") $(awk '$1=="99%" {print $2}' "$WORK/wrk.txt")"
+}
+PAGE_BYTES=$(curl -fsS -H "authorization: Bearer $KUBE_TOKEN" "$NS_URL?limit=500" | wc -c)
+{
+echo "Kubernetes LIST with 10,000 namespaces in one cluster (plain HTTP, wrk ${DURATION}s); created through the cluster's API on one keep-alive connection: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(f"{d[\"secs\"]} s, {d[\"perSec\"]}/s")' "$KUBE")."
+echo
+echo "| request | connections | req/s | p50 | p99 |"
+echo "|---|---|---|---|---|"
+for c in 1 16; do
+  read -r r p50 p99 <<<"$(kube_wrk "$NS_URL?limit=500" "$c")"
+  echo "| \`GET …/api/v1/namespaces?limit=500\` (a page of 500, ${PAGE_BYTES} bytes, with \`continue\`) | $c | $r | $p50 | $p99 |"
+  read -r r p50 p99 <<<"$(kube_wrk "$NS_URL?limit=500&labelSelector=team%3Dt3" "$c")"
+  echo "| \`…?limit=500&labelSelector=team=t3\` (1,000 match, a page of 500) | $c | $r | $p50 | $p99 |"
+done
+echo
+echo "RSS of that aksim with 10,000 namespaces in one cluster: $(( $(rss_kb "$KUBE_PID") / 1024 )) MiB."
+echo
+} | tee -a "$OUT"
+kill "$KUBE_PID" 2>/dev/null || true
+
+# ---- The az seed flow's share of time spent inside aksim -----------------------------------
+# The unmodified az (2.91, the client-tests venv) runs the seed-era commands over HTTPS against
+# an aksim on the 2023 catalogue; each command's wall time vs the sum of the journal's
+# durationMicros (aksim's own time per request, measured in its edge).
+if [ "$AZ_FLOW" = 1 ]; then
+  if [ -x "$AZ" ]; then
+    AZ_PORT=$(free_port)
+    "$BIN/aksim" --addr 127.0.0.1:$AZ_PORT --op-duration default=0 --auto-register-providers \
+      --registration-seconds 0 --mesh-catalog 2023 --journal-size 100000 --tls-dir "$WORK/tls-az" \
+      >"$WORK/aksim-az.log" 2>&1 &
+    AZ_PID=$!; PIDS+=("$AZ_PID")
+    for _ in $(seq 1 500); do curl -fsS -o /dev/null --cacert "$WORK/tls-az/ca.pem" "https://127.0.0.1:$AZ_PORT/_sim/health" 2>/dev/null && break; sleep 0.02; done
+    mkdir -p "$WORK/az"
+    SHARE=$(python3 bench/az_share.py "https://127.0.0.1:$AZ_PORT" "$WORK/tls-az/ca.pem" "$AZ" "$WORK/az")
+    python3 - "$SHARE" <<'PY' | tee -a "$OUT"
+import json, sys
+d = json.loads(sys.argv[1])
+print(f"az seed flow ({d['commands']} commands, {d['requests']} requests to aksim, HTTPS, release binary): "
+      f"az wall time {d['azWallSecs']} s, time inside aksim {d['aksimSecs'] * 1000:.1f} ms "
+      f"= **{d['sharePct']} %** of the wall time (goal < 5 %); slowest single request {d['maxRequestMicros']} µs.")
+print()
+print("| command | wall s |")
+print("|---|---|")
+for r in d["perCommand"]:
+    print(f"| `{r['command']}` | {r['wallSecs']} |")
+print()
+PY
+    kill "$AZ_PID" 2>/dev/null || true
+  else
+    echo "az seed flow: $AZ is missing (build the client-tests venvs first); not measured" | tee -a "$OUT"
+  fi
+fi
