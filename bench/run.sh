@@ -93,11 +93,14 @@ echo "Scenario runner, in-process, the scenarios/ library repeated: $("$BIN/exam
 echo
 } | tee "$OUT"
 
-# RSS with 10k clusters (through HTTP, one keep-alive connection), 5,000 in each of two
+# RSS with 10k clusters (through HTTP, one keep-alive connection), 5,000 in each of two more
 # subscriptions (MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX).
 SUB2=00000000-0000-0000-0000-0000000000b2
-curl -fsS -X PUT "${H[@]}" "$AKSIM/subscriptions/$SUB2/resourcegroups/rg1?api-version=2024-11-01" -d '{"location":"eastus"}' >/dev/null
-python3 - "$AKSIM_PORT" "$SUB" "$SUB2" <<'PY' >&2
+SUB3=00000000-0000-0000-0000-0000000000b3
+for s in $SUB2 $SUB3; do
+  curl -fsS -X PUT "${H[@]}" "$AKSIM/subscriptions/$s/resourcegroups/rg1?api-version=2024-11-01" -d '{"location":"eastus"}' >/dev/null
+done
+python3 - "$AKSIM_PORT" "$SUB2" "$SUB3" <<'PY' >&2
 import http.client, json, sys
 port, subs = int(sys.argv[1]), sys.argv[2:4]
 c = http.client.HTTPConnection("127.0.0.1", port)
@@ -213,7 +216,7 @@ kube_wrk() { # url conns -> "rps p50 p99"
 }
 PAGE_BYTES=$(curl -fsS -H "authorization: Bearer $KUBE_TOKEN" "$NS_URL?limit=500" | wc -c)
 {
-echo "Kubernetes LIST with 10,000 namespaces in one cluster (plain HTTP, wrk ${DURATION}s); created through the cluster's API on one keep-alive connection: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(f"{d[\"secs\"]} s, {d[\"perSec\"]}/s")' "$KUBE")."
+echo "Kubernetes LIST with 10,000 namespaces in one cluster (plain HTTP, wrk ${DURATION}s); created through the cluster's API on one keep-alive connection: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(str(d["secs"]) + " s, " + str(d["perSec"]) + "/s")' "$KUBE")."
 echo
 echo "| request | connections | req/s | p50 | p99 |"
 echo "|---|---|---|---|---|"
