@@ -2,7 +2,7 @@
 # aksim benchmarks, measured side by side in one run (ratios survive noisy shared machines).
 # Starts and stops everything it uses, binds only 127.0.0.1, every loop is bounded.
 #
-#   bench/run.sh            # full run (~3 min after the release build)
+#   bench/run.sh            # full run (~6 min after the release build)
 #   DURATION=5 bench/run.sh # shorter wrk runs
 #   PEERS=0 bench/run.sh    # skip the moto and Azurite comparisons
 #   AZ_FLOW=0 bench/run.sh  # skip the az seed flow (needs target/client-venvs/az, see client-tests)

@@ -1,7 +1,8 @@
 //! The connection-level limits of `sim::serve_with` (sim/src/limits.rs), over real sockets on
 //! 127.0.0.1:0: the request-head size and count (431), the slow-header read timeout (closed),
 //! the connection limit (503 `ServiceUnavailable` / 429 `TooManyRequests`, then a free slot
-//! serves again), the whole-request deadline (504 `GatewayTimeout` / `Timeout` Status) and a
+//! serves again; the overflow bounded in number and time), the TLS handshake timeout, the
+//! whole-request deadline (504 `GatewayTimeout` / `Timeout` Status) and a
 //! watch streaming past that deadline. Timeouts are shrunk through `ServerLimits` so each test
 //! waits only as long as the timeout it checks.
 
@@ -408,4 +409,83 @@ async fn info_reports_every_server_limit() {
     ] {
         assert_eq!(limits[key], json!(value), "{key}: {limits:#}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_tls_handshake_is_closed_at_the_handshake_timeout() {
+    let tls_dir = tempfile::tempdir().unwrap();
+    let mut config = sim::Config::for_tests();
+    config.http = false;
+    config.tls_dir = Some(tls_dir.path().to_path_buf());
+    let prepared = sim::prepare(config).expect("prepare");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(sim::serve_with(
+        listener,
+        prepared.tls.map(|t| t.server_config),
+        sim::app(prepared.state),
+        async {
+            let _ = stopped.await;
+        },
+        ServerLimits {
+            tls_handshake_timeout: Duration::from_millis(300),
+            ..ServerLimits::default()
+        },
+    ));
+    // Connect and never send a ClientHello.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        read_to_close(&mut stream).await,
+        "",
+        "closed without a byte"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overflow_connections_are_bounded_in_number_and_time() {
+    // No normal slot at all: every connection is an overflow connection, and only one at once.
+    let server = start(ServerLimits {
+        connections_max: 0,
+        connections_overflow_max: 1,
+        overflow_connection: Duration::from_secs(1),
+        ..ServerLimits::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let mut first = TcpStream::connect(server.addr).await.unwrap();
+    // The second is past the overflow too: closed at once, unanswered.
+    let mut second = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(read_to_close(&mut second).await, "", "closed unanswered");
+    let second_closed = started.elapsed();
+    // The first, silent, is dropped when OVERFLOW_CONNECTION_SECS (here 1 s) is up.
+    assert_eq!(read_to_close(&mut first).await, "", "dropped unanswered");
+    let first_closed = started.elapsed();
+    assert!(
+        second_closed < Duration::from_millis(800) && first_closed >= Duration::from_millis(900),
+        "second closed after {second_closed:?}, first after {first_closed:?}"
+    );
+    // Its slot is free again: the next connection gets the 503.
+    let mut answered = None;
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let _ = stream.write_all(get("/_sim/health").as_bytes()).await;
+        let response = read_to_close(&mut stream).await;
+        if !response.is_empty() {
+            answered = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let response = answered.expect("a freed overflow slot answers");
+    assert!(
+        status_line(&response).starts_with("HTTP/1.1 503"),
+        "{response}"
+    );
 }
