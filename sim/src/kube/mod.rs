@@ -175,8 +175,36 @@ pub struct Plane {
     pub history_floor: u64,
     /// Seed of the plane's object uids.
     pub uid_seed: String,
+    /// Set while the plane is not materialised: what its objects are derived from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lazy: Option<Box<Lazy>>,
     #[serde(skip)]
     pub channel: EventChannel,
+}
+
+/// A plane that nobody has looked at through Kubernetes yet: everything it would hold is
+/// the initial namespaces (created at `created`) plus the add-on's objects of each reconcile
+/// since, so it keeps only those inputs and builds its objects on first use
+/// ([`Plane::materialise`]) by replaying them, with the same uids, timestamps,
+/// resourceVersions and watch history an eager plane would have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Lazy {
+    /// When the plane was created (the initial namespaces' creation time).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// Every reconcile that changed the `MeshView`, oldest first, at most
+    /// `KUBE_LAZY_RECONCILES_MAX` (one more materialises the plane).
+    pub reconciles: Vec<LazyReconcile>,
+}
+
+/// One recorded [`Plane::reconcile_addon`] call of a lazy plane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LazyReconcile {
+    pub view: MeshView,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// `group/resource/namespace/name` (empty group for core, empty namespace for cluster scope).
@@ -212,22 +240,77 @@ fn namespaces_type() -> ResourceType {
 }
 
 impl Plane {
+    /// A materialised plane with the initial namespaces, created at `now`.
     pub fn new(kubernetes_version: &str, token: &str, now: OffsetDateTime) -> Self {
-        let mut plane = Plane {
+        let mut plane = Plane::lazy(kubernetes_version, token, now);
+        plane.materialise();
+        plane
+    }
+
+    /// A plane that builds its objects on first use ([`Plane::materialise`]); until then it
+    /// costs its token, version and the recorded add-on inputs. Observably the same as
+    /// [`Plane::new`] at `now`.
+    pub fn lazy(kubernetes_version: &str, token: &str, now: OffsetDateTime) -> Self {
+        Plane {
             kubernetes_version: kubernetes_version.to_owned(),
             token: token.to_owned(),
             termination_delay_secs: limits::KUBE_NAMESPACE_TERMINATION_SECS,
             uid_seed: format!("{token}@{}", now.unix_timestamp_nanos()),
+            lazy: Some(Box::new(Lazy {
+                created: now,
+                reconciles: Vec::new(),
+            })),
             ..Plane::default()
+        }
+    }
+
+    /// Whether the objects exist (false until the first use of a lazy plane).
+    pub fn is_materialised(&self) -> bool {
+        self.lazy.is_none()
+    }
+
+    /// Builds a lazy plane's objects by replaying its creation and recorded reconciles; a
+    /// no-op on a materialised plane. Everything that reads objects calls this first (the
+    /// read methods see a lazy plane as empty).
+    pub fn materialise(&mut self) {
+        let Some(lazy) = self.lazy.take() else {
+            return;
         };
+        let current = std::mem::take(&mut self.mesh);
         let ns = namespaces_type();
         for name in INITIAL_NAMESPACES {
             let object =
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-            let object = plane.with_system_fields(&ns, object, now);
-            plane.store(&ns, "", name, object, "ADDED");
+            let object = self.with_system_fields(&ns, object, lazy.created);
+            self.store(&ns, "", name, object, "ADDED");
         }
-        plane
+        for r in lazy.reconciles {
+            self.apply_addon(&r.view, r.at);
+        }
+        self.mesh = current;
+    }
+
+    /// A snapshot's plane is consistent: a lazy one holds no objects yet.
+    pub fn check(&self) -> Result<(), String> {
+        match &self.lazy {
+            Some(lazy)
+                if !self.objects.is_empty()
+                    || self.resource_version != 0
+                    || !self.events.is_empty()
+                    || !self.addon_keys.is_empty()
+                    || !self.terminating.is_empty() =>
+            {
+                Err(
+                    "a plane with \"lazy\" must not hold objects, events or a resourceVersion"
+                        .to_owned(),
+                )
+            }
+            Some(lazy) if lazy.reconciles.len() > limits::KUBE_LAZY_RECONCILES_MAX => Err(format!(
+                "a lazy plane records at most {} reconciles",
+                limits::KUBE_LAZY_RECONCILES_MAX
+            )),
+            _ => Ok(()),
+        }
     }
 
     // ----- the store ------------------------------------------------------------------------
@@ -774,6 +857,7 @@ impl Plane {
         mut object: Value,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         Self::normalize_body(rt, version, namespace, &mut object)?;
         // `status` belongs to the server (no status subresource writes).
         if let Some(o) = object.as_object_mut() {
@@ -829,6 +913,7 @@ impl Plane {
         mut object: Value,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         let old = self.get(rt, namespace, name)?;
         Self::normalize_body(rt, version, namespace, &mut object)?;
         let given = str_at(&object, "/metadata/name").to_owned();
@@ -912,6 +997,7 @@ impl Plane {
         body: &Value,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         let mut old = self.get(rt, namespace, name)?;
         old["apiVersion"] = json!(rt.api_version(version));
         let patched = patch::apply(kind, &old, body).map_err(Status::bad_request)?;
@@ -929,6 +1015,7 @@ impl Plane {
         name: &str,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         let old = self.get(rt, namespace, name)?;
         self.check_not_addon(rt, namespace, name)?;
         if rt.group.is_empty() && rt.resource == "namespaces" {
@@ -966,7 +1053,27 @@ impl Plane {
     // ----- the add-on -----------------------------------------------------------------------
 
     /// Makes the add-on's namespaces and objects match `view`; watchers see every change.
+    /// A lazy plane records the call instead (nothing to do when the view is unchanged: a
+    /// reconcile against the view it already matches changes nothing).
     pub fn reconcile_addon(&mut self, view: &MeshView, now: OffsetDateTime) {
+        if let Some(lazy) = self.lazy.as_mut() {
+            if *view == self.mesh {
+                return;
+            }
+            if lazy.reconciles.len() < limits::KUBE_LAZY_RECONCILES_MAX {
+                lazy.reconciles.push(LazyReconcile {
+                    view: view.clone(),
+                    at: now,
+                });
+                self.mesh = view.clone();
+                return;
+            }
+            self.materialise();
+        }
+        self.apply_addon(view, now);
+    }
+
+    fn apply_addon(&mut self, view: &MeshView, now: OffsetDateTime) {
         self.mesh = view.clone();
         let desired = addon::addon_objects(view);
         let keys: BTreeSet<String> = desired

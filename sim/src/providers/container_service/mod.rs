@@ -486,7 +486,7 @@ fn put_cluster(
             let token = state.ids.hex(32);
             s.kube_planes.insert(
                 key.clone(),
-                Plane::new(&cluster.current_kubernetes_version, &token, now),
+                Plane::lazy(&cluster.current_kubernetes_version, &token, now),
             );
         }
         let bytes = cluster.body_bytes(&tenant);
