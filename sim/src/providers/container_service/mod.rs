@@ -430,6 +430,7 @@ fn build_cluster(
         cluster.node_resource_group.clone().into(),
     );
     cluster.new_etags(|| state.ids.uuid_string());
+    cluster.compact();
     cluster
 }
 
