@@ -2,12 +2,14 @@
 //! N clusters in 64 subscriptions through the real HTTP handlers (PUT, poll the operation to
 //! Succeeded, GET), then prints the process's VmRSS from `/proc/self/status` before and after.
 //!
-//! Usage: `rss_clusters [CLUSTERS] [mesh]` (default 10000; `mesh` creates every cluster with
-//! the Istio add-on). Run it in release mode:
+//! Usage: `rss_clusters [CLUSTERS] [mesh] [kube]` (default 10000; `mesh` creates every cluster
+//! with the Istio add-on; `kube` also fetches each cluster's credentials and lists its
+//! namespaces, which builds its Kubernetes plane). Run it in release mode:
 //! `cargo run --release -p aksim --example rss_clusters -- 10000 mesh`.
 
 use axum::body::Body;
 use axum::http::Request;
+use base64::Engine;
 use tower::ServiceExt;
 
 /// `VmRSS` of this process in KiB (0 where `/proc` is missing).
@@ -28,7 +30,9 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000);
-    let mesh = std::env::args().nth(2).as_deref() == Some("mesh");
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let mesh = args.iter().any(|a| a == "mesh");
+    let kube = args.iter().any(|a| a == "kube");
     let mut config = sim::Config::for_tests();
     config.auto_register_providers = true;
     config.journal_size = 0;
@@ -41,13 +45,13 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let send = move |method: &str, uri: String, body: Option<&'static str>| {
+        let send_as = move |method: &str, uri: String, body: Option<&'static str>, bearer: String| {
             let app = app.clone();
             let request = Request::builder()
                 .method(method)
                 .uri(uri)
                 .header("host", "bench")
-                .header("authorization", "Bearer x")
+                .header("authorization", format!("Bearer {bearer}"))
                 .header("content-type", "application/json")
                 .body(body.map(Body::from).unwrap_or_else(Body::empty))
                 .expect("request");
@@ -59,6 +63,12 @@ fn main() {
                     .await
                     .expect("body");
                 (status, headers, bytes)
+            }
+        };
+        let send = {
+            let send_as = send_as.clone();
+            move |method: &str, uri: String, body: Option<&'static str>| {
+                send_as(method, uri, body, "x".to_owned())
             }
         };
         let subs: Vec<String> = (0..64)
@@ -92,13 +102,33 @@ fn main() {
             assert!(s.is_success() && b.windows(9).any(|w| w == b"Succeeded"));
             let (s, _, _) = send("GET", format!("{cluster}?api-version=2026-06-01"), None).await;
             assert!(s.is_success());
+            if kube {
+                let creds = format!("{cluster}/listClusterUserCredential?api-version=2026-06-01");
+                let (s, _, b) = send("POST", creds, None).await;
+                assert!(s.is_success());
+                let doc: serde_json::Value = serde_json::from_slice(&b).expect("json");
+                let yaml = base64::engine::general_purpose::STANDARD
+                    .decode(doc["kubeconfigs"][0]["value"].as_str().expect("kubeconfig"))
+                    .expect("base64");
+                let yaml = String::from_utf8(yaml).expect("utf-8");
+                let token = yaml
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("token: "))
+                    .expect("a token")
+                    .trim_matches('"')
+                    .to_owned();
+                let list = format!("/k8s/{sub}/rg/c{i}/api/v1/namespaces");
+                let (s, _, _) = send_as("GET", list, None, token).await;
+                assert!(s.is_success(), "{s}");
+            }
         }
         let secs = started.elapsed().as_secs_f64();
         let after = rss_kib();
         let per = (after.saturating_sub(before) as f64 * 1024.0) / clusters.max(1) as f64;
         println!(
-            "{clusters} {} clusters in {secs:.2}s: VmRSS {:.1} MiB before, {:.1} MiB after (≈ {:.1} KB per cluster)",
+            "{clusters} {}{} clusters in {secs:.2}s: VmRSS {:.1} MiB before, {:.1} MiB after (≈ {:.1} KB per cluster)",
             if mesh { "meshed" } else { "plain" },
+            if kube { " kube-used" } else { "" },
             before as f64 / 1024.0,
             after as f64 / 1024.0,
             per / 1000.0

@@ -10,7 +10,10 @@
 //! name) with one `resourceVersion` counter that only moves forward, a bounded history of
 //! watch events and a broadcast channel for live watchers. Everything time-dependent (a
 //! namespace leaving `Terminating`) is settled on the virtual clock when someone looks
-//! ([`Plane::settle`]). Submodules: `catalog` (served types, discovery, OpenAPI), `validate`,
+//! ([`Plane::settle`]). A cluster's plane starts lazy ([`Plane::lazy`]): it records its
+//! creation and each reconcile, and builds its objects by replaying them on first use
+//! ([`Plane::materialise`]), so a cluster never used through Kubernetes costs a few hundred
+//! bytes here. Submodules: `catalog` (served types, discovery, OpenAPI), `validate`,
 //! `patch`, `admission` (the add-on's webhook), `inject` (sidecar injection), `addon` (the
 //! add-on's objects), `table` (kubectl's Table output), `http` (the wire), `status` (errors).
 

@@ -30,7 +30,7 @@ use crate::arm::lro::{Effect, OpKind, OpStatus, Operation};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::kube::{plane_key, Plane};
 use crate::limits;
-use crate::providers::resources::{being_deleted, only, page};
+use crate::providers::resources::{being_deleted, only, page_of};
 use crate::providers::{gating, no_route, registration};
 use crate::state::AppState;
 use crate::store::resource_groups::GroupState;
@@ -170,21 +170,26 @@ fn list_clusters(
     only(req, &[Method::GET])?;
     let now = state.clock.now();
     let tenant = state.store.tenant_id().to_owned();
-    let items = state.store.with(sub, now, |s| {
+    let body = state.store.with(sub, now, |s| {
         match rg {
             Some(rg) => gate_group(state, s, rg, now)?,
             None => registration::require_registered(state, s, NS, now)?,
         }
         let prefix = rg.map(|g| format!("{}/", g.to_ascii_lowercase()));
-        Ok::<_, ArmError>(
+        let in_scope = |k: &String| prefix.as_ref().is_none_or(|p| k.starts_with(p));
+        let total = s.managed_clusters.keys().filter(|k| in_scope(k)).count();
+        // Only the page's clusters are rendered (a list of 10k clusters stays cheap).
+        page_of(req, total, |skip, top| {
             s.managed_clusters
                 .iter_mut()
-                .filter(|(k, _)| prefix.as_ref().is_none_or(|p| k.starts_with(p)))
+                .filter(|(k, _)| in_scope(k))
+                .skip(skip)
+                .take(top)
                 .filter_map(|(_, c)| serde_json::from_slice(&c.body_bytes(&tenant)).ok())
-                .collect::<Vec<Value>>(),
-        )
+                .collect::<Vec<Value>>()
+        })
     })?;
-    Ok(ArmResponse::ok(&page(req, items)?))
+    Ok(ArmResponse::ok(&body))
 }
 
 fn cluster(
