@@ -88,7 +88,45 @@ pub struct WatchEvent {
     pub resource: String,
     /// Empty for cluster-scoped objects.
     pub namespace: String,
-    pub object: Value,
+    /// Shared with the object map (an object and its latest event are one allocation).
+    #[serde(with = "shared")]
+    pub object: Arc<Value>,
+}
+
+/// Serde for `Arc<Value>` as the plain value (the snapshot format does not change).
+mod shared {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    pub fn serialize<S: Serializer>(value: &Arc<Value>, s: S) -> Result<S::Ok, S::Error> {
+        value.as_ref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Value>, D::Error> {
+        Value::deserialize(d).map(Arc::new)
+    }
+
+    /// The same for a map of them.
+    pub mod map {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            map: &BTreeMap<String, Arc<Value>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_map(map.iter().map(|(k, v)| (k, v.as_ref())))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, Arc<Value>>, D::Error> {
+            let plain = BTreeMap::<String, Value>::deserialize(d)?;
+            Ok(plain.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+        }
+    }
 }
 
 /// The live side of the watch machinery (not part of snapshots). The channel is created on
@@ -167,7 +205,8 @@ pub struct Plane {
     /// The last `resourceVersion` handed out.
     pub resource_version: u64,
     /// Every object, keyed by [`object_key`].
-    pub objects: BTreeMap<String, Value>,
+    #[serde(with = "shared::map")]
+    pub objects: BTreeMap<String, Arc<Value>>,
     /// Keys of the objects the add-on owns (read-only for users).
     pub addon_keys: BTreeSet<String>,
     /// Namespaces being deleted → when they go away (unix milliseconds, virtual clock).
@@ -338,7 +377,7 @@ impl Plane {
         event_type: &str,
         rt: &ResourceType,
         namespace: &str,
-        object: Value,
+        object: Arc<Value>,
     ) {
         let event = WatchEvent {
             resource_version: rv,
@@ -368,23 +407,25 @@ impl Plane {
     ) -> Value {
         let rv = self.next_rv();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let shared = Arc::new(object);
         self.objects.insert(
             object_key(&rt.group, &rt.resource, namespace, name),
-            object.clone(),
+            shared.clone(),
         );
-        self.emit(rv, event_type, rt, namespace, object.clone());
-        object
+        self.emit(rv, event_type, rt, namespace, shared.clone());
+        Value::clone(&shared)
     }
 
     /// Removes an object and tells watchers (the DELETED event carries a new resourceVersion).
     fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Option<Value> {
         let key = object_key(&rt.group, &rt.resource, namespace, name);
-        let mut object = self.objects.remove(&key)?;
+        let mut object = Arc::unwrap_or_clone(self.objects.remove(&key)?);
         self.addon_keys.remove(&key);
         let rv = self.next_rv();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        self.emit(rv, "DELETED", rt, namespace, object.clone());
-        Some(object)
+        let shared = Arc::new(object);
+        self.emit(rv, "DELETED", rt, namespace, shared.clone());
+        Some(Value::clone(&shared))
     }
 
     /// Every type served now: the built-ins plus one per stored CRD.
@@ -423,10 +464,13 @@ impl Plane {
         self.objects
             .range(prefix.clone()..)
             .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(k, o)| (k, o.as_ref()))
     }
 
     fn namespace_object(&self, name: &str) -> Option<&Value> {
-        self.objects.get(&object_key("", "namespaces", "", name))
+        self.objects
+            .get(&object_key("", "namespaces", "", name))
+            .map(|o| o.as_ref())
     }
 
     // ----- time -----------------------------------------------------------------------------
@@ -468,7 +512,7 @@ impl Plane {
     pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
         self.objects
             .get(&object_key(&rt.group, &rt.resource, namespace, name))
-            .cloned()
+            .map(|o| Value::clone(o))
             .ok_or_else(|| Status::not_found(&rt.group_resource(), name))
     }
 
@@ -1136,7 +1180,7 @@ impl Plane {
             if rt.resource == "namespaces" {
                 self.terminating.remove(&d.name);
             }
-            match self.objects.get(&key).cloned() {
+            match self.objects.get(&key).map(|o| Value::clone(o)) {
                 None => {
                     let object = self.with_system_fields(rt, d.object, now);
                     self.store(rt, &d.namespace, &d.name, object, "ADDED");
@@ -1227,7 +1271,7 @@ impl Plane {
                     group: rt.group.clone(),
                     resource: rt.resource.clone(),
                     namespace: str_at(o, "/metadata/namespace").to_owned(),
-                    object: o.clone(),
+                    object: Arc::new(o.clone()),
                 })
                 .collect(),
             Some(rv) => {
