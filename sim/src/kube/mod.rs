@@ -407,6 +407,7 @@ impl Plane {
     ) -> Value {
         let rv = self.next_rv();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        crate::compact::value(&mut object);
         let shared = Arc::new(object);
         self.objects.insert(
             object_key(&rt.group, &rt.resource, namespace, name),
@@ -1168,8 +1169,18 @@ impl Plane {
         for (rt, ns, name) in orphans {
             self.remove(&rt, &ns, &name);
         }
+        // The served types change only when a CRD is written, and the CRD type itself is a
+        // built-in: look them up again only before the first other object after CRDs.
+        let mut types = self.resource_types();
+        let mut stale = false;
         for d in desired {
-            let types = self.resource_types();
+            let is_crd =
+                d.group == "apiextensions.k8s.io" && d.resource == "customresourcedefinitions";
+            if stale && !is_crd {
+                types = self.resource_types();
+                stale = false;
+            }
+            stale |= is_crd;
             let Some(rt) = types
                 .iter()
                 .find(|t| t.group == d.group && t.resource == d.resource)

@@ -55,10 +55,10 @@ impl ManagedCluster {
     /// and arrays grow by doubling): ten thousand clusters keep their JSON for a long time.
     pub fn compact(&mut self) {
         if let Some(tags) = self.tags.as_mut() {
-            compact_map(tags);
+            crate::compact::map(tags);
         }
-        compact_map(&mut self.top);
-        compact_map(&mut self.properties);
+        crate::compact::map(&mut self.top);
+        crate::compact::map(&mut self.properties);
     }
 
     /// Whether a write operation is running (second writes get `OperationNotAllowed`).
@@ -67,24 +67,5 @@ impl ManagedCluster {
             "Creating" | "Updating" | "Deleting" => Some(&self.provisioning_state),
             _ => None,
         }
-    }
-}
-
-/// Rebuilds a JSON map (and everything in it) at exactly its size; order is kept.
-fn compact_map(map: &mut Map<String, Value>) {
-    let mut exact: Map<String, Value> = std::mem::take(map).into_iter().collect();
-    exact.values_mut().for_each(compact_value);
-    *map = exact;
-}
-
-fn compact_value(value: &mut Value) {
-    match value {
-        Value::Object(map) => compact_map(map),
-        Value::Array(items) => {
-            items.shrink_to_fit();
-            items.iter_mut().for_each(compact_value);
-        }
-        Value::String(s) => s.shrink_to_fit(),
-        _ => {}
     }
 }
