@@ -217,24 +217,37 @@ async fn a_cluster_plane_is_built_on_first_kube_use_only() {
 async fn a_snapshot_with_an_inconsistent_lazy_plane_is_refused() {
     let sim = common::aks::new_sim();
     meshed_cluster(&sim).await;
-    let mut snap = sim
+    let snap = sim
         .call_with(Method::GET, &format!("/_sim/snapshot/{SUB}"), None, &[])
         .await
         .body;
-    snap["subscriptions"][0]["kubePlanes"]["rg1/c1"]["resourceVersion"] = json!(7);
-    let r = sim
-        .call_with(
-            Method::PUT,
-            &format!("/_sim/snapshot/{SUB}"),
-            Some(snap),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
-    assert!(
-        r.body.to_string().contains("plane 'rg1/c1'"),
-        "{:?}",
-        r.body
-    );
+    let edits: [(&str, Value); 3] = [
+        ("/resourceVersion", json!(7)),
+        (
+            "/objects",
+            json!({"/namespaces//x": {"metadata": {"name": "x"}}}),
+        ),
+        ("/mesh/enabled", json!(false)),
+    ];
+    for (pointer, value) in edits {
+        let mut bad = snap.clone();
+        *bad["subscriptions"][0]["kubePlanes"]["rg1/c1"]
+            .pointer_mut(pointer)
+            .expect("the field exists") = value;
+        let r = sim
+            .call_with(
+                Method::PUT,
+                &format!("/_sim/snapshot/{SUB}"),
+                Some(bad),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{pointer}: {:?}", r.body);
+        assert!(
+            r.body.to_string().contains("plane 'rg1/c1'"),
+            "{pointer}: {:?}",
+            r.body
+        );
+    }
     assert!(!plane_is_materialised(&sim));
 }

@@ -334,25 +334,34 @@ impl Plane {
 
     /// A snapshot's plane is consistent: a lazy one holds no objects yet.
     pub fn check(&self) -> Result<(), String> {
-        match &self.lazy {
-            Some(lazy)
-                if !self.objects.is_empty()
-                    || self.resource_version != 0
-                    || !self.events.is_empty()
-                    || !self.addon_keys.is_empty()
-                    || !self.terminating.is_empty() =>
-            {
-                Err(
-                    "a plane with \"lazy\" must not hold objects, events or a resourceVersion"
-                        .to_owned(),
-                )
-            }
-            Some(lazy) if lazy.reconciles.len() > limits::KUBE_LAZY_RECONCILES_MAX => Err(format!(
+        let Some(lazy) = &self.lazy else {
+            return Ok(());
+        };
+        if !self.objects.is_empty()
+            || self.resource_version != 0
+            || !self.events.is_empty()
+            || !self.addon_keys.is_empty()
+            || !self.terminating.is_empty()
+        {
+            return Err(
+                "a plane with \"lazy\" must not hold objects, events or a resourceVersion"
+                    .to_owned(),
+            );
+        }
+        if lazy.reconciles.len() > limits::KUBE_LAZY_RECONCILES_MAX {
+            return Err(format!(
                 "a lazy plane records at most {} reconciles",
                 limits::KUBE_LAZY_RECONCILES_MAX
-            )),
-            _ => Ok(()),
+            ));
         }
+        // `mesh` is the last recorded view (what the plane's objects will be built from).
+        let last = lazy.reconciles.last().map(|r| &r.view);
+        if last.unwrap_or(&MeshView::default()) != &self.mesh {
+            return Err(
+                "the \"mesh\" of a lazy plane must be the view of its last reconcile".to_owned(),
+            );
+        }
+        Ok(())
     }
 
     // ----- the store ------------------------------------------------------------------------
