@@ -1118,6 +1118,8 @@ impl Plane {
                 return;
             }
             if lazy.reconciles.len() < limits::KUBE_LAZY_RECONCILES_MAX {
+                // Usually the only one: no room for three more (a `Vec` starts at four).
+                lazy.reconciles.reserve_exact(1);
                 lazy.reconciles.push(LazyReconcile {
                     view: view.clone(),
                     at: now,
