@@ -453,7 +453,7 @@ pub fn operation_result(
         OpStatus::Failed | OpStatus::Canceled => {
             let error = op
                 .error
-                .unwrap_or_else(|| *ArmError::internal("operation failed").body);
+                .unwrap_or_else(|| ArmError::internal("operation failed").body);
             ArmResponse::json(StatusCode::OK, &serde_json::json!({ "error": error }))
         }
     })

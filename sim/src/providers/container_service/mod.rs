@@ -675,12 +675,12 @@ fn abort(
         if let Some(op) = s.operations.get_mut(&op_id) {
             op.status = OpStatus::Canceled;
             op.ended = Some(now);
-            op.error = Some(crate::arm::error::ErrorBody {
+            op.error = Some(Box::new(crate::arm::error::ErrorBody {
                 code: "OperationCanceled".into(),
                 message: "The operation was canceled by an abort request.".into(),
                 target: None,
                 details: Vec::new(),
-            });
+            }));
         }
         Ok(ArmResponse::empty(StatusCode::NO_CONTENT))
     })
@@ -733,7 +733,7 @@ fn operation_status(
         OpStatus::Failed | OpStatus::Canceled => {
             let error = op
                 .error
-                .unwrap_or_else(|| *ArmError::internal("operation failed").body);
+                .unwrap_or_else(|| ArmError::internal("operation failed").body);
             ArmResponse::ok(&serde_json::json!({ "error": error }))
         }
     })
