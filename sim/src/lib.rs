@@ -7,6 +7,7 @@
 
 pub mod arm;
 pub mod clock;
+pub mod compact;
 pub mod config;
 pub mod control;
 pub mod ctl;

@@ -88,6 +88,8 @@ pub const KUBE_WATCH_TIMEOUT_MAX_SECS: u64 = 1800;
 pub const KUBE_WATCH_IDLE_SETTLE_MILLIS: u64 = 200;
 /// Virtual seconds a deleted namespace stays `Terminating` (per plane, see `Plane`).
 pub const KUBE_NAMESPACE_TERMINATION_SECS: f64 = 5.0;
+/// Mesh changes a never-used plane records before it builds its objects (see `kube::Lazy`).
+pub const KUBE_LAZY_RECONCILES_MAX: usize = 16;
 
 /// The limits as JSON, for `/_sim/info`.
 pub fn as_json() -> serde_json::Value {
@@ -129,5 +131,6 @@ pub fn as_json() -> serde_json::Value {
         "kubeWatchTimeoutMaxSecs": KUBE_WATCH_TIMEOUT_MAX_SECS,
         "kubeWatchIdleSettleMillis": KUBE_WATCH_IDLE_SETTLE_MILLIS,
         "kubeNamespaceTerminationSecs": KUBE_NAMESPACE_TERMINATION_SECS,
+        "kubeLazyReconcilesMax": KUBE_LAZY_RECONCILES_MAX,
     })
 }

@@ -168,12 +168,12 @@ impl AppState {
         op.due = now + self.durations.read().for_kind(kind);
         if let Some(script) = self.scripts.read().get(&kind) {
             op.min_polls = script.polls;
-            op.fail_with = script.failure();
+            op.fail_with = script.failure().map(Box::new);
             op.cancel = script.result == crate::arm::lro::OpStatus::Canceled;
         }
         tracing::Span::current().record("operation_id", op.id.as_str());
         if let Some(injected) = &req.injected_failure {
-            op.fail_with = Some(injected.error.clone());
+            op.fail_with = Some(Box::new(injected.error.clone()));
             op.cancel = injected.canceled;
         }
         op

@@ -191,8 +191,9 @@ pub struct Operation {
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub ended: Option<OffsetDateTime>,
     pub status: OpStatus,
+    /// Boxed (like `fail_with`): rare, and every operation record carries the field.
     #[serde(default)]
-    pub error: Option<ErrorBody>,
+    pub error: Option<Box<ErrorBody>>,
     pub effect: Effect,
     /// Polls of the status URL that must happen before it may finish (scripted operations).
     #[serde(default)]
@@ -202,7 +203,7 @@ pub struct Operation {
     /// When set, the operation ends `Failed` (or `Canceled`, see `cancel`) with this error
     /// instead of applying its effect.
     #[serde(default)]
-    pub fail_with: Option<ErrorBody>,
+    pub fail_with: Option<Box<ErrorBody>>,
     /// With `fail_with`: end `Canceled` rather than `Failed`.
     #[serde(default)]
     pub cancel: bool,

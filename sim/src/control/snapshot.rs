@@ -95,6 +95,11 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
         if !seen.insert(sub.id.clone()) {
             return Err(format!("subscription '{}' appears twice", sub.id));
         }
+        for (key, plane) in &sub.kube_planes {
+            plane
+                .check()
+                .map_err(|e| format!("subscription '{}', plane '{key}': {e}", sub.id))?;
+        }
     }
     Ok(snapshot)
 }

@@ -152,6 +152,9 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
         if !public && !authorized(plane, &req.headers) {
             return Err(Status::unauthorized());
         }
+        if !public {
+            plane.materialise();
+        }
         plane.settle(now);
         route(plane, &req)
     });

@@ -10,7 +10,10 @@
 //! name) with one `resourceVersion` counter that only moves forward, a bounded history of
 //! watch events and a broadcast channel for live watchers. Everything time-dependent (a
 //! namespace leaving `Terminating`) is settled on the virtual clock when someone looks
-//! ([`Plane::settle`]). Submodules: `catalog` (served types, discovery, OpenAPI), `validate`,
+//! ([`Plane::settle`]). A cluster's plane starts lazy ([`Plane::lazy`]): it records its
+//! creation and each reconcile, and builds its objects by replaying them on first use
+//! ([`Plane::materialise`]), so a cluster never used through Kubernetes costs a few hundred
+//! bytes here. Submodules: `catalog` (served types, discovery, OpenAPI), `validate`,
 //! `patch`, `admission` (the add-on's webhook), `inject` (sidecar injection), `addon` (the
 //! add-on's objects), `table` (kubectl's Table output), `http` (the wire), `status` (errors).
 
@@ -85,7 +88,45 @@ pub struct WatchEvent {
     pub resource: String,
     /// Empty for cluster-scoped objects.
     pub namespace: String,
-    pub object: Value,
+    /// Shared with the object map (an object and its latest event are one allocation).
+    #[serde(with = "shared")]
+    pub object: Arc<Value>,
+}
+
+/// Serde for `Arc<Value>` as the plain value (the snapshot format does not change).
+mod shared {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    pub fn serialize<S: Serializer>(value: &Arc<Value>, s: S) -> Result<S::Ok, S::Error> {
+        value.as_ref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Value>, D::Error> {
+        Value::deserialize(d).map(Arc::new)
+    }
+
+    /// The same for a map of them.
+    pub mod map {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            map: &BTreeMap<String, Arc<Value>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_map(map.iter().map(|(k, v)| (k, v.as_ref())))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, Arc<Value>>, D::Error> {
+            let plain = BTreeMap::<String, Value>::deserialize(d)?;
+            Ok(plain.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+        }
+    }
 }
 
 /// The live side of the watch machinery (not part of snapshots). The channel is created on
@@ -164,7 +205,8 @@ pub struct Plane {
     /// The last `resourceVersion` handed out.
     pub resource_version: u64,
     /// Every object, keyed by [`object_key`].
-    pub objects: BTreeMap<String, Value>,
+    #[serde(with = "shared::map")]
+    pub objects: BTreeMap<String, Arc<Value>>,
     /// Keys of the objects the add-on owns (read-only for users).
     pub addon_keys: BTreeSet<String>,
     /// Namespaces being deleted → when they go away (unix milliseconds, virtual clock).
@@ -175,8 +217,36 @@ pub struct Plane {
     pub history_floor: u64,
     /// Seed of the plane's object uids.
     pub uid_seed: String,
+    /// Set while the plane is not materialised: what its objects are derived from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lazy: Option<Box<Lazy>>,
     #[serde(skip)]
     pub channel: EventChannel,
+}
+
+/// A plane that nobody has looked at through Kubernetes yet: everything it would hold is
+/// the initial namespaces (created at `created`) plus the add-on's objects of each reconcile
+/// since, so it keeps only those inputs and builds its objects on first use
+/// ([`Plane::materialise`]) by replaying them, with the same uids, timestamps,
+/// resourceVersions and watch history an eager plane would have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Lazy {
+    /// When the plane was created (the initial namespaces' creation time).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// Every reconcile that changed the `MeshView`, oldest first, at most
+    /// `KUBE_LAZY_RECONCILES_MAX` (one more materialises the plane).
+    pub reconciles: Vec<LazyReconcile>,
+}
+
+/// One recorded [`Plane::reconcile_addon`] call of a lazy plane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LazyReconcile {
+    pub view: MeshView,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// `group/resource/namespace/name` (empty group for core, empty namespace for cluster scope).
@@ -212,22 +282,86 @@ fn namespaces_type() -> ResourceType {
 }
 
 impl Plane {
+    /// A materialised plane with the initial namespaces, created at `now`.
     pub fn new(kubernetes_version: &str, token: &str, now: OffsetDateTime) -> Self {
-        let mut plane = Plane {
+        let mut plane = Plane::lazy(kubernetes_version, token, now);
+        plane.materialise();
+        plane
+    }
+
+    /// A plane that builds its objects on first use ([`Plane::materialise`]); until then it
+    /// costs its token, version and the recorded add-on inputs. Observably the same as
+    /// [`Plane::new`] at `now`.
+    pub fn lazy(kubernetes_version: &str, token: &str, now: OffsetDateTime) -> Self {
+        Plane {
             kubernetes_version: kubernetes_version.to_owned(),
             token: token.to_owned(),
             termination_delay_secs: limits::KUBE_NAMESPACE_TERMINATION_SECS,
             uid_seed: format!("{token}@{}", now.unix_timestamp_nanos()),
+            lazy: Some(Box::new(Lazy {
+                created: now,
+                reconciles: Vec::new(),
+            })),
             ..Plane::default()
+        }
+    }
+
+    /// Whether the objects exist (false until the first use of a lazy plane).
+    pub fn is_materialised(&self) -> bool {
+        self.lazy.is_none()
+    }
+
+    /// Builds a lazy plane's objects by replaying its creation and recorded reconciles; a
+    /// no-op on a materialised plane. Everything that reads objects calls this first (the
+    /// read methods see a lazy plane as empty).
+    pub fn materialise(&mut self) {
+        let Some(lazy) = self.lazy.take() else {
+            return;
         };
+        let current = std::mem::take(&mut self.mesh);
         let ns = namespaces_type();
         for name in INITIAL_NAMESPACES {
             let object =
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-            let object = plane.with_system_fields(&ns, object, now);
-            plane.store(&ns, "", name, object, "ADDED");
+            let object = self.with_system_fields(&ns, object, lazy.created);
+            self.store(&ns, "", name, object, "ADDED");
         }
-        plane
+        for r in lazy.reconciles {
+            self.apply_addon(&r.view, r.at);
+        }
+        self.mesh = current;
+    }
+
+    /// A snapshot's plane is consistent: a lazy one holds no objects yet.
+    pub fn check(&self) -> Result<(), String> {
+        let Some(lazy) = &self.lazy else {
+            return Ok(());
+        };
+        if !self.objects.is_empty()
+            || self.resource_version != 0
+            || !self.events.is_empty()
+            || !self.addon_keys.is_empty()
+            || !self.terminating.is_empty()
+        {
+            return Err(
+                "a plane with \"lazy\" must not hold objects, events or a resourceVersion"
+                    .to_owned(),
+            );
+        }
+        if lazy.reconciles.len() > limits::KUBE_LAZY_RECONCILES_MAX {
+            return Err(format!(
+                "a lazy plane records at most {} reconciles",
+                limits::KUBE_LAZY_RECONCILES_MAX
+            ));
+        }
+        // `mesh` is the last recorded view (what the plane's objects will be built from).
+        let last = lazy.reconciles.last().map(|r| &r.view);
+        if last.unwrap_or(&MeshView::default()) != &self.mesh {
+            return Err(
+                "the \"mesh\" of a lazy plane must be the view of its last reconcile".to_owned(),
+            );
+        }
+        Ok(())
     }
 
     // ----- the store ------------------------------------------------------------------------
@@ -252,7 +386,7 @@ impl Plane {
         event_type: &str,
         rt: &ResourceType,
         namespace: &str,
-        object: Value,
+        object: Arc<Value>,
     ) {
         let event = WatchEvent {
             resource_version: rv,
@@ -282,23 +416,26 @@ impl Plane {
     ) -> Value {
         let rv = self.next_rv();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        crate::compact::value(&mut object);
+        let shared = Arc::new(object);
         self.objects.insert(
             object_key(&rt.group, &rt.resource, namespace, name),
-            object.clone(),
+            shared.clone(),
         );
-        self.emit(rv, event_type, rt, namespace, object.clone());
-        object
+        self.emit(rv, event_type, rt, namespace, shared.clone());
+        Value::clone(&shared)
     }
 
     /// Removes an object and tells watchers (the DELETED event carries a new resourceVersion).
     fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Option<Value> {
         let key = object_key(&rt.group, &rt.resource, namespace, name);
-        let mut object = self.objects.remove(&key)?;
+        let mut object = Arc::unwrap_or_clone(self.objects.remove(&key)?);
         self.addon_keys.remove(&key);
         let rv = self.next_rv();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        self.emit(rv, "DELETED", rt, namespace, object.clone());
-        Some(object)
+        let shared = Arc::new(object);
+        self.emit(rv, "DELETED", rt, namespace, shared.clone());
+        Some(Value::clone(&shared))
     }
 
     /// Every type served now: the built-ins plus one per stored CRD.
@@ -337,10 +474,13 @@ impl Plane {
         self.objects
             .range(prefix.clone()..)
             .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(k, o)| (k, o.as_ref()))
     }
 
     fn namespace_object(&self, name: &str) -> Option<&Value> {
-        self.objects.get(&object_key("", "namespaces", "", name))
+        self.objects
+            .get(&object_key("", "namespaces", "", name))
+            .map(|o| o.as_ref())
     }
 
     // ----- time -----------------------------------------------------------------------------
@@ -382,7 +522,7 @@ impl Plane {
     pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
         self.objects
             .get(&object_key(&rt.group, &rt.resource, namespace, name))
-            .cloned()
+            .map(|o| Value::clone(o))
             .ok_or_else(|| Status::not_found(&rt.group_resource(), name))
     }
 
@@ -774,6 +914,7 @@ impl Plane {
         mut object: Value,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         Self::normalize_body(rt, version, namespace, &mut object)?;
         // `status` belongs to the server (no status subresource writes).
         if let Some(o) = object.as_object_mut() {
@@ -829,6 +970,7 @@ impl Plane {
         mut object: Value,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         let old = self.get(rt, namespace, name)?;
         Self::normalize_body(rt, version, namespace, &mut object)?;
         let given = str_at(&object, "/metadata/name").to_owned();
@@ -912,6 +1054,7 @@ impl Plane {
         body: &Value,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         let mut old = self.get(rt, namespace, name)?;
         old["apiVersion"] = json!(rt.api_version(version));
         let patched = patch::apply(kind, &old, body).map_err(Status::bad_request)?;
@@ -929,6 +1072,7 @@ impl Plane {
         name: &str,
         ctx: WriteCtx,
     ) -> Result<Value, Status> {
+        self.materialise();
         let old = self.get(rt, namespace, name)?;
         self.check_not_addon(rt, namespace, name)?;
         if rt.group.is_empty() && rt.resource == "namespaces" {
@@ -966,7 +1110,29 @@ impl Plane {
     // ----- the add-on -----------------------------------------------------------------------
 
     /// Makes the add-on's namespaces and objects match `view`; watchers see every change.
+    /// A lazy plane records the call instead (nothing to do when the view is unchanged: a
+    /// reconcile against the view it already matches changes nothing).
     pub fn reconcile_addon(&mut self, view: &MeshView, now: OffsetDateTime) {
+        if let Some(lazy) = self.lazy.as_mut() {
+            if *view == self.mesh {
+                return;
+            }
+            if lazy.reconciles.len() < limits::KUBE_LAZY_RECONCILES_MAX {
+                // Usually the only one: no room for three more (a `Vec` starts at four).
+                lazy.reconciles.reserve_exact(1);
+                lazy.reconciles.push(LazyReconcile {
+                    view: view.clone(),
+                    at: now,
+                });
+                self.mesh = view.clone();
+                return;
+            }
+            self.materialise();
+        }
+        self.apply_addon(view, now);
+    }
+
+    fn apply_addon(&mut self, view: &MeshView, now: OffsetDateTime) {
         self.mesh = view.clone();
         let desired = addon::addon_objects(view);
         let keys: BTreeSet<String> = desired
@@ -1014,8 +1180,18 @@ impl Plane {
         for (rt, ns, name) in orphans {
             self.remove(&rt, &ns, &name);
         }
+        // The served types change only when a CRD is written, and the CRD type itself is a
+        // built-in: look them up again only before the first other object after CRDs.
+        let mut types = self.resource_types();
+        let mut stale = false;
         for d in desired {
-            let types = self.resource_types();
+            let is_crd =
+                d.group == "apiextensions.k8s.io" && d.resource == "customresourcedefinitions";
+            if stale && !is_crd {
+                types = self.resource_types();
+                stale = false;
+            }
+            stale |= is_crd;
             let Some(rt) = types
                 .iter()
                 .find(|t| t.group == d.group && t.resource == d.resource)
@@ -1026,7 +1202,7 @@ impl Plane {
             if rt.resource == "namespaces" {
                 self.terminating.remove(&d.name);
             }
-            match self.objects.get(&key).cloned() {
+            match self.objects.get(&key).map(|o| Value::clone(o)) {
                 None => {
                     let object = self.with_system_fields(rt, d.object, now);
                     self.store(rt, &d.namespace, &d.name, object, "ADDED");
@@ -1117,7 +1293,7 @@ impl Plane {
                     group: rt.group.clone(),
                     resource: rt.resource.clone(),
                     namespace: str_at(o, "/metadata/namespace").to_owned(),
-                    object: o.clone(),
+                    object: Arc::new(o.clone()),
                 })
                 .collect(),
             Some(rv) => {

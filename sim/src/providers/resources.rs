@@ -453,7 +453,7 @@ pub fn operation_result(
         OpStatus::Failed | OpStatus::Canceled => {
             let error = op
                 .error
-                .unwrap_or_else(|| *ArmError::internal("operation failed").body);
+                .unwrap_or_else(|| ArmError::internal("operation failed").body);
             ArmResponse::json(StatusCode::OK, &serde_json::json!({ "error": error }))
         }
     })
@@ -462,6 +462,19 @@ pub fn operation_result(
 /// One page of a list, with an absolute `nextLink` when more remain (`$skiptoken` is the
 /// offset; `$top` caps the page).
 pub fn page(req: &ArmRequest, items: Vec<serde_json::Value>) -> ArmResult<serde_json::Value> {
+    let total = items.len();
+    page_of(req, total, |skip, top| {
+        items.into_iter().skip(skip).take(top).collect()
+    })
+}
+
+/// [`page`] for lists whose items are costly to build: of `total` items, `render(skip, top)`
+/// builds only the page's.
+pub fn page_of(
+    req: &ArmRequest,
+    total: usize,
+    render: impl FnOnce(usize, usize) -> Vec<serde_json::Value>,
+) -> ArmResult<serde_json::Value> {
     let skip: usize = match req.query("$skiptoken") {
         Some(t) => t.parse().map_err(|_| {
             ArmError::bad_request(format!("The continuation token '{t}' is not valid."))
@@ -475,8 +488,7 @@ pub fn page(req: &ArmRequest, items: Vec<serde_json::Value>) -> ArmResult<serde_
         None => limits::ARM_LIST_PAGE_SIZE,
     }
     .min(limits::ARM_LIST_PAGE_SIZE);
-    let total = items.len();
-    let value: Vec<serde_json::Value> = items.into_iter().skip(skip).take(top).collect();
+    let value = render(skip, top);
     let mut body = serde_json::Map::new();
     body.insert("value".into(), serde_json::Value::Array(value));
     if skip + top < total {

@@ -127,7 +127,7 @@ pub fn list(
         let plane = s
             .kube_planes
             .entry(key.clone())
-            .or_insert_with(|| Plane::new(&version, &fallback_token, now));
+            .or_insert_with(|| Plane::lazy(&version, &fallback_token, now));
         Ok((cluster_name, group, plane.token.clone()))
     })?;
     let server = server_url(&req.base_url, sub, &group, &cluster_name);

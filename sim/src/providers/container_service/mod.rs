@@ -30,7 +30,7 @@ use crate::arm::lro::{Effect, OpKind, OpStatus, Operation};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::kube::{plane_key, Plane};
 use crate::limits;
-use crate::providers::resources::{being_deleted, only, page};
+use crate::providers::resources::{being_deleted, only, page_of};
 use crate::providers::{gating, no_route, registration};
 use crate::state::AppState;
 use crate::store::resource_groups::GroupState;
@@ -170,21 +170,26 @@ fn list_clusters(
     only(req, &[Method::GET])?;
     let now = state.clock.now();
     let tenant = state.store.tenant_id().to_owned();
-    let items = state.store.with(sub, now, |s| {
+    let body = state.store.with(sub, now, |s| {
         match rg {
             Some(rg) => gate_group(state, s, rg, now)?,
             None => registration::require_registered(state, s, NS, now)?,
         }
         let prefix = rg.map(|g| format!("{}/", g.to_ascii_lowercase()));
-        Ok::<_, ArmError>(
+        let in_scope = |k: &String| prefix.as_ref().is_none_or(|p| k.starts_with(p));
+        let total = s.managed_clusters.keys().filter(|k| in_scope(k)).count();
+        // Only the page's clusters are rendered (a list of 10k clusters stays cheap).
+        page_of(req, total, |skip, top| {
             s.managed_clusters
                 .iter_mut()
-                .filter(|(k, _)| prefix.as_ref().is_none_or(|p| k.starts_with(p)))
+                .filter(|(k, _)| in_scope(k))
+                .skip(skip)
+                .take(top)
                 .filter_map(|(_, c)| serde_json::from_slice(&c.body_bytes(&tenant)).ok())
-                .collect::<Vec<Value>>(),
-        )
+                .collect::<Vec<Value>>()
+        })
     })?;
-    Ok(ArmResponse::ok(&page(req, items)?))
+    Ok(ArmResponse::ok(&body))
 }
 
 fn cluster(
@@ -430,6 +435,7 @@ fn build_cluster(
         cluster.node_resource_group.clone().into(),
     );
     cluster.new_etags(|| state.ids.uuid_string());
+    cluster.compact();
     cluster
 }
 
@@ -491,7 +497,7 @@ fn put_cluster(
             let token = state.ids.hex(32);
             s.kube_planes.insert(
                 key.clone(),
-                Plane::new(&cluster.current_kubernetes_version, &token, now),
+                Plane::lazy(&cluster.current_kubernetes_version, &token, now),
             );
         }
         let bytes = cluster.body_bytes(&tenant);
@@ -674,12 +680,12 @@ fn abort(
         if let Some(op) = s.operations.get_mut(&op_id) {
             op.status = OpStatus::Canceled;
             op.ended = Some(now);
-            op.error = Some(crate::arm::error::ErrorBody {
+            op.error = Some(Box::new(crate::arm::error::ErrorBody {
                 code: "OperationCanceled".into(),
                 message: "The operation was canceled by an abort request.".into(),
                 target: None,
                 details: Vec::new(),
-            });
+            }));
         }
         Ok(ArmResponse::empty(StatusCode::NO_CONTENT))
     })
@@ -732,7 +738,7 @@ fn operation_status(
         OpStatus::Failed | OpStatus::Canceled => {
             let error = op
                 .error
-                .unwrap_or_else(|| *ArmError::internal("operation failed").body);
+                .unwrap_or_else(|| ArmError::internal("operation failed").body);
             ArmResponse::ok(&serde_json::json!({ "error": error }))
         }
     })

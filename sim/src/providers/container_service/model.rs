@@ -495,7 +495,10 @@ impl ManagedCluster {
         if let Some(b) = &self.cached {
             return b.clone();
         }
-        let bytes = Bytes::from(serde_json::to_vec(&self.render(tenant_id)).unwrap_or_default());
+        let mut body = serde_json::to_vec(&self.render(tenant_id)).unwrap_or_default();
+        // The writer grows by doubling; a cached body lives as long as the cluster.
+        body.shrink_to_fit();
+        let bytes = Bytes::from(body);
         self.cached = Some(bytes.clone());
         bytes
     }
