@@ -76,7 +76,8 @@ pub const KUBE_LABEL_NAME_MAX_CHARS: usize = 63;
 pub const KUBE_ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
 /// Longest `labelSelector` accepted (400 beyond).
 pub const KUBE_SELECTOR_MAX_CHARS: usize = 4096;
-/// Largest page of a list; a bigger or missing `limit` gets this many and a `continue` token.
+/// Largest page of a list with a `limit`; a bigger `limit` gets this many and a `continue`
+/// token. A list without `limit` returns every match (bounded by `KUBE_OBJECTS_PER_PLANE_MAX`).
 pub const KUBE_LIST_PAGE_MAX: usize = 500;
 /// Watch events kept per plane for resuming from a `resourceVersion` (older → 410 `Expired`).
 pub const KUBE_WATCH_HISTORY_MAX: usize = 1000;

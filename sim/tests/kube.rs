@@ -15,6 +15,7 @@ use common::{Reply, Sim};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sim::kube::MeshView;
+use sim::limits;
 use tower::ServiceExt;
 
 const WEBHOOK_PREFIX: &str =
@@ -754,6 +755,47 @@ async fn selectors_and_paging() {
     let mut sorted = seen.clone();
     sorted.sort();
     assert_eq!(seen, sorted);
+}
+
+#[tokio::test]
+async fn a_list_without_limit_is_whole_and_a_big_limit_is_paged() {
+    // kube-apiserver returns every match when no `limit` is given; clients that do not page
+    // (kube-rs `list` with default parameters) rely on it. An explicit `limit` is capped.
+    let sim = sim_with_plane("1.33.2");
+    let made = limits::KUBE_LIST_PAGE_MAX + 20;
+    for i in 0..made {
+        let r = sim
+            .kpost("/api/v1/namespaces", ns(&format!("n{i:04}")))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let total = made + 4; // plus default, kube-node-lease, kube-public, kube-system
+    let all = sim.kget("/api/v1/namespaces").await.body;
+    assert_eq!(all["items"].as_array().unwrap().len(), total);
+    assert!(
+        all["metadata"].get("continue").is_none(),
+        "{}",
+        all["metadata"]
+    );
+
+    let big = sim.kget("/api/v1/namespaces?limit=100000").await.body;
+    assert_eq!(
+        big["items"].as_array().unwrap().len(),
+        limits::KUBE_LIST_PAGE_MAX
+    );
+    assert_eq!(
+        big["metadata"]["remainingItemCount"],
+        json!(total - limits::KUBE_LIST_PAGE_MAX)
+    );
+    let token = big["metadata"]["continue"].as_str().unwrap();
+    let rest = sim
+        .kget(&format!("/api/v1/namespaces?limit=100000&continue={token}"))
+        .await
+        .body;
+    assert_eq!(
+        rest["items"].as_array().unwrap().len(),
+        total - limits::KUBE_LIST_PAGE_MAX
+    );
 }
 
 #[tokio::test]

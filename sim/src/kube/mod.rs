@@ -527,12 +527,16 @@ impl Plane {
     }
 
     /// Lists `rt` in `namespace` (`None` = all namespaces / cluster scope), filtered and paged.
+    /// Without a `limit` (or `limit=0`) every match is returned, as kube-apiserver does —
+    /// clients that do not page (kube-rs's `list` with default parameters) must not see a
+    /// silently truncated list; the plane's object cap bounds the size. A `limit` above
+    /// `KUBE_LIST_PAGE_MAX` gets that many and a `continue` token (the API lets a server
+    /// return fewer than asked).
     pub fn list(&self, rt: &ResourceType, namespace: Option<&str>, opts: &ListOptions) -> ListPage {
-        let limit = opts
-            .limit
-            .filter(|l| *l > 0)
-            .unwrap_or(limits::KUBE_LIST_PAGE_MAX)
-            .min(limits::KUBE_LIST_PAGE_MAX);
+        let limit = match opts.limit.filter(|l| *l > 0) {
+            Some(l) => l.min(limits::KUBE_LIST_PAGE_MAX),
+            None => usize::MAX,
+        };
         let matching = self
             .objects_of(rt)
             .filter(|(k, _)| opts.continue_after.as_ref().is_none_or(|after| *k > after))
