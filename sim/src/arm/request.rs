@@ -140,6 +140,8 @@ impl IntoResponse for ArmResponse {
             None => self.status.into_response(),
         };
         let headers = response.headers_mut();
+        // One allocation for these and the edge's ARM headers (`http::finish`).
+        headers.reserve(12 + self.headers.len());
         if has_body {
             headers.insert(
                 header::CONTENT_TYPE,
