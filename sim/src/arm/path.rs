@@ -22,7 +22,17 @@ impl ArmPath {
         let mut text = String::with_capacity(raw.len());
         // ARM paths have up to a dozen segments.
         let mut ends = Vec::with_capacity(12);
-        for piece in raw.split('/').filter(|s| !s.is_empty()) {
+        // Split on '/' byte by byte (cheaper than `str::split` for short pieces).
+        let pieces = raw
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .scan(0usize, |at, bytes| {
+                let start = *at;
+                *at += bytes.len() + 1;
+                Some(&raw[start..start + bytes.len()])
+            })
+            .filter(|s| !s.is_empty());
+        for piece in pieces {
             // Fast path, the usual case: printable ASCII without '%' decodes to itself, so
             // only the `.`/`..` and length checks below apply. Anything else (escapes,
             // control bytes, non-ASCII) takes the full decode and checks.

@@ -24,13 +24,37 @@ use crate::state::AppState;
 use crate::{control, identity, kube, limits, providers};
 
 /// The whole simulator as a `Router`.
+///
+/// `/_sim` is a router of its own, reached by a prefix test: ARM and Kubernetes requests (the
+/// hot path) skip route matching altogether. Everything the control router does not serve
+/// still ends in its `unknown` fallback, as when it was nested in this one.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let control = Router::new()
         .nest("/_sim", control::routes())
-        .fallback(dispatch)
+        .with_state(state.clone());
+    Router::new()
+        .fallback(move |state: State<AppState>, request: Request| {
+            let control = control.clone();
+            async move {
+                if is_control_path(request.uri().path()) {
+                    use tower::ServiceExt;
+                    match control.oneshot(request).await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    }
+                } else {
+                    dispatch(state, request).await
+                }
+            }
+        })
         .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
+}
+
+/// `/_sim` and everything under it.
+fn is_control_path(path: &str) -> bool {
+    path == "/_sim" || path.starts_with("/_sim/")
 }
 
 fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -143,7 +167,7 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
     let method = request.method().clone();
     let uri = request.uri().clone();
     let path = uri.path();
-    let is_control = path == "/_sim" || path.starts_with("/_sim/");
+    let is_control = is_control_path(path);
     let journaling = !is_control && state.journal.capacity() > 0;
     let faulting = !is_control && !state.faults.is_empty();
     let subscription = if journaling || faulting || tracing::enabled!(tracing::Level::DEBUG) {
