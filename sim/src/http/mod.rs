@@ -78,9 +78,11 @@ fn subscription_of(path: &str) -> Option<String> {
     let first = parts.next()?;
     if first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("k8s") {
         let id = parts.next()?;
-        uuid::Uuid::parse_str(id)
-            .ok()
-            .map(|u| u.hyphenated().to_string())
+        uuid::Uuid::parse_str(id).ok().map(|u| {
+            u.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .to_owned()
+        })
     } else {
         None
     }
