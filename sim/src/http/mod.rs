@@ -1,16 +1,16 @@
 //! The HTTP edge: `app(state)` builds the one `Router` that the server, the in-process tests
 //! and the scenario runner all use. Only this module (and `arm::request`) knows the wire.
 //!
-//! Every request passes the `edge` middleware (fault injection, request and correlation ids,
-//! `Date` from the virtual clock, ARM's cache headers, the journal) and a catch-panic layer that turns a broken
-//! internal invariant into a 500 in the ARM envelope for that request only. `/_sim/*` is the
+//! Every request passes the `edge` (fault injection, request and correlation ids, `Date` from
+//! the virtual clock, ARM's cache headers, the journal; the router's one handler, not a
+//! middleware layer, which costs a boxed service per request) and a catch-panic layer that
+//! turns a broken internal invariant into a 500 in the ARM envelope for that request only. `/_sim/*` is the
 //! control API; everything else goes through [`dispatch`]: the per-cluster Kubernetes planes
 //! (`/k8s/...`, see `kube::http`), identity and metadata paths, then ARM (authenticated).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Uri};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
@@ -25,31 +25,33 @@ use crate::{control, identity, kube, limits, providers};
 
 /// The whole simulator as a `Router`.
 ///
-/// `/_sim` is a router of its own, reached by a prefix test: ARM and Kubernetes requests (the
-/// hot path) skip route matching altogether. Everything the control router does not serve
+/// Every request goes to one handler: the [`edge`] around [`route`]. `/_sim` is a router of
+/// its own, reached by a prefix test, so ARM and Kubernetes requests (the hot path) skip route
+/// matching and middleware plumbing altogether. Everything the control router does not serve
 /// still ends in its `unknown` fallback, as when it was nested in this one.
 pub fn app(state: AppState) -> Router {
     let control = Router::new()
         .nest("/_sim", control::routes())
         .with_state(state.clone());
     Router::new()
-        .fallback(move |state: State<AppState>, request: Request| {
-            let control = control.clone();
-            async move {
-                if is_control_path(request.uri().path()) {
-                    use tower::ServiceExt;
-                    match control.oneshot(request).await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    }
-                } else {
-                    dispatch(state, request).await
-                }
-            }
+        .fallback(move |State(state): State<AppState>, request: Request| {
+            edge(state, control.clone(), request)
         })
-        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
+}
+
+/// Behind the edge: the control router for `/_sim`, [`dispatch`] for everything else.
+async fn route(state: &AppState, control: Router, request: Request) -> Response {
+    if is_control_path(request.uri().path()) {
+        use tower::ServiceExt;
+        match control.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else {
+        dispatch(State(state.clone()), request).await
+    }
 }
 
 /// `/_sim` and everything under it.
@@ -164,7 +166,7 @@ fn date_header(now: time::OffsetDateTime) -> Option<HeaderValue> {
 /// span. Per-request work is kept to what the configuration asks for: the subscription, the
 /// path and the other journal fields are only copied out when faults, the journal or debug
 /// logging want them (the GET benchmark measures this edge; docs/performance.md).
-async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn edge(state: AppState, control: Router, request: Request) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
@@ -279,8 +281,10 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
     );
     let response = match response {
         Some(r) => r,
-        None if span.is_disabled() => next.run(request).await,
-        None => tracing::Instrument::instrument(next.run(request), span.clone()).await,
+        None if span.is_disabled() => route(&state, control, request).await,
+        None => {
+            tracing::Instrument::instrument(route(&state, control, request), span.clone()).await
+        }
     };
     let status = response.status().as_u16();
 
