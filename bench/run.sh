@@ -44,10 +44,20 @@ AKSIM_PID=$!; PIDS+=("$AKSIM_PID")
 wait_up "$AKSIM/_sim/health"
 IDLE_RSS=$(rss_kb "$AKSIM_PID")
 
+# A second aksim with the defaults' journal (1,000 entries), as tests and users run it.
+AKSIM_J_PORT=$(free_port)
+AKSIM_J=http://127.0.0.1:$AKSIM_J_PORT
+"$BIN/aksim" --http --addr 127.0.0.1:$AKSIM_J_PORT --op-duration default=0 --auto-register-providers \
+  --tls-dir "$WORK/tls" >"$WORK/aksim-journal.log" 2>&1 &
+PIDS+=("$!")
+wait_up "$AKSIM_J/_sim/health"
+
 H=(-H 'authorization: Bearer bench' -H 'content-type: application/json')
-curl -fsS -X PUT "${H[@]}" "$AKSIM/subscriptions/$SUB/resourcegroups/rg1?api-version=2024-11-01" -d '{"location":"eastus"}' >/dev/null
 CLUSTER="/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1?api-version=2026-06-01"
-curl -fsS -X PUT "${H[@]}" "$AKSIM$CLUSTER" -d '{"location":"eastus","tags":{"env":"bench"},"properties":{"dnsPrefix":"c1","kubernetesVersion":"","agentPoolProfiles":[{"name":"nodepool1","count":3,"vmSize":"","osType":"Linux","mode":"System","type":"VirtualMachineScaleSets"}],"networkProfile":{"loadBalancerSku":"standard"},"serviceMeshProfile":{"mode":"Istio","istio":{"components":{"ingressGateways":[{"mode":"External","enabled":true}]}}}}}' >/dev/null
+for base in "$AKSIM" "$AKSIM_J"; do
+  curl -fsS -X PUT "${H[@]}" "$base/subscriptions/$SUB/resourcegroups/rg1?api-version=2024-11-01" -d '{"location":"eastus"}' >/dev/null
+  curl -fsS -X PUT "${H[@]}" "$base$CLUSTER" -d '{"location":"eastus","tags":{"env":"bench"},"properties":{"dnsPrefix":"c1","kubernetesVersion":"","agentPoolProfiles":[{"name":"nodepool1","count":3,"vmSize":"","osType":"Linux","mode":"System","type":"VirtualMachineScaleSets"}],"networkProfile":{"loadBalancerSku":"standard"},"serviceMeshProfile":{"mode":"Istio","istio":{"components":{"ingressGateways":[{"mode":"External","enabled":true}]}}}}}' >/dev/null
+done
 curl -fsS "${H[@]}" "$AKSIM$CLUSTER" >"$WORK/cluster.json"
 BODY_BYTES=$(wc -c <"$WORK/cluster.json")
 
@@ -74,15 +84,17 @@ run_wrk() { # url conns -> "rps p50 p99"
 {
 echo "# aksim benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 echo
-echo "GET managedCluster (body ${BODY_BYTES} bytes) vs a bare axum handler returning the same bytes, plain HTTP, wrk (2 threads; 1 for 1 connection) ${DURATION}s."
+echo "GET managedCluster (body ${BODY_BYTES} bytes) vs a bare axum handler returning the same bytes, plain HTTP, wrk (2 threads; 1 for 1 connection) ${DURATION}s. aksim runs with --journal-size 0; the journal columns are a second aksim with the default journal (1,000 entries)."
 echo
-echo "| connections | aksim req/s | p50 | p99 | bare axum req/s | p50 | p99 | ratio |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| connections | aksim req/s | p50 | p99 | bare axum req/s | p50 | p99 | ratio | journal on req/s | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for c in $CONNS; do
   read -r a50 a_p50 a_p99 <<<"$(run_wrk "$AKSIM$CLUSTER" "$c")"
   read -r b50 b_p50 b_p99 <<<"$(run_wrk "http://127.0.0.1:$BARE_PORT/" "$c")"
+  read -r j50 _ _ <<<"$(run_wrk "$AKSIM_J$CLUSTER" "$c")"
   ratio=$(python3 -c "print(f'{float(\"$a50\")/float(\"$b50\"):.2f}')")
-  echo "| $c | $a50 | $a_p50 | $a_p99 | $b50 | $b_p50 | $b_p99 | $ratio |"
+  jratio=$(python3 -c "print(f'{float(\"$j50\")/float(\"$b50\"):.2f}')")
+  echo "| $c | $a50 | $a_p50 | $a_p99 | $b50 | $b_p50 | $b_p99 | $ratio | $j50 | $jratio |"
 done
 echo
 echo "Create + poll + GET cycles, in-process (no sockets), clusters without the mesh: $("$BIN/examples/lro_cycles" 20000)"
@@ -167,7 +179,7 @@ echo "Idle RSS: $((IDLE_RSS / 1024)) MiB; RSS with 10,001 clusters: $((FULL_RSS 
 echo
 echo "Cold start to the first 200 on /_sim/health (HTTPS, existing TLS dir): $COLD"
 echo
-[ -n "$MOTO" ] && echo "$MOTO"
+if [ -n "$MOTO" ]; then echo "$MOTO"; fi
 } | tee -a "$OUT"
 
 # ---- Azurite (blob GET of the same bytes) next to moto -------------------------------------

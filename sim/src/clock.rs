@@ -7,7 +7,7 @@
 //! namespace termination store *when* they started and *when* they are due, and their state is
 //! computed when someone looks. So advancing the clock by an hour is free and tests never sleep.
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use time::OffsetDateTime;
 
 /// The largest scale factor accepted (virtual seconds per real second).
@@ -15,7 +15,9 @@ pub const SCALE_MAX: f64 = 1_000_000.0;
 
 #[derive(Debug)]
 pub struct Clock {
-    inner: Mutex<ClockState>,
+    /// Read on every request (`now`), written only by the control API: readers never wait
+    /// for each other.
+    inner: RwLock<ClockState>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +58,7 @@ impl Clock {
     pub fn new() -> Self {
         let now = OffsetDateTime::now_utc();
         Clock {
-            inner: Mutex::new(ClockState {
+            inner: RwLock::new(ClockState {
                 real_anchor: now,
                 virtual_anchor: now,
                 scale: 1.0,
@@ -69,7 +71,7 @@ impl Clock {
     pub fn starting_at(start: OffsetDateTime, frozen: bool) -> Self {
         let clock = Clock::new();
         {
-            let mut state = clock.inner.lock();
+            let mut state = clock.inner.write();
             state.virtual_anchor = start;
             state.frozen = frozen;
         }
@@ -78,12 +80,13 @@ impl Clock {
 
     /// The current virtual time.
     pub fn now(&self) -> OffsetDateTime {
-        self.inner.lock().at(OffsetDateTime::now_utc())
+        let real_now = OffsetDateTime::now_utc();
+        self.inner.read().at(real_now)
     }
 
     /// Moves virtual time forward by `by` (callers refuse negative values).
     pub fn advance(&self, by: time::Duration) -> OffsetDateTime {
-        let mut state = self.inner.lock();
+        let mut state = self.inner.write();
         state.reanchor();
         state.virtual_anchor += by.max(time::Duration::ZERO);
         state.virtual_anchor
@@ -91,24 +94,24 @@ impl Clock {
 
     /// Stops (or restarts) the clock at the current virtual instant.
     pub fn set_frozen(&self, frozen: bool) {
-        let mut state = self.inner.lock();
+        let mut state = self.inner.write();
         state.reanchor();
         state.frozen = frozen;
     }
 
     pub fn is_frozen(&self) -> bool {
-        self.inner.lock().frozen
+        self.inner.read().frozen
     }
 
     /// Virtual seconds per real second from now on (callers check `0 < scale ≤ SCALE_MAX`).
     pub fn set_scale(&self, scale: f64) {
-        let mut state = self.inner.lock();
+        let mut state = self.inner.write();
         state.reanchor();
         state.scale = scale;
     }
 
     pub fn scale(&self) -> f64 {
-        self.inner.lock().scale
+        self.inner.read().scale
     }
 
     /// Seconds the virtual clock is ahead of real time.
@@ -131,30 +134,45 @@ impl Clock {
 /// RFC 3339 with 7 fractional digits, the way ARM writes timestamps.
 pub fn rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.nanosecond() / 100
-    )
+    // Written digit by digit: the journal stamps every request with it.
+    let mut out = String::with_capacity(28);
+    push_date_time(&mut out, at);
+    out.push('.');
+    push_digits(&mut out, at.nanosecond() / 100, 7);
+    out.push('Z');
+    out
 }
 
 /// RFC 3339 with whole seconds, the way Kubernetes writes timestamps.
 pub fn rfc3339_seconds(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    let mut out = String::with_capacity(20);
+    push_date_time(&mut out, at);
+    out.push('Z');
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (RFC 3339 years are 0000–9999).
+fn push_date_time(out: &mut String, at: OffsetDateTime) {
+    push_digits(out, at.year().clamp(0, 9999) as u32, 4);
+    out.push('-');
+    push_digits(out, u8::from(at.month()).into(), 2);
+    out.push('-');
+    push_digits(out, at.day().into(), 2);
+    out.push('T');
+    push_digits(out, at.hour().into(), 2);
+    out.push(':');
+    push_digits(out, at.minute().into(), 2);
+    out.push(':');
+    push_digits(out, at.second().into(), 2);
+}
+
+/// The last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for i in (0..width).rev() {
+        let digit = (value / 10u32.pow(i)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// An HTTP date (RFC 1123), for the `Date` header.
@@ -214,6 +232,9 @@ mod tests {
         assert_eq!(rfc3339(at), "2024-07-03T07:13:32.8571811Z");
         assert_eq!(rfc3339_seconds(at), "2024-07-03T07:13:32Z");
         assert_eq!(http_date(at), "Wed, 03 Jul 2024 07:13:32 GMT");
+        let small = time::macros::datetime!(0987-01-02 03:04:05.000_000_1 UTC);
+        assert_eq!(rfc3339(small), "0987-01-02T03:04:05.0000001Z");
+        assert_eq!(rfc3339_seconds(small), "0987-01-02T03:04:05Z");
         assert_eq!(
             parse_rfc3339("2024-07-03T07:13:32Z")
                 .unwrap()

@@ -3,7 +3,7 @@
 //! build time). The api-version check and the provider documents of `GET /providers` are both
 //! generated from it, so they cannot disagree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -30,6 +30,19 @@ pub struct ResourceTypeSpec {
     pub resource_type: String,
     pub api_versions: Vec<String>,
     pub locations: Vec<String>,
+    /// `api_versions` lower-cased, for the per-request check (a type has up to ~70).
+    api_version_set: HashSet<String>,
+}
+
+impl ResourceTypeSpec {
+    /// Whether `given` is one of the type's api-versions, ignoring ASCII case.
+    pub fn supports(&self, given: &str) -> bool {
+        if given.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.api_version_set.contains(&given.to_ascii_lowercase())
+        } else {
+            self.api_version_set.contains(given)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -89,9 +102,14 @@ impl Catalog {
         for p in raw.providers {
             let mut resource_types = Vec::new();
             for t in p.resource_types {
+                let api_versions = resolve(t.api_versions)?;
                 resource_types.push(ResourceTypeSpec {
                     resource_type: t.resource_type,
-                    api_versions: resolve(t.api_versions)?,
+                    api_version_set: api_versions
+                        .iter()
+                        .map(|v| v.to_ascii_lowercase())
+                        .collect(),
+                    api_versions,
                     locations: resolve(t.locations)?,
                 });
             }
@@ -142,11 +160,7 @@ impl Catalog {
         let spec = self
             .resource_type(namespace, resource_type)
             .ok_or_else(|| ArmError::invalid_resource_type(resource_type, namespace, given))?;
-        if spec
-            .api_versions
-            .iter()
-            .any(|v| v.eq_ignore_ascii_case(given))
-        {
+        if spec.supports(given) {
             return Ok(());
         }
         let supported: Vec<&str> = spec.api_versions.iter().map(String::as_str).collect();
@@ -166,11 +180,7 @@ impl Catalog {
         let spec = self
             .resource_type(namespace, resource_type)
             .ok_or_else(|| ArmError::invalid_resource_type(resource_type, namespace, given))?;
-        if spec
-            .api_versions
-            .iter()
-            .any(|v| v.eq_ignore_ascii_case(given))
-        {
+        if spec.supports(given) {
             return Ok(());
         }
         let canonical_type = format!(

@@ -7,8 +7,11 @@ use crate::limits;
 /// A normalized request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArmPath {
-    /// Decoded segments, in the caller's casing, without empty ones.
-    pub segments: Vec<String>,
+    /// The decoded segments, in the caller's casing, without empty ones, one after the other
+    /// (two allocations per request instead of one per segment).
+    text: String,
+    /// Where each segment ends in `text`.
+    ends: Vec<usize>,
 }
 
 impl ArmPath {
@@ -16,8 +19,34 @@ impl ArmPath {
         if raw.len() > limits::PATH_MAX_CHARS {
             return Err(ArmError::invalid_request_uri(&raw[..64.min(raw.len())]));
         }
-        let mut segments = Vec::new();
-        for piece in raw.split('/').filter(|s| !s.is_empty()) {
+        let mut text = String::with_capacity(raw.len());
+        // ARM paths have up to a dozen segments.
+        let mut ends = Vec::with_capacity(12);
+        // Split on '/' byte by byte (cheaper than `str::split` for short pieces).
+        let pieces = raw
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .scan(0usize, |at, bytes| {
+                let start = *at;
+                *at += bytes.len() + 1;
+                Some(&raw[start..start + bytes.len()])
+            })
+            .filter(|s| !s.is_empty());
+        for piece in pieces {
+            // Fast path, the usual case: printable ASCII without '%' decodes to itself, so
+            // only the `.`/`..` and length checks below apply. Anything else (escapes,
+            // control bytes, non-ASCII) takes the full decode and checks.
+            if piece
+                .bytes()
+                .all(|b| b != b'%' && (0x20..0x7f).contains(&b))
+            {
+                if piece == "." || piece == ".." || piece.len() > limits::PATH_SEGMENT_MAX_CHARS {
+                    return Err(ArmError::invalid_request_uri(raw));
+                }
+                text.push_str(piece);
+                ends.push(text.len());
+                continue;
+            }
             let decoded = percent_encoding::percent_decode_str(piece)
                 .decode_utf8()
                 .map_err(|_| ArmError::invalid_request_uri(raw))?;
@@ -29,22 +58,32 @@ impl ArmPath {
             {
                 return Err(ArmError::invalid_request_uri(raw));
             }
-            segments.push(decoded.into_owned());
+            text.push_str(&decoded);
+            ends.push(text.len());
         }
-        Ok(ArmPath { segments })
+        Ok(ArmPath { text, ends })
     }
 
     pub fn len(&self) -> usize {
-        self.segments.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.segments.is_empty()
+        self.ends.is_empty()
     }
 
     /// Segment `i`, or "" past the end.
     pub fn seg(&self, i: usize) -> &str {
-        self.segments.get(i).map(String::as_str).unwrap_or("")
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..end]
+    }
+
+    /// The segments in order.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.seg(i))
     }
 
     /// Whether segment `i` equals `word`, ignoring ASCII case.
@@ -54,8 +93,8 @@ impl ArmPath {
 
     /// The normalized path, `/a/b/c`.
     pub fn joined(&self) -> String {
-        let mut out = String::new();
-        for s in &self.segments {
+        let mut out = String::with_capacity(self.text.len() + self.len() + 1);
+        for s in self.segments() {
             out.push('/');
             out.push_str(s);
         }
@@ -81,6 +120,15 @@ mod tests {
         assert_eq!(p.seg(5), "c 1");
         assert!(p.is(4, "MANAGEDCLUSTERS"));
         assert_eq!(p.seg(99), "");
+        assert_eq!(p.len(), 6);
+        assert_eq!(
+            p.joined(),
+            "/subscriptions/x/providers/Microsoft.ContainerService/managedClusters/c 1"
+        );
+        assert_eq!(p.segments().nth(3), Some("Microsoft.ContainerService"));
+        let root = ArmPath::parse("//").unwrap();
+        assert!(root.is_empty());
+        assert_eq!((root.seg(0), root.joined().as_str()), ("", "/"));
     }
 
     #[test]

@@ -134,23 +134,27 @@ impl ArmResponse {
 
 impl IntoResponse for ArmResponse {
     fn into_response(self) -> Response {
-        let has_body = self.body.is_some();
-        let mut response = match self.body {
-            Some(body) => (self.status, body).into_response(),
-            None => self.status.into_response(),
+        // The map is sized once for these and the edge's ARM headers (`http::finish`).
+        let mut headers = HeaderMap::with_capacity(12 + self.headers.len());
+        let body = match self.body {
+            Some(body) => {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                );
+                axum::body::Body::from(body)
+            }
+            None => {
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+                axum::body::Body::empty()
+            }
         };
-        let headers = response.headers_mut();
-        if has_body {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
-        } else {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-        }
         for (name, value) in self.headers {
             headers.insert(name, value);
         }
+        let mut response = Response::new(body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = headers;
         response
     }
 }

@@ -4,6 +4,7 @@
 //! message, so a tester can see why.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,8 @@ impl Filter {
 #[derive(Debug)]
 pub struct Journal {
     inner: Mutex<Ring>,
+    /// `Ring::capacity`, readable without the lock (the edge asks on every request).
+    capacity: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -109,17 +112,19 @@ impl Journal {
                 next_seq: 1,
                 dropped: 0,
             }),
+            capacity: AtomicUsize::new(capacity),
         }
     }
 
     pub fn capacity(&self) -> usize {
-        self.inner.lock().capacity
+        self.capacity.load(Ordering::Relaxed)
     }
 
     /// Changes the capacity (0 turns journalling off), dropping the oldest entries past it.
     pub fn set_capacity(&self, capacity: usize) {
         let mut ring = self.inner.lock();
         ring.capacity = capacity;
+        self.capacity.store(capacity, Ordering::Relaxed);
         while ring.entries.len() > capacity {
             ring.entries.pop_front();
             ring.dropped += 1;

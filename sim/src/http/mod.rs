@@ -1,16 +1,16 @@
 //! The HTTP edge: `app(state)` builds the one `Router` that the server, the in-process tests
 //! and the scenario runner all use. Only this module (and `arm::request`) knows the wire.
 //!
-//! Every request passes the `edge` middleware (fault injection, request and correlation ids,
-//! `Date` from the virtual clock, ARM's cache headers, the journal) and a catch-panic layer that turns a broken
-//! internal invariant into a 500 in the ARM envelope for that request only. `/_sim/*` is the
+//! Every request passes the `edge` (fault injection, request and correlation ids, `Date` from
+//! the virtual clock, ARM's cache headers, the journal; the router's one handler, not a
+//! middleware layer, which costs a boxed service per request) and a catch-panic layer that
+//! turns a broken internal invariant into a 500 in the ARM envelope for that request only. `/_sim/*` is the
 //! control API; everything else goes through [`dispatch`]: the per-cluster Kubernetes planes
 //! (`/k8s/...`, see `kube::http`), identity and metadata paths, then ARM (authenticated).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
-use axum::middleware::{self, Next};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
@@ -24,13 +24,39 @@ use crate::state::AppState;
 use crate::{control, identity, kube, limits, providers};
 
 /// The whole simulator as a `Router`.
+///
+/// Every request goes to one handler: the [`edge`] around [`route`]. `/_sim` is a router of
+/// its own, reached by a prefix test, so ARM and Kubernetes requests (the hot path) skip route
+/// matching and middleware plumbing altogether. Everything the control router does not serve
+/// still ends in its `unknown` fallback, as when it was nested in this one.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let control = Router::new()
         .nest("/_sim", control::routes())
-        .fallback(dispatch)
-        .layer(middleware::from_fn_with_state(state.clone(), edge))
+        .with_state(state.clone());
+    Router::new()
+        .fallback(move |State(state): State<AppState>, request: Request| {
+            edge(state, control.clone(), request)
+        })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
+}
+
+/// Behind the edge: the control router for `/_sim`, [`dispatch`] for everything else.
+async fn route(state: &AppState, control: Router, request: Request) -> Response {
+    if is_control_path(request.uri().path()) {
+        use tower::ServiceExt;
+        match control.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else {
+        dispatch(State(state.clone()), request).await
+    }
+}
+
+/// `/_sim` and everything under it.
+fn is_control_path(path: &str) -> bool {
+    path == "/_sim" || path.starts_with("/_sim/")
 }
 
 fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -54,42 +80,118 @@ fn subscription_of(path: &str) -> Option<String> {
     let first = parts.next()?;
     if first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("k8s") {
         let id = parts.next()?;
-        uuid::Uuid::parse_str(id)
-            .ok()
-            .map(|u| u.hyphenated().to_string())
+        uuid::Uuid::parse_str(id).ok().map(|u| {
+            u.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .to_owned()
+        })
     } else {
         None
     }
 }
 
+/// Response headers whose names are fixed: parsed once, at compile time.
+const X_MS_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+const X_MS_CORRELATION_REQUEST_ID: HeaderName =
+    HeaderName::from_static("x-ms-correlation-request-id");
+const X_MS_ROUTING_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-routing-request-id");
+const X_MS_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
+
+/// One request's ids, kept as header values (the client's are reused as they came).
+struct RequestIds {
+    request_id: uuid::Uuid,
+    /// The client's `x-ms-correlation-request-id`, or the request id.
+    correlation: HeaderValue,
+    client_request_id: Option<HeaderValue>,
+}
+
+impl RequestIds {
+    fn new(state: &AppState, headers: &HeaderMap) -> Self {
+        let request_id = state.ids.uuid();
+        let correlation = client_id_header(headers, &X_MS_CORRELATION_REQUEST_ID)
+            .unwrap_or_else(|| uuid_header(&request_id, ""));
+        RequestIds {
+            request_id,
+            correlation,
+            client_request_id: client_id_header(headers, &X_MS_CLIENT_REQUEST_ID),
+        }
+    }
+
+    fn correlation_str(&self) -> &str {
+        self.correlation.to_str().unwrap_or_default()
+    }
+}
+
+/// A client's id header when usable: printable ASCII, not empty, at most 256 bytes.
+fn client_id_header(headers: &HeaderMap, name: &HeaderName) -> Option<HeaderValue> {
+    headers
+        .get(name)
+        .filter(|v| v.to_str().is_ok() && !v.is_empty() && v.len() <= 256)
+        .cloned()
+}
+
+/// `{prefix}{uuid}` as a header value, formatted without allocating on the way.
+fn uuid_header(id: &uuid::Uuid, prefix: &str) -> HeaderValue {
+    let mut buf = [0u8; 48];
+    let mut uuid_buf = uuid::Uuid::encode_buffer();
+    let text = id.hyphenated().encode_lower(&mut uuid_buf);
+    let n = prefix.len() + text.len();
+    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    buf[prefix.len()..n].copy_from_slice(text.as_bytes());
+    HeaderValue::from_bytes(&buf[..n]).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The `Date` header for `now`, formatted once per second (per worker thread).
+fn date_header(now: time::OffsetDateTime) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let secs = now.unix_timestamp();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((at, value)) = last.as_ref() {
+            if *at == secs {
+                return Some(value.clone());
+            }
+        }
+        let value = HeaderValue::from_str(&http_date(now)).ok()?;
+        *last = Some((secs, value.clone()));
+        Some(value)
+    })
+}
+
 /// The edge every request passes: fault injection, ARM's response headers (request and
-/// correlation ids, `Date` from the virtual clock, cache headers), the journal and a log line.
-async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// correlation ids, `Date` from the virtual clock, cache headers), the journal and a debug
+/// span. Per-request work is kept to what the configuration asks for: the subscription, the
+/// path and the other journal fields are only copied out when faults, the journal or debug
+/// logging want them (the GET benchmark measures this edge; docs/performance.md).
+async fn edge(state: AppState, control: Router, request: Request) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let is_control = path == "/_sim" || path.starts_with("/_sim/");
-    let subscription = subscription_of(&path);
-    let request_id = state.ids.uuid_string();
-    let (correlation, client_request_id, user_agent) = {
-        let headers = request.headers();
-        let header = |name: &str| {
-            headers
-                .get(name)
+    let uri = request.uri().clone();
+    let path = uri.path();
+    let is_control = is_control_path(path);
+    let journaling = !is_control && state.journal.capacity() > 0;
+    let faulting = !is_control && !state.faults.is_empty();
+    let subscription = if journaling || faulting || tracing::enabled!(tracing::Level::DEBUG) {
+        subscription_of(path)
+    } else {
+        None
+    };
+    let ids = RequestIds::new(&state, request.headers());
+    let user_agent = journaling
+        .then(|| {
+            request
+                .headers()
+                .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty() && v.len() <= 256)
                 .map(str::to_owned)
-        };
-        (
-            header("x-ms-correlation-request-id").unwrap_or_else(|| request_id.clone()),
-            header("x-ms-client-request-id"),
-            header("user-agent"),
-        )
-    };
-    let query = request.uri().query().map(str::to_owned);
+        })
+        .flatten();
 
     // The journal keeps a prefix of the request body; buffer it (the dispatcher reads it again).
-    let journaling = !is_control && state.journal.capacity() > 0;
     let (request, request_body) = if journaling {
         let (parts, body) = request.into_parts();
         match read_body(body).await {
@@ -102,13 +204,7 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
             }
             Err(e) => {
                 let response = e.into_response();
-                return finish(
-                    &state,
-                    response,
-                    &request_id,
-                    &correlation,
-                    client_request_id.as_deref(),
-                );
+                return finish(&state, response, &ids);
             }
         }
     } else {
@@ -118,11 +214,11 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
     let mut fault_id = None;
     let mut request = request;
     let mut response = None;
-    if !is_control && !state.faults.is_empty() {
+    if faulting {
         if let Some(fired) =
             state
                 .faults
-                .evaluate(method.as_str(), &path, subscription.as_deref(), || {
+                .evaluate(method.as_str(), path, subscription.as_deref(), || {
                     state.ids.unit()
                 })
         {
@@ -135,7 +231,7 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
                     retry_after,
                 } => {
                     response = Some(fault_error(
-                        &path,
+                        path,
                         &method,
                         status,
                         code,
@@ -171,19 +267,24 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
             }
         }
     }
-    let span = tracing::info_span!(
+    // Debug level: at the default `info` the span is never built (its fields cost more than
+    // the rest of a cached GET). Nothing inside a request logs above debug.
+    let span = tracing::debug_span!(
         "request",
         method = %method,
         path = %path,
         subscription = subscription.as_deref().unwrap_or(""),
-        correlation_id = %correlation,
-        request_id = %request_id,
+        correlation_id = %ids.correlation_str(),
+        request_id = %ids.request_id,
         operation_id = tracing::field::Empty,
         status = tracing::field::Empty,
     );
     let response = match response {
         Some(r) => r,
-        None => tracing::Instrument::instrument(next.run(request), span.clone()).await,
+        None if span.is_disabled() => route(&state, control, request).await,
+        None => {
+            tracing::Instrument::instrument(route(&state, control, request), span.clone()).await
+        }
     };
     let status = response.status().as_u16();
 
@@ -193,34 +294,34 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
     } else {
         (response, None, None)
     };
-    let response = finish(
-        &state,
-        response,
-        &request_id,
-        &correlation,
-        client_request_id.as_deref(),
-    );
+    let response = finish(&state, response, &ids);
     let micros = started.elapsed().as_micros() as u64;
-    span.record("status", status);
-    span.in_scope(|| {
-        tracing::debug!(
-            micros,
-            fault = fault_id.as_deref().unwrap_or(""),
-            "answered"
-        )
-    });
+    if !span.is_disabled() {
+        span.record("status", status);
+        span.in_scope(|| {
+            tracing::debug!(
+                micros,
+                fault = fault_id.as_deref().unwrap_or(""),
+                "answered"
+            )
+        });
+    }
     if journaling {
         state.journal.record(Entry {
             seq: 0,
             time: rfc3339(state.clock.now()),
             method: method.to_string(),
-            path,
-            query,
+            path: path.to_owned(),
+            query: uri.query().map(str::to_owned),
             status,
             subscription,
-            request_id,
-            correlation_id: correlation,
-            client_request_id,
+            request_id: ids.request_id.hyphenated().to_string(),
+            correlation_id: ids.correlation_str().to_owned(),
+            client_request_id: ids
+                .client_request_id
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             user_agent,
             error_code,
             error_message,
@@ -235,28 +336,26 @@ async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Re
 /// Request-body bytes the journal keeps per entry.
 const JOURNAL_BODY_MAX_BYTES: usize = 4096;
 
-fn finish(
-    state: &AppState,
-    mut response: Response,
-    request_id: &str,
-    correlation: &str,
-    client_request_id: Option<&str>,
-) -> Response {
+/// ARM's response headers, in ARM's order.
+fn finish(state: &AppState, mut response: Response, ids: &RequestIds) -> Response {
+    let date = date_header(state.clock.now());
     let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            headers.insert(name, v);
-        }
-    };
-    set("x-ms-request-id", request_id);
-    set("x-ms-correlation-request-id", correlation);
-    set("x-ms-routing-request-id", &format!("AKSIM:{request_id}"));
-    set("date", &http_date(state.clock.now()));
-    set("cache-control", "no-cache");
-    set("pragma", "no-cache");
-    set("expires", "-1");
-    if let Some(id) = client_request_id {
-        set("x-ms-client-request-id", id);
+    // Room for all of them at once (growing the map one insert at a time rehashes it twice).
+    headers.reserve(8);
+    headers.insert(X_MS_REQUEST_ID, uuid_header(&ids.request_id, ""));
+    headers.insert(X_MS_CORRELATION_REQUEST_ID, ids.correlation.clone());
+    headers.insert(
+        X_MS_ROUTING_REQUEST_ID,
+        uuid_header(&ids.request_id, "AKSIM:"),
+    );
+    if let Some(date) = date {
+        headers.insert(header::DATE, date);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::EXPIRES, HeaderValue::from_static("-1"));
+    if let Some(id) = &ids.client_request_id {
+        headers.insert(X_MS_CLIENT_REQUEST_ID, id.clone());
     }
     response
 }
@@ -337,16 +436,20 @@ fn fault_error(
 fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> String {
     let host = uri
         .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        })
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-        .unwrap_or_else(|| state.config.addr.to_string());
-    format!("{}://{host}", state.config.scheme())
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()));
+    let scheme = state.config.scheme();
+    match host {
+        Some(host) => {
+            let mut out = String::with_capacity(scheme.len() + 3 + host.len());
+            out.push_str(scheme);
+            out.push_str("://");
+            out.push_str(host);
+            out
+        }
+        None => format!("{scheme}://{}", state.config.addr),
+    }
 }
 
 /// Everything outside `/_sim`.
@@ -355,19 +458,20 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     if kube::http::is_kube_path(parts.uri.path()) {
         return kube::http::handle(state, parts, body).await;
     }
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
+    // Most ARM requests (GETs) have no body at all: skip the stream.
+    let body = if axum::body::HttpBody::is_end_stream(&body) {
+        Bytes::new()
+    } else {
+        match read_body(body).await {
+            Ok(body) => body,
+            Err(e) => return e.into_response(),
+        }
     };
     let path = match ArmPath::parse(parts.uri.path()) {
         Ok(path) => path,
         Err(e) => return e.into_response(),
     };
-    let query: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let query = parts.uri.query().map(parse_query).unwrap_or_default();
     let base = base_url(&state, &parts.uri, &parts.headers);
 
     if let Some(response) = identity::dispatch(
@@ -406,6 +510,24 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
+/// The query's name/value pairs, decoded as `application/x-www-form-urlencoded`. Without a
+/// `%` or `+` nothing needs decoding, and the pairs are the pieces themselves.
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    if query.bytes().any(|b| b == b'%' || b == b'+') {
+        return form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    }
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
 /// Reads the body up to `REQUEST_BODY_MAX_BYTES`. Past the limit the rest is still read and
 /// thrown away, up to `REQUEST_BODY_DRAIN_MAX_BYTES`, before the 413 goes out: an HTTP/1.1
 /// client is usually still sending, and a server that answers and closes with unread bytes
@@ -439,10 +561,70 @@ fn check_content_type(req: &ArmRequest) -> Result<(), ArmError> {
     if !req.has_body() {
         return Ok(());
     }
-    match req.header("content-type") {
+    match req
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(ct) if !ct.to_ascii_lowercase().contains("json") => {
             Err(ArmError::unsupported_media_type(ct))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_fast_path_agrees_with_form_decoding() {
+        for query in [
+            "api-version=2026-06-01",
+            "api-version=2026-06-01&$top=5&&x",
+            "a=b=c&=v&k=",
+            "$filter=tagName%20eq%20'env'&x=a+b",
+            "",
+            "&&",
+            "name=%ZZ&ü=ö",
+        ] {
+            let slow: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+            assert_eq!(parse_query(query), slow, "{query}");
+        }
+    }
+
+    #[test]
+    fn ids_become_header_values() {
+        let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        assert_eq!(
+            uuid_header(&id, "AKSIM:"),
+            "AKSIM:01234567-89ab-cdef-0123-456789abcdef"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(X_MS_CLIENT_REQUEST_ID, HeaderValue::from_static("abc"));
+        headers.insert(X_MS_CORRELATION_REQUEST_ID, HeaderValue::from_static(""));
+        assert_eq!(
+            client_id_header(&headers, &X_MS_CLIENT_REQUEST_ID).unwrap(),
+            "abc"
+        );
+        assert!(client_id_header(&headers, &X_MS_CORRELATION_REQUEST_ID).is_none());
+        let long = "x".repeat(257);
+        headers.insert(
+            X_MS_CLIENT_REQUEST_ID,
+            HeaderValue::from_str(&long).unwrap(),
+        );
+        assert!(client_id_header(&headers, &X_MS_CLIENT_REQUEST_ID).is_none());
+    }
+
+    #[test]
+    fn the_date_header_follows_the_second() {
+        let at = time::macros::datetime!(2024-07-03 07:13:32.5 UTC);
+        assert_eq!(date_header(at).unwrap(), "Wed, 03 Jul 2024 07:13:32 GMT");
+        let same = time::macros::datetime!(2024-07-03 07:13:32.9 UTC);
+        assert_eq!(date_header(same).unwrap(), "Wed, 03 Jul 2024 07:13:32 GMT");
+        let next = time::macros::datetime!(2024-07-03 07:13:33 UTC);
+        assert_eq!(date_header(next).unwrap(), "Wed, 03 Jul 2024 07:13:33 GMT");
     }
 }

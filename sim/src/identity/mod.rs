@@ -260,12 +260,14 @@ pub fn dispatch(
         ));
     }
     let tenant = path.seg(0);
-    if tenant.is_empty() {
+    // Every path below is a tenant and at most three more segments (ARM paths are longer).
+    if tenant.is_empty() || n > 4 {
         return None;
     }
     let adfs = tenant.eq_ignore_ascii_case("adfs");
-    let rest: Vec<String> = path.segments[1..]
-        .iter()
+    let rest: Vec<String> = path
+        .segments()
+        .skip(1)
         .map(|s| s.to_ascii_lowercase())
         .collect();
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();

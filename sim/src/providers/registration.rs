@@ -39,6 +39,20 @@ pub fn provider_state(
         .map_or(RegState::NotRegistered, |r| r.state(now))
 }
 
+/// Whether `namespace` is Registered in `sub` at `now` ([`require_registered`] would pass
+/// without writing).
+pub fn is_registered(
+    state: &crate::state::AppState,
+    sub: &crate::store::Subscription,
+    namespace: &str,
+    now: time::OffsetDateTime,
+) -> bool {
+    state
+        .catalog
+        .provider(namespace)
+        .is_some_and(|spec| provider_state(sub, spec, now) == RegState::Registered)
+}
+
 /// 409 MissingSubscriptionRegistration unless `namespace` is Registered (or auto-registration is on, which registers it now).
 pub fn require_registered(
     state: &crate::state::AppState,

@@ -24,7 +24,10 @@ const NS: &str = "Microsoft.Resources";
 /// A subscription id from a path: a GUID, returned lower-case.
 pub fn parse_subscription_id(raw: &str) -> ArmResult<String> {
     match uuid::Uuid::parse_str(raw) {
-        Ok(id) if raw.len() == 36 => Ok(id.hyphenated().to_string()),
+        Ok(id) if raw.len() == 36 => Ok(id
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .to_owned()),
         _ => Err(ArmError::invalid_subscription_id(raw)),
     }
 }

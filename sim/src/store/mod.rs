@@ -1,13 +1,15 @@
 //! All simulator state, one lock per subscription.
 //!
-//! `Store` maps a subscription id to an `Arc<Mutex<Subscription>>`. A `Subscription` owns
+//! `Store` maps a subscription id to an `Arc<RwLock<Subscription>>`. A `Subscription` owns
 //! everything in it (resource groups, operations, and each provider's state), so cascades and
 //! snapshots are consistent and there is never a second lock to take in order. Subscriptions
 //! are the isolation unit: parallel CI jobs pick their own GUID and never contend.
 //!
-//! The store knows no HTTP. Invariants: a lock is never held across `.await`; every access
-//! goes through [`Store::with`], which first settles the subscription's due operations on the
-//! virtual clock.
+//! The store knows no HTTP. Invariants: a lock is never held across `.await`; every write
+//! goes through [`Store::with`] (the exclusive lock), which first settles the subscription's
+//! due operations on the virtual clock. [`Store::read`] is the shared-lock fast path for reads
+//! (cluster GETs): it runs only when nothing is due to settle, so what it sees is exactly what
+//! `with` would have seen, and it hands back to `with` whenever it would need to write.
 
 pub mod managed_clusters;
 pub mod registrations;
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -111,6 +113,15 @@ impl Subscription {
                 .map(|op| (op.due, op.id.clone()))
                 .collect()
         })
+    }
+
+    /// Whether [`Subscription::settle`] at `now` could change anything: an in-progress
+    /// operation is due (or the pending index still has to be built).
+    pub fn needs_settle(&self, now: OffsetDateTime) -> bool {
+        match &self.pending {
+            None => true,
+            Some(pending) => pending.first().is_some_and(|(due, _)| *due <= now),
+        }
     }
 
     /// Finishes every operation that is due at `now`, earliest first, applying its effect.
@@ -268,7 +279,7 @@ impl Subscription {
 /// Every subscription with state.
 #[derive(Debug)]
 pub struct Store {
-    subscriptions: DashMap<String, Arc<Mutex<Subscription>>>,
+    subscriptions: DashMap<String, Arc<RwLock<Subscription>>>,
     tenant_id: String,
 }
 
@@ -289,18 +300,36 @@ impl Store {
         f: impl FnOnce(&mut Subscription) -> R,
     ) -> R {
         let handle = self.handle(id);
-        let mut sub = handle.lock();
+        let mut sub = handle.write();
         sub.settle(now);
         f(&mut sub)
     }
 
-    fn handle(&self, id: &str) -> Arc<Mutex<Subscription>> {
+    /// The read fast path: runs `f` on the subscription `id` under the shared lock, provided
+    /// it exists and nothing is due to settle at `now`. `None` (also when `f` says `None`,
+    /// meaning it would have to write) tells the caller to take [`Store::with`] instead, which
+    /// then gives the same answer with the settling and writing done.
+    pub fn read<R>(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+        f: impl FnOnce(&Subscription) -> Option<R>,
+    ) -> Option<R> {
+        let handle = self.subscriptions.get(id)?.clone();
+        let sub = handle.read();
+        if sub.needs_settle(now) {
+            return None;
+        }
+        f(&sub)
+    }
+
+    fn handle(&self, id: &str) -> Arc<RwLock<Subscription>> {
         if let Some(existing) = self.subscriptions.get(id) {
             return existing.clone();
         }
         self.subscriptions
             .entry(id.to_owned())
-            .or_insert_with(|| Arc::new(Mutex::new(Subscription::new(id, &self.tenant_id))))
+            .or_insert_with(|| Arc::new(RwLock::new(Subscription::new(id, &self.tenant_id))))
             .clone()
     }
 
@@ -314,7 +343,7 @@ impl Store {
         let mut ids: Vec<String> = self
             .subscriptions
             .iter()
-            .filter(|e| e.value().lock().touched)
+            .filter(|e| e.value().read().touched)
             .map(|e| e.key().clone())
             .collect();
         ids.sort();
@@ -334,7 +363,7 @@ impl Store {
     pub fn replace(&self, mut subscription: Subscription) {
         subscription.touched = true;
         self.subscriptions
-            .insert(subscription.id.clone(), Arc::new(Mutex::new(subscription)));
+            .insert(subscription.id.clone(), Arc::new(RwLock::new(subscription)));
     }
 
     /// Drops one subscription's state; returns whether it had any.

@@ -229,13 +229,25 @@ fn cluster(
 
 fn get_cluster(state: &AppState, sub: &str, rg: &str, name: &str) -> ArmResult<ArmResponse> {
     let now = state.clock.now();
-    let tenant = state.store.tenant_id().to_owned();
+    let tenant = state.store.tenant_id();
     let key = plane_key(rg, name);
+    // The fast path (shared lock): every gate passes without writing and the body is cached.
+    // Anything else (a refusal, auto-registration, a body to render) takes the full path.
+    let cached = state.store.read(sub, now, |s| {
+        let group_key = key.split_once('/').map_or("", |(group, _)| group);
+        (registration::is_registered(state, s, NS, now)
+            && s.resource_groups.contains_key(group_key))
+        .then(|| s.managed_clusters.get(&key)?.cached.clone())
+        .flatten()
+    });
+    if let Some(bytes) = cached {
+        return Ok(ArmResponse::raw_json(StatusCode::OK, bytes));
+    }
     let bytes = state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
         s.managed_clusters
             .get_mut(&key)
-            .map(|c| c.body_bytes(&tenant))
+            .map(|c| c.body_bytes(tenant))
             .ok_or_else(|| cluster_not_found(name, rg))
     })?;
     Ok(ArmResponse::raw_json(StatusCode::OK, bytes))
