@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod ctl;
+pub mod hostile;
 pub mod http;
 pub mod identity;
 pub mod ids;
