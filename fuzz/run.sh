@@ -43,10 +43,19 @@ for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"
     extra=()
     if [ "$t" = scenario ]; then extra=("$library"); fi
+    # Per-target options: dictionaries (JSON syntax and the bodies' field names, so mutations
+    # reach past the parser), input length.
+    opts=()
+    case "$t" in
+        arm_body) opts=(-dict=dicts/arm.dict) ;;
+        kube_body) opts=(-dict=dicts/kube.dict) ;;
+        # Paths longer than the 8 KiB limit must reach the length check.
+        arm_path) opts=(-max_len=20000) ;;
+    esac
     echo "== $t: ${secs}s" >&2
     # New inputs go to corpus/<t> (not committed); seeds/<t> is read only.
     if ! cargo fuzz run --sanitizer "$sanitizer" "$t" "corpus/$t" "seeds/$t" "${extra[@]}" -- \
-        -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1; then
+        -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "${opts[@]}"; then
         failed+=("$t")
     fi
 done

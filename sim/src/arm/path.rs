@@ -14,7 +14,10 @@ pub struct ArmPath {
 impl ArmPath {
     pub fn parse(raw: &str) -> Result<ArmPath, ArmError> {
         if raw.len() > limits::PATH_MAX_CHARS {
-            return Err(ArmError::invalid_request_uri(&raw[..64.min(raw.len())]));
+            // The first 64 characters (not bytes: a URI path may carry raw UTF-8, and a cut
+            // inside a character panicked — found by fuzz/ `arm_path`).
+            let head: String = raw.chars().take(64).collect();
+            return Err(ArmError::invalid_request_uri(&head));
         }
         let mut segments = Vec::new();
         for piece in raw.split('/').filter(|s| !s.is_empty()) {
@@ -81,6 +84,13 @@ mod tests {
         assert_eq!(p.seg(5), "c 1");
         assert!(p.is(4, "MANAGEDCLUSTERS"));
         assert_eq!(p.seg(99), "");
+    }
+
+    #[test]
+    fn an_overlong_path_of_multibyte_characters_is_refused() {
+        let raw = format!("/a{}", "é".repeat(limits::PATH_MAX_CHARS));
+        let e = ArmPath::parse(&raw).unwrap_err();
+        assert_eq!(e.code(), "InvalidRequestUri");
     }
 
     #[test]
