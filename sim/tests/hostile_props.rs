@@ -58,12 +58,25 @@ fn every_seed_passes() {
 /// Every finding of the fuzz targets, as (target, what it was, input). Each is described,
 /// with its fix, in docs/performance.md ("Fuzzing").
 fn findings() -> Vec<(&'static str, &'static str, Vec<u8>)> {
-    vec![(
-        "arm_path",
-        "a path over the 8 KiB limit with a multi-byte character at byte 64 panicked (the \
+    vec![
+        (
+            "arm_path",
+            "a path over the 8 KiB limit with a multi-byte character at byte 64 panicked (the \
          error message cut the path inside the character)",
-        format!("0/a{}", "é".repeat(sim::limits::PATH_MAX_CHARS)).into_bytes(),
-    )]
+            format!("0/ab{}", "é".repeat(sim::limits::PATH_MAX_CHARS)).into_bytes(),
+        ),
+        (
+            "scenario",
+            "20,000 nested `{{prefix:` placeholders in a request path: quadratic rescans for \
+         seconds, then a stack overflow (now refused past 8 levels)",
+            format!(
+                "0name: x\nsteps:\n  - request: {{method: GET, path: '{}{}'}}\n",
+                "{{prefix:".repeat(20_000),
+                "}}".repeat(20_000)
+            )
+            .into_bytes(),
+        ),
+    ]
 }
 
 #[test]
