@@ -338,13 +338,15 @@ pub fn check_path(data: &[u8]) -> Result<(), String> {
         format!("/{text}")
     };
     // What a server never sees: a request line that is not a URI.
-    if path.parse::<Uri>().is_err() {
+    let Ok(uri) = path.parse::<Uri>() else {
         return Ok(());
-    }
+    };
     let method = METHODS[selector(first, METHODS.len())];
     let method = Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let world = World::new()?;
-    let headers: &[(&str, &str)] = if crate::kube::http::is_kube_path(&path) {
+    // The envelope depends on the path alone (`/k8s?x` is the kube prefix with a query).
+    let kube = crate::kube::http::is_kube_path(uri.path());
+    let headers: &[(&str, &str)] = if kube {
         &[("authorization", "Bearer hostile-token")]
     } else {
         &[("authorization", "Bearer hostile")]
@@ -358,7 +360,7 @@ pub fn check_path(data: &[u8]) -> Result<(), String> {
         }
         return Ok(());
     }
-    check_answer(&format!("path {path}"), Envelope::Any, &path, &answer)
+    check_answer(&format!("path {path}"), Envelope::Any, uri.path(), &answer)
 }
 
 /// `ArmPath::parse` on any string: no panic, and what it accepts keeps its promises.

@@ -61,14 +61,20 @@ fn findings() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     vec![
         (
             "arm_path",
+            "the check's own bug: `/k8s?…` (the kube prefix, then a query) got its Kubernetes \
+             Status, but the check chose the envelope from the path with its query",
+            b"0/k8s?00000000-0000-0000-0000-0000000000\x831/rg1/c1/api/v1/namespaces/ns1/c~ofigmaps/cm1".to_vec(),
+        ),
+        (
+            "arm_path",
             "a path over the 8 KiB limit with a multi-byte character at byte 64 panicked (the \
-         error message cut the path inside the character)",
+             error message cut the path inside the character)",
             format!("0/ab{}", "é".repeat(sim::limits::PATH_MAX_CHARS)).into_bytes(),
         ),
         (
             "scenario",
             "20,000 nested `{{prefix:` placeholders in a request path: quadratic rescans for \
-         seconds, then a stack overflow (now refused past 8 levels)",
+             seconds, then a stack overflow (now refused past 8 levels)",
             format!(
                 "0name: x\nsteps:\n  - request: {{method: GET, path: '{}{}'}}\n",
                 "{{prefix:".repeat(20_000),
