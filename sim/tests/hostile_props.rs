@@ -61,6 +61,12 @@ fn findings() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     vec![
         (
             "arm_path",
+            "POST /_sim/faults/{id} (a control path, a method it does not take): axum's 405 \
+             with an empty body; now the 405 MethodNotAllowed envelope",
+            b"/_sim/faults/{id}iesk".to_vec(),
+        ),
+        (
+            "arm_path",
             "the check's own bug: `/k8s?…` (the kube prefix, then a query) got its Kubernetes \
              Status, but the check chose the envelope from the path with its query",
             b"0/k8s?00000000-0000-0000-0000-0000000000\x831/rg1/c1/api/v1/namespaces/ns1/c~ofigmaps/cm1".to_vec(),
