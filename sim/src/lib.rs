@@ -11,6 +11,7 @@ pub mod compact;
 pub mod config;
 pub mod control;
 pub mod ctl;
+pub mod hostile;
 pub mod http;
 pub mod identity;
 pub mod ids;

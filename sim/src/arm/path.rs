@@ -17,7 +17,10 @@ pub struct ArmPath {
 impl ArmPath {
     pub fn parse(raw: &str) -> Result<ArmPath, ArmError> {
         if raw.len() > limits::PATH_MAX_CHARS {
-            return Err(ArmError::invalid_request_uri(&raw[..64.min(raw.len())]));
+            // The first 64 characters (not bytes: a URI path may carry raw UTF-8, and a cut
+            // inside a character panicked — found by fuzz/ `arm_path`).
+            let head: String = raw.chars().take(64).collect();
+            return Err(ArmError::invalid_request_uri(&head));
         }
         let mut text = String::with_capacity(raw.len());
         // ARM paths have up to a dozen segments.
@@ -129,6 +132,13 @@ mod tests {
         let root = ArmPath::parse("//").unwrap();
         assert!(root.is_empty());
         assert_eq!((root.seg(0), root.joined().as_str()), ("", "/"));
+    }
+
+    #[test]
+    fn an_overlong_path_of_multibyte_characters_is_refused() {
+        let raw = format!("/ab{}", "é".repeat(limits::PATH_MAX_CHARS));
+        let e = ArmPath::parse(&raw).unwrap_err();
+        assert_eq!(e.code(), "InvalidRequestUri");
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
             get(snapshot_one).put(snapshot_import_one),
         )
         .fallback(unknown)
+        .method_not_allowed_fallback(wrong_method)
 }
 
 fn bad(message: impl Into<String>) -> ArmError {
@@ -586,6 +587,20 @@ async fn create_sandbox(State(state): State<AppState>, body: axum::body::Bytes) 
         Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
         Err(e) => bad(e).into_response(),
     }
+}
+
+/// A control path with a method it does not take: the 405 in the error envelope (axum's own
+/// answer has an empty body; found by the `arm_path` fuzz target).
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "'{method} {}' is not supported; see GET /_sim/info.",
+            uri.path()
+        ),
+    )
+    .into_response()
 }
 
 async fn unknown(uri: axum::http::Uri) -> Response {

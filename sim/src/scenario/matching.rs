@@ -194,12 +194,32 @@ pub fn resolve<'a>(root: &'a Value, path: &str) -> Result<Option<Value>, String>
     Ok(current.cloned())
 }
 
+/// How deep placeholders may nest (`{{prefix:{{base}}/x}}` is 2). Deeper nesting is refused:
+/// each level rescans the rest of the text and recurses, so a file of 20,000 nested
+/// `{{prefix:` took seconds and then overflowed the stack (found by reviewing the `scenario`
+/// fuzz target's reach).
+pub const PLACEHOLDER_DEPTH_MAX: usize = 8;
+
 /// Replaces `{{name}}` with variables; placeholders the matcher understands are left alone
 /// (with variables inside their arguments substituted: `{{prefix:{{base}}/x}}`).
 pub fn substitute(
     text: &str,
     vars: &std::collections::BTreeMap<String, String>,
 ) -> Result<String, String> {
+    substitute_at(text, vars, 1)
+}
+
+fn substitute_at(
+    text: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+    depth: usize,
+) -> Result<String, String> {
+    if depth > PLACEHOLDER_DEPTH_MAX {
+        let head: String = text.chars().take(64).collect();
+        return Err(format!(
+            "placeholders nest deeper than {PLACEHOLDER_DEPTH_MAX} levels at '{head}'"
+        ));
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -211,7 +231,7 @@ pub fn substitute(
             Some(v) => out.push_str(v),
             None if is_matcher(name) => {
                 out.push_str("{{");
-                out.push_str(&substitute(&after[..end], vars)?);
+                out.push_str(&substitute_at(&after[..end], vars, depth + 1)?);
                 out.push_str("}}");
             }
             None => return Err(format!("unknown variable '{{{{{name}}}}}'")),
