@@ -29,6 +29,7 @@ pub mod table;
 pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -537,11 +538,22 @@ impl Plane {
             Some(l) => l.min(limits::KUBE_LIST_PAGE_MAX),
             None => usize::MAX,
         };
+        // A continued list starts right after its key instead of walking the earlier pages.
+        let prefix = type_prefix(&rt.group, &rt.resource);
+        let lower = match &opts.continue_after {
+            Some(after) if after.starts_with(&prefix) => Bound::Excluded(after.clone()),
+            _ => Bound::Included(prefix.clone()),
+        };
         let matching = self
-            .objects_of(rt)
+            .objects
+            .range((lower, Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, o)| (k, o.as_ref()))
             .filter(|(k, _)| opts.continue_after.as_ref().is_none_or(|after| *k > after))
             .filter(|(_, o)| namespace.is_none_or(|ns| str_at(o, "/metadata/namespace") == ns))
-            .filter(|(_, o)| opts.labels.matches(&validate::labels_of(o)))
+            .filter(|(_, o)| {
+                opts.labels.0.is_empty() || opts.labels.matches(&validate::labels_of(o))
+            })
             .filter(|(_, o)| validate::fields_match(o, &opts.fields));
         let mut items = Vec::new();
         let mut last_key = None;
