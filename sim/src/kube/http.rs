@@ -547,7 +547,7 @@ impl WatchPlan {
         e.group == self.rt.group
             && e.resource == self.rt.resource
             && self.namespace.as_ref().is_none_or(|ns| *ns == e.namespace)
-            && self.labels.matches(&validate::labels_of(&e.object))
+            && self.labels.matches_object(&e.object)
             && validate::fields_match(&e.object, &self.fields)
     }
 

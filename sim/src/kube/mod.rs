@@ -551,9 +551,7 @@ impl Plane {
             .map(|(k, o)| (k, o.as_ref()))
             .filter(|(k, _)| opts.continue_after.as_ref().is_none_or(|after| *k > after))
             .filter(|(_, o)| namespace.is_none_or(|ns| str_at(o, "/metadata/namespace") == ns))
-            .filter(|(_, o)| {
-                opts.labels.0.is_empty() || opts.labels.matches(&validate::labels_of(o))
-            })
+            .filter(|(_, o)| opts.labels.matches_object(o))
             .filter(|(_, o)| validate::fields_match(o, &opts.fields));
         let mut items = Vec::new();
         let mut last_key = None;

@@ -223,14 +223,15 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    /// Whether the requirement holds for the labels `get` looks up (`None`: no such label).
+    fn holds<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
         match self {
-            Requirement::Exists(k) => labels.contains_key(k),
-            Requirement::NotExists(k) => !labels.contains_key(k),
-            Requirement::Equals(k, v) => labels.get(k) == Some(v),
-            Requirement::NotEquals(k, v) => labels.get(k) != Some(v),
-            Requirement::In(k, vs) => labels.get(k).is_some_and(|l| vs.contains(l)),
-            Requirement::NotIn(k, vs) => labels.get(k).is_none_or(|l| !vs.contains(l)),
+            Requirement::Exists(k) => get(k).is_some(),
+            Requirement::NotExists(k) => get(k).is_none(),
+            Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
+            Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
+            Requirement::In(k, vs) => get(k).is_some_and(|l| vs.iter().any(|v| v == l)),
+            Requirement::NotIn(k, vs) => get(k).is_none_or(|l| !vs.iter().any(|v| v == l)),
         }
     }
 }
@@ -241,7 +242,23 @@ pub struct LabelSelector(pub Vec<Requirement>);
 
 impl LabelSelector {
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.0.iter().all(|r| r.matches(labels))
+        self.0
+            .iter()
+            .all(|r| r.holds(|k| labels.get(k).map(String::as_str)))
+    }
+
+    /// [`LabelSelector::matches`] on an object's `metadata.labels`, read in place (a list
+    /// filters every object of a type; building a map per object dominated it).
+    pub fn matches_object(&self, object: &Value) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        let labels = object
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object);
+        self.0
+            .iter()
+            .all(|r| r.holds(|k| labels.and_then(|m| m.get(k)).and_then(Value::as_str)))
     }
 }
 
