@@ -88,7 +88,9 @@ where
 
     fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
         use tower::ServiceExt;
-        let timed_out = timeout_response(request.uri().path());
+        // The 504 is built only when the deadline passes (building it per request cost more
+        // than the rest of a cluster GET); the URI clone is a reference count.
+        let uri = request.uri().clone();
         let call = self.app.clone().oneshot(request.map(axum::body::Body::new));
         let deadline = self.request_timeout;
         Box::pin(async move {
@@ -97,7 +99,7 @@ where
                 Ok(Err(never)) => match never {},
                 Err(_) => {
                     tracing::warn!(secs = deadline.as_secs_f64(), "request deadline passed");
-                    timed_out.into_response()
+                    timeout_response(uri.path())
                 }
             };
             if response.extensions().get::<DropConnection>().is_some() {
