@@ -316,8 +316,11 @@ async fn state_file_round_trip() {
 #[tokio::test]
 async fn unknown_control_paths_and_info() {
     let sim = Sim::new();
-    let r = control(&sim, Method::GET, "/_sim/nothing", None).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for path in ["/_sim/nothing", "/_sim/", "/_sim"] {
+        let r = control(&sim, Method::GET, path, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(r.body["error"]["code"], "NotFound", "{path}: {}", r.body);
+    }
     let info = control(&sim, Method::GET, "/_sim/info", None).await;
     assert!(info.body["limits"]["requestBodyMaxBytes"].is_number());
     assert!(info.body["providers"].as_array().unwrap().len() >= 3);

@@ -78,6 +78,13 @@ fn findings() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             format!("0/ab{}", "é".repeat(sim::limits::PATH_MAX_CHARS)).into_bytes(),
         ),
         (
+            "arm_path",
+            "`/_sim/` (the control prefix with an empty rest; here with a `#` fragment after \
+             it): the nested control router never saw it and axum answered an empty 404; now \
+             the control API's NotFound envelope",
+            b"0/_sim/#journal/config/k8000-\xdb000000000001/ata.name%3Dx&watch=fals\x8fe".to_vec(),
+        ),
+        (
             "scenario",
             "20,000 nested `{{prefix:` placeholders in a request path: quadratic rescans for \
              seconds, then a stack overflow (now refused past 8 levels)",

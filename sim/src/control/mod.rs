@@ -603,7 +603,7 @@ async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> Respo
     .into_response()
 }
 
-async fn unknown(uri: axum::http::Uri) -> Response {
+pub(crate) async fn unknown(uri: axum::http::Uri) -> Response {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "NotFound",

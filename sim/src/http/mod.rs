@@ -30,8 +30,11 @@ use crate::{control, identity, kube, limits, providers};
 /// matching and middleware plumbing altogether. Everything the control router does not serve
 /// still ends in its `unknown` fallback, as when it was nested in this one.
 pub fn app(state: AppState) -> Router {
+    // The fallback catches what the nested router does not see: `/_sim/` with an empty rest
+    // (an empty 404 before; found by the `arm_path` fuzz target).
     let control = Router::new()
         .nest("/_sim", control::routes())
+        .fallback(control::unknown)
         .with_state(state.clone());
     Router::new()
         .fallback(move |State(state): State<AppState>, request: Request| {
