@@ -115,8 +115,11 @@ impl Clock {
     }
 
     /// Seconds the virtual clock is ahead of real time.
+    /// One reading of real time for both sides: two readings drift apart by however long the
+    /// thread was descheduled between them (tens of µs on a loaded machine).
     pub fn offset_secs(&self) -> f64 {
-        (self.now() - OffsetDateTime::now_utc()).as_seconds_f64()
+        let real_now = OffsetDateTime::now_utc();
+        (self.inner.read().at(real_now) - real_now).as_seconds_f64()
     }
 
     /// Moves the clock to `to` if that is not in its past (snapshot import); returns the
