@@ -20,28 +20,55 @@ pub struct Clock {
     inner: RwLock<ClockState>,
 }
 
+/// Instants are kept as Unix nanoseconds: reading the clock is then integer arithmetic and
+/// one calendar conversion at the end (`OffsetDateTime` arithmetic normalises the date at
+/// every step, and the clock is read twice per request).
 #[derive(Debug, Clone, Copy)]
 struct ClockState {
     /// Real time at the last anchor.
-    real_anchor: OffsetDateTime,
+    real_anchor: i128,
     /// Virtual time at the last anchor.
-    virtual_anchor: OffsetDateTime,
+    virtual_anchor: i128,
     scale: f64,
     frozen: bool,
 }
 
+/// Real time now, in Unix nanoseconds.
+fn real_nanos() -> i128 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => since.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    }
+}
+
+/// The instant `nanos` after the epoch, held to what `OffsetDateTime` can represent.
+fn to_datetime(nanos: i128) -> OffsetDateTime {
+    let max = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+    let min = OffsetDateTime::new_utc(time::Date::MIN, time::Time::MIDNIGHT);
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(if nanos < 0 { min } else { max })
+}
+
+fn to_nanos(at: OffsetDateTime) -> i128 {
+    at.unix_timestamp_nanos()
+}
+
 impl ClockState {
-    fn at(&self, real_now: OffsetDateTime) -> OffsetDateTime {
+    fn at(&self, real_now: i128) -> i128 {
         if self.frozen {
             return self.virtual_anchor;
         }
-        let elapsed = (real_now - self.real_anchor).max(time::Duration::ZERO);
-        self.virtual_anchor + elapsed * self.scale
+        let elapsed = (real_now - self.real_anchor).max(0);
+        let advanced = if self.scale == 1.0 {
+            elapsed
+        } else {
+            (elapsed as f64 * self.scale) as i128
+        };
+        self.virtual_anchor.saturating_add(advanced)
     }
 
     /// Moves the anchor to now so that a change of rate applies from here on.
     fn reanchor(&mut self) {
-        let real_now = OffsetDateTime::now_utc();
+        let real_now = real_nanos();
         self.virtual_anchor = self.at(real_now);
         self.real_anchor = real_now;
     }
@@ -56,7 +83,7 @@ impl Default for Clock {
 impl Clock {
     /// Real time, running.
     pub fn new() -> Self {
-        let now = OffsetDateTime::now_utc();
+        let now = real_nanos();
         Clock {
             inner: RwLock::new(ClockState {
                 real_anchor: now,
@@ -72,7 +99,7 @@ impl Clock {
         let clock = Clock::new();
         {
             let mut state = clock.inner.write();
-            state.virtual_anchor = start;
+            state.virtual_anchor = to_nanos(start);
             state.frozen = frozen;
         }
         clock
@@ -80,16 +107,28 @@ impl Clock {
 
     /// The current virtual time.
     pub fn now(&self) -> OffsetDateTime {
-        let real_now = OffsetDateTime::now_utc();
+        to_datetime(self.now_nanos())
+    }
+
+    /// The current virtual time in Unix nanoseconds (no calendar arithmetic).
+    pub fn now_nanos(&self) -> i128 {
+        let real_now = real_nanos();
         self.inner.read().at(real_now)
+    }
+
+    /// The current virtual time in whole Unix seconds.
+    pub fn now_unix_secs(&self) -> i64 {
+        let secs = self.now_nanos().div_euclid(1_000_000_000);
+        secs.clamp(i64::MIN.into(), i64::MAX.into()) as i64
     }
 
     /// Moves virtual time forward by `by` (callers refuse negative values).
     pub fn advance(&self, by: time::Duration) -> OffsetDateTime {
         let mut state = self.inner.write();
         state.reanchor();
-        state.virtual_anchor += by.max(time::Duration::ZERO);
-        state.virtual_anchor
+        let by = by.max(time::Duration::ZERO).whole_nanoseconds();
+        state.virtual_anchor = state.virtual_anchor.saturating_add(by);
+        to_datetime(state.virtual_anchor)
     }
 
     /// Stops (or restarts) the clock at the current virtual instant.
@@ -118,8 +157,9 @@ impl Clock {
     /// One reading of real time for both sides: two readings drift apart by however long the
     /// thread was descheduled between them (tens of µs on a loaded machine).
     pub fn offset_secs(&self) -> f64 {
-        let real_now = OffsetDateTime::now_utc();
-        (self.inner.read().at(real_now) - real_now).as_seconds_f64()
+        let real_now = real_nanos();
+        let ahead = self.inner.read().at(real_now) - real_now;
+        ahead as f64 / 1e9
     }
 
     /// Moves the clock to `to` if that is not in its past (snapshot import); returns the
@@ -180,7 +220,12 @@ fn push_digits(out: &mut String, value: u32, width: u32) {
 
 /// An HTTP date (RFC 1123), for the `Date` header.
 pub fn http_date(at: OffsetDateTime) -> String {
-    let secs = at.unix_timestamp().max(0) as u64;
+    http_date_secs(at.unix_timestamp())
+}
+
+/// [`http_date`] of an instant in Unix seconds.
+pub fn http_date_secs(secs: i64) -> String {
+    let secs = secs.max(0) as u64;
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
