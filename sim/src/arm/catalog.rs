@@ -21,6 +21,8 @@ pub struct Catalog {
 #[derive(Debug)]
 pub struct ProviderSpec {
     pub namespace: String,
+    /// `namespace` in lower case: the key of the subscription's registration records.
+    pub key: String,
     pub registration_policy: String,
     pub resource_types: Vec<ResourceTypeSpec>,
 }
@@ -31,7 +33,7 @@ pub struct ResourceTypeSpec {
     pub api_versions: Vec<String>,
     pub locations: Vec<String>,
     /// `api_versions` lower-cased, for the per-request check (a type has up to ~70).
-    api_version_set: HashSet<String>,
+    api_version_set: HashSet<String, foldhash::fast::FixedState>,
 }
 
 impl ResourceTypeSpec {
@@ -114,6 +116,7 @@ impl Catalog {
                 });
             }
             providers.push(ProviderSpec {
+                key: p.namespace.to_ascii_lowercase(),
                 namespace: p.namespace,
                 registration_policy: p.registration_policy,
                 resource_types,

@@ -71,7 +71,7 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             .catalog
             .provider(ns)
             .ok_or_else(|| format!("provider namespace '{ns}' is unknown"))?;
-        let key = spec.namespace.to_ascii_lowercase();
+        let key = spec.key.clone();
         if !providers.contains(&key) {
             providers.push(key);
         }

@@ -35,7 +35,7 @@ pub fn provider_state(
         return RegState::Registered;
     }
     sub.providers
-        .get(&spec.namespace.to_ascii_lowercase())
+        .get(spec.key.as_str())
         .map_or(RegState::NotRegistered, |r| r.state(now))
 }
 
@@ -71,7 +71,7 @@ pub fn require_registered(
         let seq = sub.next_registration_seq();
         sub.touched = true;
         sub.providers
-            .entry(spec.namespace.to_ascii_lowercase())
+            .entry(spec.key.clone())
             .or_default()
             .register_now(now, seq);
         return Ok(());
@@ -222,10 +222,7 @@ pub fn change(
         }
         let seq = s.next_registration_seq();
         s.touched = true;
-        let record = s
-            .providers
-            .entry(spec.namespace.to_ascii_lowercase())
-            .or_default();
+        let record = s.providers.entry(spec.key.clone()).or_default();
         if on {
             record.register(now, delay, false, seq);
         } else {
