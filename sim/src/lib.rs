@@ -1,7 +1,7 @@
 //! aksim: a local, in-memory simulator of the Azure Resource Manager endpoints behind the AKS
 //! Istio-based service-mesh add-on.
 //!
-//! The crate is a library with a thin binary: [`app`] builds the `Router` (used in-process by
+//! The crate is a library with a thin binary: [`app`] builds the [`App`] service (used in-process by
 //! tests and the scenario runner), [`serve`] runs it on a listener. See ARCHITECTURE.md for the
 //! code map and invariants.
 
@@ -25,7 +25,7 @@ pub mod store;
 pub mod tls;
 
 pub use config::Config;
-pub use http::app;
+pub use http::{app, App};
 pub use server::{serve, serve_with, ServerLimits};
 pub use state::AppState;
 

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::IntoResponse;
-use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
@@ -19,7 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use crate::arm::error::ArmError;
-use crate::http::DropConnection;
+use crate::http::{App, DropConnection};
 use crate::kube::status::Status;
 use crate::limits;
 
@@ -65,7 +64,7 @@ const HYPER_MIN_BUF_BYTES: usize = 8192;
 /// service error: hyper then closes the connection without answering.
 #[derive(Clone)]
 struct Droppable {
-    app: Router,
+    app: App,
     request_timeout: Duration,
 }
 
@@ -76,8 +75,10 @@ where
 {
     type Response = axum::response::Response;
     type Error = std::io::Error;
-    type Future =
-        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = futures_util::future::Either<
+        std::future::Ready<Result<Self::Response, Self::Error>>,
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>,
+    >;
 
     fn poll_ready(
         &mut self,
@@ -87,16 +88,21 @@ where
     }
 
     fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
-        use tower::ServiceExt;
+        use futures_util::future::Either;
+        // A cached cluster GET is answered on the spot: no future, no timer (it cannot be
+        // late), and never a dropped connection (no fault rule is installed when it runs).
+        if let Some(response) = self.app.answer_now(&request) {
+            return Either::Left(std::future::ready(Ok(response)));
+        }
         // The 504 is built only when the deadline passes (building it per request cost more
-        // than the rest of a cluster GET); the URI clone is a reference count.
+        // than the rest of a cluster GET); the URI clone is a reference count. `App` is always
+        // ready, so its answer is taken directly (no `oneshot` readiness dance, one box).
         let uri = request.uri().clone();
-        let call = self.app.clone().oneshot(request.map(axum::body::Body::new));
+        let call = self.app.answer(request.map(axum::body::Body::new));
         let deadline = self.request_timeout;
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
             let response = match tokio::time::timeout(deadline, call).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(never)) => match never {},
+                Ok(response) => response,
                 Err(_) => {
                     tracing::warn!(secs = deadline.as_secs_f64(), "request deadline passed");
                     timeout_response(uri.path())
@@ -110,7 +116,7 @@ where
             } else {
                 Ok(response)
             }
-        })
+        }))
     }
 }
 
@@ -179,7 +185,7 @@ enum Slot {
 pub async fn serve(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     serve_with(listener, tls, app, shutdown, ServerLimits::default()).await
@@ -189,7 +195,7 @@ pub async fn serve(
 pub async fn serve_with(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: ServerLimits,
 ) {
@@ -263,7 +269,7 @@ pub async fn serve_with(
 /// the connection ends.
 async fn serve_connection<I>(
     io: I,
-    app: Router,
+    app: App,
     limits: &ServerLimits,
     slot: Slot,
     watcher: hyper_util::server::graceful::Watcher,

@@ -134,8 +134,15 @@ impl ArmResponse {
 
 impl IntoResponse for ArmResponse {
     fn into_response(self) -> Response {
-        // The map is sized once for these and the edge's ARM headers (`http::finish`).
-        let mut headers = HeaderMap::with_capacity(12 + self.headers.len());
+        // The map is sized once for these and the edge's ARM headers (`http::finish`). A plain
+        // JSON answer gets a map of one: the edge replaces it with a ready-made one.
+        let plain_json = self.headers.is_empty() && self.body.is_some();
+        let capacity = if plain_json {
+            1
+        } else {
+            12 + self.headers.len()
+        };
+        let mut headers = HeaderMap::with_capacity(capacity);
         let body = match self.body {
             Some(body) => {
                 headers.insert(

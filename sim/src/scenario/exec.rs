@@ -111,7 +111,7 @@ impl Reply {
 struct Run {
     target: Target,
     state: Option<AppState>,
-    app: Option<axum::Router>,
+    app: Option<crate::App>,
     base: String,
     /// Whether `/_sim` is available (in-process: always).
     sim: bool,

@@ -229,20 +229,11 @@ fn cluster(
 
 fn get_cluster(state: &AppState, sub: &str, rg: &str, name: &str) -> ArmResult<ArmResponse> {
     let now = state.clock.now();
-    let tenant = state.store.tenant_id();
-    let key = plane_key(rg, name);
-    // The fast path (shared lock): every gate passes without writing and the body is cached.
-    // Anything else (a refusal, auto-registration, a body to render) takes the full path.
-    let cached = state.store.read(sub, now, |s| {
-        let group_key = key.split_once('/').map_or("", |(group, _)| group);
-        (registration::is_registered(state, s, NS, now)
-            && s.resource_groups.contains_key(group_key))
-        .then(|| s.managed_clusters.get(&key)?.cached.clone())
-        .flatten()
-    });
-    if let Some(bytes) = cached {
+    if let Some(bytes) = cached_cluster_body(state, sub, rg, name, now) {
         return Ok(ArmResponse::raw_json(StatusCode::OK, bytes));
     }
+    let tenant = state.store.tenant_id();
+    let key = plane_key(rg, name);
     let bytes = state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
         s.managed_clusters
@@ -251,6 +242,35 @@ fn get_cluster(state: &AppState, sub: &str, rg: &str, name: &str) -> ArmResult<A
             .ok_or_else(|| cluster_not_found(name, rg))
     })?;
     Ok(ArmResponse::raw_json(StatusCode::OK, bytes))
+}
+
+/// The read fast path of a cluster GET (shared lock): the cluster's cached body when every
+/// gate after the api-version check passes without writing (provider registered, resource
+/// group present, cluster present and its body rendered). `None` means "take the full path",
+/// which then answers (a refusal, auto-registration, a body to render). `sub` is the
+/// lower-case subscription GUID. Also called by the HTTP edge's cluster-GET fast path
+/// (`http::fast`), so both paths share one definition of "cached and allowed".
+pub fn cached_cluster_body(
+    state: &AppState,
+    sub: &str,
+    rg: &str,
+    name: &str,
+    now: OffsetDateTime,
+) -> Option<bytes::Bytes> {
+    // The plane key (`rg/name`, lower case) without `format!`: this runs on every GET.
+    let mut key = String::with_capacity(rg.len() + 1 + name.len());
+    key.push_str(rg);
+    key.push('/');
+    key.push_str(name);
+    key.make_ascii_lowercase();
+    debug_assert_eq!(key, plane_key(rg, name));
+    state.store.read(sub, now, |s| {
+        let group_key = &key[..rg.len()];
+        (registration::is_registered(state, s, NS, now)
+            && s.resource_groups.contains_key(group_key))
+        .then(|| s.managed_clusters.get(&key)?.cached.clone())
+        .flatten()
+    })
 }
 
 /// A cluster operation; its status URLs carry the request's api-version (every AKS version is
