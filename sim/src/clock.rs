@@ -42,7 +42,7 @@ fn real_nanos() -> i128 {
 }
 
 /// The instant `nanos` after the epoch, held to what `OffsetDateTime` can represent.
-fn to_datetime(nanos: i128) -> OffsetDateTime {
+pub fn datetime_from_nanos(nanos: i128) -> OffsetDateTime {
     let max = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
     let min = OffsetDateTime::new_utc(time::Date::MIN, time::Time::MIDNIGHT);
     OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(if nanos < 0 { min } else { max })
@@ -107,7 +107,7 @@ impl Clock {
 
     /// The current virtual time.
     pub fn now(&self) -> OffsetDateTime {
-        to_datetime(self.now_nanos())
+        datetime_from_nanos(self.now_nanos())
     }
 
     /// The current virtual time in Unix nanoseconds (no calendar arithmetic).
@@ -128,7 +128,7 @@ impl Clock {
         state.reanchor();
         let by = by.max(time::Duration::ZERO).whole_nanoseconds();
         state.virtual_anchor = state.virtual_anchor.saturating_add(by);
-        to_datetime(state.virtual_anchor)
+        datetime_from_nanos(state.virtual_anchor)
     }
 
     /// Stops (or restarts) the clock at the current virtual instant.

@@ -108,6 +108,22 @@ impl ArmPath {
     }
 }
 
+/// The subscription a path addresses (`/subscriptions/{id}/…` or `/k8s/{id}/…`), if any.
+pub fn subscription_of(path: &str) -> Option<String> {
+    let mut parts = path.split('/').filter(|s| !s.is_empty());
+    let first = parts.next()?;
+    if first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("k8s") {
+        let id = parts.next()?;
+        uuid::Uuid::parse_str(id).ok().map(|u| {
+            u.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .to_owned()
+        })
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,62 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use axum::http::{HeaderValue, Method, Uri};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
+use crate::arm::path::subscription_of;
+use crate::clock::{datetime_from_nanos, rfc3339};
 use crate::control::glob;
 
-/// One journalled exchange.
+/// One exchange as the edge hands it over: the request's parts as they came (reference-counted
+/// copies), turned into an [`Entry`] only when someone reads the journal. Formatting the time,
+/// the ids and the path into strings on every request cost as much as the rest of a cluster
+/// GET's own work.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Virtual time in Unix nanoseconds.
+    pub at_nanos: i128,
+    pub method: Method,
+    pub uri: Uri,
+    pub status: u16,
+    pub request_id: uuid::Uuid,
+    pub correlation_id: HeaderValue,
+    pub client_request_id: Option<HeaderValue>,
+    pub user_agent: Option<HeaderValue>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub fault: Option<String>,
+    pub request_body: Option<String>,
+    pub duration_micros: u64,
+}
+
+impl Record {
+    /// The entry a reader sees.
+    pub fn entry(&self, seq: u64) -> Entry {
+        let text = |v: &HeaderValue| v.to_str().ok().map(str::to_owned);
+        Entry {
+            seq,
+            time: rfc3339(datetime_from_nanos(self.at_nanos)),
+            method: self.method.to_string(),
+            path: self.uri.path().to_owned(),
+            query: self.uri.query().map(str::to_owned),
+            status: self.status,
+            subscription: subscription_of(self.uri.path()),
+            request_id: self.request_id.hyphenated().to_string(),
+            correlation_id: text(&self.correlation_id).unwrap_or_default(),
+            client_request_id: self.client_request_id.as_ref().and_then(text),
+            user_agent: self.user_agent.as_ref().and_then(text),
+            error_code: self.error_code.clone(),
+            error_message: self.error_message.clone(),
+            fault: self.fault.clone(),
+            request_body: self.request_body.clone(),
+            duration_micros: self.duration_micros,
+        }
+    }
+}
+
+/// One journalled exchange, as `/_sim/journal` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
@@ -61,6 +111,17 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The checks that need no formatting (sequence, status, method): a record failing them
+    /// is not turned into an entry at all.
+    fn could_accept(&self, seq: u64, record: &Record) -> bool {
+        self.since.is_none_or(|s| seq > s)
+            && self.status.is_none_or(|s| s == record.status)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(record.method.as_str()))
+    }
+
     pub fn accepts(&self, e: &Entry) -> bool {
         self.method
             .as_deref()
@@ -97,7 +158,8 @@ pub struct Journal {
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<Entry>,
+    /// Sequence number and record, oldest first.
+    entries: VecDeque<(u64, Record)>,
     capacity: usize,
     next_seq: u64,
     dropped: u64,
@@ -131,28 +193,35 @@ impl Journal {
         }
     }
 
-    /// Records an entry, assigning its sequence number.
-    pub fn record(&self, mut entry: Entry) {
+    /// Records an exchange, assigning its sequence number. The record that falls out of the
+    /// ring is dropped after the lock is released.
+    pub fn record(&self, record: Record) {
         let mut ring = self.inner.lock();
         if ring.capacity == 0 {
             return;
         }
-        entry.seq = ring.next_seq;
+        let seq = ring.next_seq;
         ring.next_seq += 1;
-        if ring.entries.len() >= ring.capacity {
-            ring.entries.pop_front();
+        let evicted = if ring.entries.len() >= ring.capacity {
             ring.dropped += 1;
-        }
-        ring.entries.push_back(entry);
+            ring.entries.pop_front()
+        } else {
+            None
+        };
+        ring.entries.push_back((seq, record));
+        drop(ring);
+        drop(evicted);
     }
 
+    /// The entries `filter` accepts, oldest first (the last `limit` of them).
     pub fn query(&self, filter: &Filter) -> Vec<Entry> {
         let ring = self.inner.lock();
         let mut out: Vec<Entry> = ring
             .entries
             .iter()
+            .filter(|(seq, record)| filter.could_accept(*seq, record))
+            .map(|(seq, record)| record.entry(*seq))
             .filter(|e| filter.accepts(e))
-            .cloned()
             .collect();
         if let Some(limit) = filter.limit {
             let skip = out.len().saturating_sub(limit);
@@ -166,7 +235,8 @@ impl Journal {
             .lock()
             .entries
             .iter()
-            .filter(|e| filter.accepts(e))
+            .filter(|(seq, record)| filter.could_accept(*seq, record))
+            .filter(|(seq, record)| filter.accepts(&record.entry(*seq)))
             .count()
     }
 
@@ -186,17 +256,14 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(method: &str, path: &str, status: u16) -> Entry {
-        Entry {
-            seq: 0,
-            time: String::new(),
-            method: method.into(),
-            path: path.into(),
-            query: None,
+    fn entry(method: &str, path: &str, status: u16) -> Record {
+        Record {
+            at_nanos: 0,
+            method: Method::from_bytes(method.as_bytes()).unwrap(),
+            uri: path.parse().unwrap(),
             status,
-            subscription: None,
-            request_id: "r".into(),
-            correlation_id: "c".into(),
+            request_id: uuid::Uuid::nil(),
+            correlation_id: HeaderValue::from_static("c"),
             client_request_id: None,
             user_agent: None,
             error_code: None,
@@ -205,6 +272,35 @@ mod tests {
             request_body: None,
             duration_micros: 0,
         }
+    }
+
+    #[test]
+    fn a_record_reads_back_as_its_entry() {
+        let mut record = entry(
+            "PUT",
+            "/subscriptions/00000000-0000-0000-0000-0000000000AB/resourcegroups/rg?api-version=1",
+            409,
+        );
+        record.at_nanos = 1_719_990_812_857_181_100;
+        record.user_agent = Some(HeaderValue::from_static("az/2.91"));
+        record.error_code = Some("Conflict".into());
+        let e = record.entry(7);
+        assert_eq!(e.seq, 7);
+        assert_eq!(e.time, "2024-07-03T07:13:32.8571811Z");
+        assert_eq!(e.method, "PUT");
+        assert_eq!(
+            e.path,
+            "/subscriptions/00000000-0000-0000-0000-0000000000AB/resourcegroups/rg"
+        );
+        assert_eq!(e.query.as_deref(), Some("api-version=1"));
+        assert_eq!(
+            e.subscription.as_deref(),
+            Some("00000000-0000-0000-0000-0000000000ab")
+        );
+        assert_eq!(e.request_id, "00000000-0000-0000-0000-000000000000");
+        assert_eq!(e.correlation_id, "c");
+        assert_eq!(e.user_agent.as_deref(), Some("az/2.91"));
+        assert_eq!(e.error_code.as_deref(), Some("Conflict"));
     }
 
     #[test]

@@ -15,11 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::arm::error::{ArmError, ErrorBody};
-use crate::arm::path::ArmPath;
+use crate::arm::path::{subscription_of, ArmPath};
 use crate::arm::request::{ArmRequest, InjectedFailure};
-use crate::clock::{http_date_secs, rfc3339};
+use crate::clock::http_date_secs;
 use crate::control::faults::FaultAction;
-use crate::control::journal::Entry;
+use crate::control::journal::Record;
 use crate::state::AppState;
 use crate::{control, identity, kube, limits, providers};
 
@@ -96,12 +96,11 @@ impl App {
         let response = finish(state, response, &ids);
         if state.journal.capacity() > 0 {
             let uri = request.uri();
-            state.journal.record(Entry {
+            state.journal.record(Record {
                 status: response.status().as_u16(),
-                subscription: subscription_of(uri.path()),
                 user_agent: user_agent(request.headers()),
                 duration_micros: started.elapsed().as_micros() as u64,
-                ..journal_entry(state, request.method(), uri, &ids)
+                ..journal_record(state, request.method(), uri, &ids)
             });
         }
         Some(response)
@@ -174,22 +173,6 @@ fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// injection); `server.rs` turns it into a connection error.
 #[derive(Debug, Clone, Copy)]
 pub struct DropConnection;
-
-/// The subscription a path addresses (`/subscriptions/{id}/…` or `/k8s/{id}/…`), if any.
-fn subscription_of(path: &str) -> Option<String> {
-    let mut parts = path.split('/').filter(|s| !s.is_empty());
-    let first = parts.next()?;
-    if first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("k8s") {
-        let id = parts.next()?;
-        uuid::Uuid::parse_str(id).ok().map(|u| {
-            u.hyphenated()
-                .encode_lower(&mut uuid::Uuid::encode_buffer())
-                .to_owned()
-        })
-    } else {
-        None
-    }
-}
 
 /// Response headers whose names are fixed: parsed once, at compile time.
 const X_MS_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -281,7 +264,7 @@ async fn edge(state: AppState, control: Router, request: Request) -> Response {
     let is_control = is_control_path(path);
     let journaling = !is_control && state.journal.capacity() > 0;
     let faulting = !is_control && !state.faults.is_empty();
-    let subscription = if journaling || faulting || tracing::enabled!(tracing::Level::DEBUG) {
+    let subscription = if faulting || tracing::enabled!(tracing::Level::DEBUG) {
         subscription_of(path)
     } else {
         None
@@ -405,38 +388,30 @@ async fn edge(state: AppState, control: Router, request: Request) -> Response {
         });
     }
     if journaling {
-        state.journal.record(Entry {
+        state.journal.record(Record {
             status,
-            subscription,
             user_agent,
             error_code,
             error_message,
             fault: fault_id,
             request_body,
             duration_micros: micros,
-            ..journal_entry(&state, &method, &uri, &ids)
+            ..journal_record(&state, &method, &uri, &ids)
         });
     }
     response
 }
 
-/// The journal entry of a request, its outcome left for the caller to fill in.
-fn journal_entry(state: &AppState, method: &Method, uri: &Uri, ids: &RequestIds) -> Entry {
-    Entry {
-        seq: 0,
-        time: rfc3339(state.clock.now()),
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-        query: uri.query().map(str::to_owned),
+/// The journal record of a request, its outcome left for the caller to fill in.
+fn journal_record(state: &AppState, method: &Method, uri: &Uri, ids: &RequestIds) -> Record {
+    Record {
+        at_nanos: state.clock.now_nanos(),
+        method: method.clone(),
+        uri: uri.clone(),
         status: 0,
-        subscription: None,
-        request_id: ids.request_id.hyphenated().to_string(),
-        correlation_id: ids.correlation_str().to_owned(),
-        client_request_id: ids
-            .client_request_id
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        request_id: ids.request_id,
+        correlation_id: ids.correlation.clone(),
+        client_request_id: ids.client_request_id.clone(),
         user_agent: None,
         error_code: None,
         error_message: None,
@@ -447,12 +422,11 @@ fn journal_entry(state: &AppState, method: &Method, uri: &Uri, ids: &RequestIds)
 }
 
 /// The client's `User-Agent` as the journal keeps it (printable, at most 256 bytes).
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+fn user_agent(headers: &HeaderMap) -> Option<HeaderValue> {
     headers
         .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 256)
-        .map(str::to_owned)
+        .filter(|v| v.to_str().is_ok() && !v.is_empty() && v.len() <= 256)
+        .cloned()
 }
 
 /// Request-body bytes the journal keeps per entry.
