@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::http::{HeaderValue, Method, Uri};
+use axum::http::Method;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -14,21 +14,26 @@ use crate::arm::path::subscription_of;
 use crate::clock::{datetime_from_nanos, rfc3339};
 use crate::control::glob;
 
-/// One exchange as the edge hands it over: the request's parts as they came (reference-counted
-/// copies), turned into an [`Entry`] only when someone reads the journal. Formatting the time,
-/// the ids and the path into strings on every request cost as much as the rest of a cluster
-/// GET's own work.
+/// One exchange as the edge hands it over, turned into an [`Entry`] only when someone reads
+/// the journal: formatting the time, the ids and the path into strings on every request cost
+/// as much as the rest of a cluster GET's own work. What came from the client is copied
+/// (`target`, the client's ids, `User-Agent`): a reference into the request would keep
+/// hyper's whole read buffer alive for as long as the entry, and make hyper allocate a new
+/// one for the next request.
 #[derive(Debug, Clone)]
 pub struct Record {
     /// Virtual time in Unix nanoseconds.
     pub at_nanos: i128,
     pub method: Method,
-    pub uri: Uri,
+    /// The path and query as sent.
+    pub target: Box<str>,
     pub status: u16,
     pub request_id: uuid::Uuid,
-    pub correlation_id: HeaderValue,
-    pub client_request_id: Option<HeaderValue>,
-    pub user_agent: Option<HeaderValue>,
+    /// The client's `x-ms-correlation-request-id`; without one, the request id is the
+    /// correlation id.
+    pub client_correlation_id: Option<Box<str>>,
+    pub client_request_id: Option<Box<str>>,
+    pub user_agent: Option<Box<str>>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub fault: Option<String>,
@@ -39,19 +44,26 @@ pub struct Record {
 impl Record {
     /// The entry a reader sees.
     pub fn entry(&self, seq: u64) -> Entry {
-        let text = |v: &HeaderValue| v.to_str().ok().map(str::to_owned);
+        let (path, query) = match self.target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (&*self.target, None),
+        };
+        let request_id = self.request_id.hyphenated().to_string();
         Entry {
             seq,
             time: rfc3339(datetime_from_nanos(self.at_nanos)),
             method: self.method.to_string(),
-            path: self.uri.path().to_owned(),
-            query: self.uri.query().map(str::to_owned),
+            path: path.to_owned(),
+            query: query.map(str::to_owned),
             status: self.status,
-            subscription: subscription_of(self.uri.path()),
-            request_id: self.request_id.hyphenated().to_string(),
-            correlation_id: text(&self.correlation_id).unwrap_or_default(),
-            client_request_id: self.client_request_id.as_ref().and_then(text),
-            user_agent: self.user_agent.as_ref().and_then(text),
+            subscription: subscription_of(path),
+            correlation_id: self
+                .client_correlation_id
+                .as_deref()
+                .map_or_else(|| request_id.clone(), str::to_owned),
+            request_id,
+            client_request_id: self.client_request_id.as_deref().map(str::to_owned),
+            user_agent: self.user_agent.as_deref().map(str::to_owned),
             error_code: self.error_code.clone(),
             error_message: self.error_message.clone(),
             fault: self.fault.clone(),
@@ -260,10 +272,10 @@ mod tests {
         Record {
             at_nanos: 0,
             method: Method::from_bytes(method.as_bytes()).unwrap(),
-            uri: path.parse().unwrap(),
+            target: path.into(),
             status,
             request_id: uuid::Uuid::nil(),
-            correlation_id: HeaderValue::from_static("c"),
+            client_correlation_id: Some("c".into()),
             client_request_id: None,
             user_agent: None,
             error_code: None,
@@ -282,7 +294,7 @@ mod tests {
             409,
         );
         record.at_nanos = 1_719_990_812_857_181_100;
-        record.user_agent = Some(HeaderValue::from_static("az/2.91"));
+        record.user_agent = Some("az/2.91".into());
         record.error_code = Some("Conflict".into());
         let e = record.entry(7);
         assert_eq!(e.seq, 7);
@@ -301,6 +313,11 @@ mod tests {
         assert_eq!(e.correlation_id, "c");
         assert_eq!(e.user_agent.as_deref(), Some("az/2.91"));
         assert_eq!(e.error_code.as_deref(), Some("Conflict"));
+        record.client_correlation_id = None;
+        record.target = "/".into();
+        let e = record.entry(8);
+        assert_eq!(e.correlation_id, e.request_id);
+        assert_eq!((e.path.as_str(), e.query), ("/", None));
     }
 
     #[test]

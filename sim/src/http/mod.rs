@@ -186,6 +186,8 @@ struct RequestIds {
     request_id: uuid::Uuid,
     /// The client's `x-ms-correlation-request-id`, or the request id.
     correlation: HeaderValue,
+    /// Whether `correlation` is the client's.
+    correlation_from_client: bool,
     client_request_id: Option<HeaderValue>,
 }
 
@@ -201,10 +203,11 @@ impl RequestIds {
                 client_request_id = Some(value);
             }
         }
+        let correlation = usable_client_id(correlation);
         RequestIds {
             request_id,
-            correlation: usable_client_id(correlation)
-                .unwrap_or_else(|| uuid_header(&request_id, "")),
+            correlation_from_client: correlation.is_some(),
+            correlation: correlation.unwrap_or_else(|| uuid_header(&request_id, "")),
             client_request_id: usable_client_id(client_request_id),
         }
     }
@@ -404,14 +407,21 @@ async fn edge(state: AppState, control: Router, request: Request) -> Response {
 
 /// The journal record of a request, its outcome left for the caller to fill in.
 fn journal_record(state: &AppState, method: &Method, uri: &Uri, ids: &RequestIds) -> Record {
+    let text = |v: &HeaderValue| v.to_str().ok().map(Box::from);
     Record {
         at_nanos: state.clock.now_nanos(),
         method: method.clone(),
-        uri: uri.clone(),
+        target: uri.path_and_query().map_or_else(
+            || Box::from(uri.path()),
+            |target| Box::from(target.as_str()),
+        ),
         status: 0,
         request_id: ids.request_id,
-        correlation_id: ids.correlation.clone(),
-        client_request_id: ids.client_request_id.clone(),
+        client_correlation_id: ids
+            .correlation_from_client
+            .then(|| text(&ids.correlation))
+            .flatten(),
+        client_request_id: ids.client_request_id.as_ref().and_then(text),
         user_agent: None,
         error_code: None,
         error_message: None,
@@ -422,11 +432,12 @@ fn journal_record(state: &AppState, method: &Method, uri: &Uri, ids: &RequestIds
 }
 
 /// The client's `User-Agent` as the journal keeps it (printable, at most 256 bytes).
-fn user_agent(headers: &HeaderMap) -> Option<HeaderValue> {
+fn user_agent(headers: &HeaderMap) -> Option<Box<str>> {
     headers
         .get(header::USER_AGENT)
-        .filter(|v| v.to_str().is_ok() && !v.is_empty() && v.len() <= 256)
-        .cloned()
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 256)
+        .map(Box::from)
 }
 
 /// Request-body bytes the journal keeps per entry.
@@ -780,6 +791,7 @@ mod tests {
             let ids = RequestIds {
                 request_id: uuid::Uuid::from_u128(7),
                 correlation: HeaderValue::from_static("corr-1"),
+                correlation_from_client: true,
                 client_request_id: client_id.clone(),
             };
             let mut json = Response::new(Body::empty());
