@@ -12,6 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
+# The GET table takes turns in rounds: ROUNDS runs of DURATION/ROUNDS seconds per server.
+ROUNDS=${ROUNDS:-5}
+ROUND_SECS=$(( DURATION / ROUNDS > 0 ? DURATION / ROUNDS : 1 ))
 PEERS=${PEERS:-1}
 AZ_FLOW=${AZ_FLOW:-1}
 AZ=${AZ:-target/client-venvs/az/bin/az}
@@ -84,16 +87,20 @@ run_wrk() { # url conns -> "rps p50 p99"
 {
 echo "# aksim benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 echo
-echo "GET managedCluster (body ${BODY_BYTES} bytes) vs a bare axum handler returning the same bytes, plain HTTP, wrk (2 threads; 1 for 1 connection) ${DURATION}s. aksim runs with --journal-size 0; the journal columns are a second aksim with the default journal (1,000 entries)."
+echo "GET managedCluster (body ${BODY_BYTES} bytes) vs a bare axum handler returning the same bytes to the same request line, plain HTTP, wrk (2 threads; 1 for 1 connection). Each row is ${ROUNDS} rounds of ${ROUND_SECS}s runs taking turns (aksim, bare, aksim with the journal), summed: on a shared machine throughput swings by a third within seconds, and runs minutes apart do not compare. aksim runs with --journal-size 0; the journal columns are a second aksim with the default journal (1,000 entries). Latencies are the last round's."
 echo
 echo "| connections | aksim req/s | p50 | p99 | bare axum req/s | p50 | p99 | ratio | journal on req/s | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for c in $CONNS; do
-  read -r a50 a_p50 a_p99 <<<"$(run_wrk "$AKSIM$CLUSTER" "$c")"
-  read -r b50 b_p50 b_p99 <<<"$(run_wrk "http://127.0.0.1:$BARE_PORT/" "$c")"
-  read -r j50 _ _ <<<"$(run_wrk "$AKSIM_J$CLUSTER" "$c")"
-  ratio=$(python3 -c "print(f'{float(\"$a50\")/float(\"$b50\"):.2f}')")
-  jratio=$(python3 -c "print(f'{float(\"$j50\")/float(\"$b50\"):.2f}')")
+  a50=0; b50=0; j50=0
+  for _ in $(seq 1 "$ROUNDS"); do
+    read -r a a_p50 a_p99 <<<"$(DURATION=$ROUND_SECS run_wrk "$AKSIM$CLUSTER" "$c")"
+    # The same request line: hyper parses the path whatever the handler does with it.
+    read -r b b_p50 b_p99 <<<"$(DURATION=$ROUND_SECS run_wrk "http://127.0.0.1:$BARE_PORT$CLUSTER" "$c")"
+    read -r j _ _ <<<"$(DURATION=$ROUND_SECS run_wrk "$AKSIM_J$CLUSTER" "$c")"
+    read -r a50 b50 j50 <<<"$(python3 -c "print($a50+$a, $b50+$b, $j50+$j)")"
+  done
+  read -r a50 b50 j50 ratio jratio <<<"$(python3 -c "r=$ROUNDS; print(f'{$a50/r:.2f} {$b50/r:.2f} {$j50/r:.2f} {$a50/$b50:.2f} {$j50/$b50:.2f}')")"
   echo "| $c | $a50 | $a_p50 | $a_p99 | $b50 | $b_p50 | $b_p99 | $ratio | $j50 | $jratio |"
 done
 echo
