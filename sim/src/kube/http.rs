@@ -141,23 +141,41 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
             .as_deref()
             .and_then(super::admission::era_key),
     };
-    let routed = state.store.with(&sub, now, |s| {
-        let Some(plane) = s.kube_planes.get_mut(&key) else {
-            return Err(Status::no_route());
-        };
-        let public = matches!(
-            req.segments.first().map(String::as_str),
-            Some("version" | "healthz" | "livez" | "readyz")
-        ) && req.segments.len() == 1;
-        if !public && !authorized(plane, &req.headers) {
-            return Err(Status::unauthorized());
-        }
-        if !public {
-            plane.materialise();
-        }
-        plane.settle(now);
-        route(plane, &req)
-    });
+    let public = matches!(
+        req.segments.first().map(String::as_str),
+        Some("version" | "healthz" | "livez" | "readyz")
+    ) && req.segments.len() == 1;
+    // Reads (GET, not a watch) of a built plane with nothing due run under the subscription's
+    // shared lock, so lists and gets of one cluster proceed side by side; anything that would
+    // have to build the plane, finish a namespace deletion or refuse takes the exclusive path
+    // below, which then gives the same answer.
+    let read_only = req.method == Method::GET && !req.flag("watch");
+    let read = read_only
+        .then(|| {
+            state.store.read(&sub, now, |s| {
+                let plane = s.kube_planes.get(&key)?;
+                let ready = plane.is_materialised() && !plane.needs_settle(now);
+                (ready && (public || authorized(plane, &req.headers)))
+                    .then(|| route(Access::Shared(plane), &req))
+            })
+        })
+        .flatten();
+    let routed = match read {
+        Some(routed) => routed,
+        None => state.store.with(&sub, now, |s| {
+            let Some(plane) = s.kube_planes.get_mut(&key) else {
+                return Err(Status::no_route());
+            };
+            if !public && !authorized(plane, &req.headers) {
+                return Err(Status::unauthorized());
+            }
+            if !public {
+                plane.materialise();
+            }
+            plane.settle(now);
+            route(Access::Exclusive(plane), &req)
+        }),
+    };
     match routed {
         Err(status) => status.into_response(),
         Ok(Routed::Json(code, value)) => json_response(code, &value),
@@ -176,7 +194,35 @@ fn authorized(plane: &Plane, headers: &HeaderMap) -> bool {
         .is_some_and(|t| !plane.token.is_empty() && t.trim() == plane.token)
 }
 
-fn route(plane: &mut Plane, req: &KubeRequest) -> Result<Routed, Status> {
+/// A plane as a request reaches it: shared (the read path: GETs only) or exclusive.
+enum Access<'a> {
+    Shared(&'a Plane),
+    Exclusive(&'a mut Plane),
+}
+
+impl std::ops::Deref for Access<'_> {
+    type Target = Plane;
+
+    fn deref(&self) -> &Plane {
+        match self {
+            Access::Shared(plane) => plane,
+            Access::Exclusive(plane) => plane,
+        }
+    }
+}
+
+impl Access<'_> {
+    /// The plane for a write. The read path routes only GETs, which never write: a write
+    /// reaching it would be refused as a GET of a write is (405), never applied.
+    fn write(&mut self) -> Result<&mut Plane, Status> {
+        match self {
+            Access::Exclusive(plane) => Ok(plane),
+            Access::Shared(_) => Err(Status::method_not_allowed()),
+        }
+    }
+}
+
+fn route(plane: Access<'_>, req: &KubeRequest) -> Result<Routed, Status> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let types = plane.resource_types();
     let get_only = |r: Routed| {
@@ -392,7 +438,7 @@ fn respond_object(
 }
 
 fn resource_request(
-    plane: &mut Plane,
+    mut plane: Access<'_>,
     req: &KubeRequest,
     group: &str,
     version: &str,
@@ -423,7 +469,7 @@ fn resource_request(
         (None, Method::GET) => {
             let opts = list_options(req, &rt)?;
             if req.flag("watch") {
-                return watch_plan(plane, req, &rt, version, namespace, opts);
+                return watch_plan(&plane, req, &rt, version, namespace, opts);
             }
             let page = plane.list(&rt, namespace, &opts);
             let items: Vec<Value> = page
@@ -454,7 +500,7 @@ fn resource_request(
             }
             let body = parse_body(req)?;
             let ctx = write_ctx(req)?;
-            let created = plane.create(&rt, version, ns, body, ctx)?;
+            let created = plane.write()?.create(&rt, version, ns, body, ctx)?;
             Ok(respond_object(
                 req,
                 &rt,
@@ -471,7 +517,7 @@ fn resource_request(
                     value: name.to_owned(),
                     negated: false,
                 });
-                return watch_plan(plane, req, &rt, version, namespace, opts);
+                return watch_plan(&plane, req, &rt, version, namespace, opts);
             }
             let object = plane.get(&rt, ns, name)?;
             Ok(respond_object(req, &rt, version, StatusCode::OK, object))
@@ -479,7 +525,7 @@ fn resource_request(
         (Some(name), Method::PUT) => {
             let body = parse_body(req)?;
             let ctx = write_ctx(req)?;
-            let updated = plane.replace(&rt, version, ns, name, body, ctx)?;
+            let updated = plane.write()?.replace(&rt, version, ns, name, body, ctx)?;
             Ok(respond_object(req, &rt, version, StatusCode::OK, updated))
         }
         (Some(name), Method::PATCH) => {
@@ -490,12 +536,14 @@ fn resource_request(
             let body: Value = serde_json::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
             let ctx = write_ctx(req)?;
-            let updated = plane.patch(&rt, version, ns, name, kind, &body, ctx)?;
+            let updated = plane
+                .write()?
+                .patch(&rt, version, ns, name, kind, &body, ctx)?;
             Ok(respond_object(req, &rt, version, StatusCode::OK, updated))
         }
         (Some(name), Method::DELETE) => {
             let ctx = write_ctx(req)?;
-            let deleted = plane.delete(&rt, ns, name, ctx)?;
+            let deleted = plane.write()?.delete(&rt, ns, name, ctx)?;
             Ok(Routed::Json(StatusCode::OK, present(&rt, version, deleted)))
         }
         _ => Err(Status::method_not_allowed()),

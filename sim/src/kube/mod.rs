@@ -486,6 +486,12 @@ impl Plane {
 
     // ----- time -----------------------------------------------------------------------------
 
+    /// Whether [`Plane::settle`] at `now` would change anything (a namespace deletion is due).
+    pub fn needs_settle(&self, now: OffsetDateTime) -> bool {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        self.terminating.values().any(|at| *at <= now_ms)
+    }
+
     /// Finishes every namespace deletion that is due at `now`.
     pub fn settle(&mut self, now: OffsetDateTime) {
         let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
