@@ -219,11 +219,6 @@ fn push_digits(out: &mut String, value: u32, width: u32) {
 }
 
 /// An HTTP date (RFC 1123), for the `Date` header.
-pub fn http_date(at: OffsetDateTime) -> String {
-    http_date_secs(at.unix_timestamp())
-}
-
-/// [`http_date`] of an instant in Unix seconds.
 pub fn http_date_secs(secs: i64) -> String {
     let secs = secs.max(0) as u64;
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
@@ -279,7 +274,10 @@ mod tests {
         let at = time::macros::datetime!(2024-07-03 07:13:32.857_181_1 UTC);
         assert_eq!(rfc3339(at), "2024-07-03T07:13:32.8571811Z");
         assert_eq!(rfc3339_seconds(at), "2024-07-03T07:13:32Z");
-        assert_eq!(http_date(at), "Wed, 03 Jul 2024 07:13:32 GMT");
+        assert_eq!(
+            http_date_secs(at.unix_timestamp()),
+            "Wed, 03 Jul 2024 07:13:32 GMT"
+        );
         let small = time::macros::datetime!(0987-01-02 03:04:05.000_000_1 UTC);
         assert_eq!(rfc3339(small), "0987-01-02T03:04:05.0000001Z");
         assert_eq!(rfc3339_seconds(small), "0987-01-02T03:04:05Z");

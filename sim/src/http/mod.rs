@@ -51,11 +51,6 @@ pub struct App {
 }
 
 impl App {
-    /// The state this service answers from.
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// The answer to one request, a handler's panic caught: what the `Service` impl and the
     /// server (which adds its deadline) both run. Boxed here, once: the edge's future is large,
     /// and every wrapper that moved it by value copied it again.
@@ -67,9 +62,7 @@ impl App {
                 .map(|answer| answer.unwrap_or_else(on_panic)),
         )
     }
-}
 
-impl App {
     /// The answer to a request that needs no waiting, given synchronously: a cached cluster
     /// GET (see [`fast`]), with the edge's headers and journal entry, exactly as the edge
     /// would answer it. `None` for everything else, and whenever a fault rule is installed or
