@@ -16,12 +16,12 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(20_000);
     let mesh = std::env::args().nth(2).as_deref() == Some("mesh");
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.auto_register_providers = true;
     config.journal_size = 0;
-    let state =
-        sim::AppState::new(config, sim::identity::TokenIssuer::ephemeral(), None).expect("state");
-    let app = sim::app(state);
+    let state = aksim::AppState::new(config, aksim::identity::TokenIssuer::ephemeral(), None)
+        .expect("state");
+    let app = aksim::app(state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

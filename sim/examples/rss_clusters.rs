@@ -33,12 +33,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(2).collect();
     let mesh = args.iter().any(|a| a == "mesh");
     let kube = args.iter().any(|a| a == "kube");
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.auto_register_providers = true;
     config.journal_size = 0;
-    let state =
-        sim::AppState::new(config, sim::identity::TokenIssuer::ephemeral(), None).expect("state");
-    let app = sim::app(state);
+    let state = aksim::AppState::new(config, aksim::identity::TokenIssuer::ephemeral(), None)
+        .expect("state");
+    let app = aksim::app(state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

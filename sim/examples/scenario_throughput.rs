@@ -21,14 +21,14 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let files = sim::scenario::model::discover(&paths).expect("scenario paths");
-        let loaded: Vec<_> = files.iter().map(|f| sim::scenario::load(f).expect("valid scenario")).collect();
-        let target_kind = sim::scenario::in_process_target();
+        let files = aksim::scenario::model::discover(&paths).expect("scenario paths");
+        let loaded: Vec<_> = files.iter().map(|f| aksim::scenario::load(f).expect("valid scenario")).collect();
+        let target_kind = aksim::scenario::in_process_target();
         let started = std::time::Instant::now();
         let (mut runs, mut steps, mut failed) = (0usize, 0usize, 0usize);
         while runs < target {
             use futures_util::StreamExt;
-            let batch: Vec<_> = futures_util::stream::iter(loaded.iter().map(|l| sim::scenario::exec::run_one(l, &target_kind)))
+            let batch: Vec<_> = futures_util::stream::iter(loaded.iter().map(|l| aksim::scenario::exec::run_one(l, &target_kind)))
                 .buffer_unordered(4)
                 .collect()
                 .await;

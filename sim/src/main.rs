@@ -1,7 +1,7 @@
 //! The `aksim` binary: parse flags, start tracing, bind, serve until SIGINT/SIGTERM.
 
+use aksim::config::{Cli, Command, LogFormat, ScenarioCommand};
 use clap::Parser;
-use sim::config::{Cli, Command, LogFormat, ScenarioCommand};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
@@ -43,11 +43,11 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(config: sim::Config) -> Result<(), String> {
-    let prepared = sim::prepare(config)?;
+async fn run(config: aksim::Config) -> Result<(), String> {
+    let prepared = aksim::prepare(config)?;
     let state = prepared.state;
     if let Some(path) = &state.config.state_file {
-        match sim::control::snapshot::load_file(&state, path)? {
+        match aksim::control::snapshot::load_file(&state, path)? {
             Some(n) => tracing::info!(path = %path.display(), subscriptions = n, "state loaded"),
             None => tracing::info!(path = %path.display(), "no state file yet; starting empty"),
         }
@@ -87,9 +87,9 @@ async fn run(config: sim::Config) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "ready");
     let tls = prepared.tls.map(|t| t.server_config);
-    sim::serve(listener, tls, sim::app(state.clone()), shutdown).await;
+    aksim::serve(listener, tls, aksim::app(state.clone()), shutdown).await;
     if let Some(path) = &state.config.state_file {
-        let n = sim::control::snapshot::save_file(&state, path)?;
+        let n = aksim::control::snapshot::save_file(&state, path)?;
         tracing::info!(path = %path.display(), subscriptions = n, "state saved");
     }
     tracing::info!("stopped");
@@ -125,11 +125,11 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
     use std::process::ExitCode;
     match command {
         ScenarioCommand::Schema => {
-            println!("{:#}", sim::scenario::model::json_schema());
+            println!("{:#}", aksim::scenario::model::json_schema());
             ExitCode::SUCCESS
         }
         ScenarioCommand::Validate { paths } => {
-            let files = match sim::scenario::model::discover(&paths) {
+            let files = match aksim::scenario::model::discover(&paths) {
                 Ok(f) => f,
                 Err(e) => {
                     eprintln!("aksim: {e}");
@@ -138,7 +138,7 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
             };
             let mut bad = 0;
             for file in &files {
-                if let Err(e) = sim::scenario::load(file) {
+                if let Err(e) = aksim::scenario::load(file) {
                     eprintln!("{e}");
                     bad += 1;
                 }
@@ -167,8 +167,11 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
             };
             let target = match &args.target {
                 Some(url) => {
-                    match sim::scenario::remote_target(url, args.ca.as_deref(), args.token.clone())
-                    {
+                    match aksim::scenario::remote_target(
+                        url,
+                        args.ca.as_deref(),
+                        args.token.clone(),
+                    ) {
                         Ok(t) => t,
                         Err(e) => {
                             eprintln!("aksim: {e}");
@@ -176,16 +179,16 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
                         }
                     }
                 }
-                None => sim::scenario::in_process_target(),
+                None => aksim::scenario::in_process_target(),
             };
-            let options = sim::scenario::RunOptions {
+            let options = aksim::scenario::RunOptions {
                 paths: args.paths.clone(),
                 filter: args.filter.clone(),
                 jobs: args.jobs,
             };
             let quiet = args.quiet;
             let mut done = 0usize;
-            let report = runtime.block_on(sim::scenario::run(&options, &target, |o| {
+            let report = runtime.block_on(aksim::scenario::run(&options, &target, |o| {
                 done += 1;
                 if !quiet {
                     let mark = if o.failure.is_none() { "ok" } else { "FAILED" };
@@ -218,7 +221,7 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
     }
 }
 
-fn ctl_command(args: sim::ctl::CtlArgs) -> std::process::ExitCode {
+fn ctl_command(args: aksim::ctl::CtlArgs) -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -229,7 +232,7 @@ fn ctl_command(args: sim::ctl::CtlArgs) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(sim::ctl::run(args)) {
+    match runtime.block_on(aksim::ctl::run(args)) {
         Ok(text) => {
             println!("{text}");
             std::process::ExitCode::SUCCESS

@@ -32,7 +32,7 @@ async fn raw(
         b = b.header(*k, *v);
     }
     let request = b.body(Body::from(body)).expect("request");
-    let response = sim::app(sim.state.clone())
+    let response = aksim::app(sim.state.clone())
         .oneshot(request)
         .await
         .expect("infallible");

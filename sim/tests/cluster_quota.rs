@@ -5,11 +5,11 @@
 
 mod common;
 
+use aksim::kube::plane_key;
+use aksim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX;
 use axum::http::StatusCode;
 use common::aks::*;
 use common::SUB;
-use sim::kube::plane_key;
-use sim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX;
 
 #[tokio::test]
 async fn a_create_past_the_cluster_quota_is_409_quota_exceeded() {
@@ -96,7 +96,7 @@ async fn a_create_past_the_cluster_quota_is_409_quota_exceeded() {
 async fn past_the_subscription_cap_a_new_subscription_is_not_found() {
     let sim = new_sim();
     let now = sim.state.clock.now();
-    for i in 0..sim::limits::SUBSCRIPTIONS_MAX {
+    for i in 0..aksim::limits::SUBSCRIPTIONS_MAX {
         sim.state
             .store
             .with(&format!("00000000-0000-0000-0001-{i:012}"), now, |_| ());

@@ -180,7 +180,7 @@ impl IdStream {
 }
 
 async fn setup() -> (Arc<Sim>, Vec<Model>, Value) {
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.auto_register_providers = true;
     config.clock_frozen = true;
     let sim = Arc::new(Sim::with_config(config));

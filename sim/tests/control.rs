@@ -34,8 +34,8 @@ async fn clock_advance_freeze_scale() {
     )
     .await;
     assert_eq!(after.status, StatusCode::OK);
-    let t0 = sim::clock::parse_rfc3339(&before).unwrap();
-    let t1 = sim::clock::parse_rfc3339(after.body["now"].as_str().unwrap()).unwrap();
+    let t0 = aksim::clock::parse_rfc3339(&before).unwrap();
+    let t1 = aksim::clock::parse_rfc3339(after.body["now"].as_str().unwrap()).unwrap();
     assert_eq!((t1 - t0).whole_seconds(), 3600);
     for bad in [
         json!({"seconds": -1}),
@@ -277,7 +277,7 @@ async fn snapshot_round_trip_and_bad_files() {
         .uri("/_sim/snapshot")
         .body(axum::body::Body::from(truncated.to_vec()))
         .unwrap();
-    let r = tower::ServiceExt::oneshot(sim::app(fresh.state.clone()), req)
+    let r = tower::ServiceExt::oneshot(aksim::app(fresh.state.clone()), req)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -298,17 +298,17 @@ async fn state_file_round_trip() {
     let path = dir.path().join("state.json");
     let sim = Sim::new();
     sim.put(&rg("rg1"), json!({"location": "westus"})).await;
-    sim::control::snapshot::save_file(&sim.state, &path).unwrap();
+    aksim::control::snapshot::save_file(&sim.state, &path).unwrap();
     let fresh = Sim::new();
     assert_eq!(
-        sim::control::snapshot::load_file(&fresh.state, &path).unwrap(),
+        aksim::control::snapshot::load_file(&fresh.state, &path).unwrap(),
         Some(1)
     );
     assert_eq!(fresh.get(&rg("rg1")).await.body["location"], "westus");
     std::fs::write(&path, b"{\"format\":\"aksim-snapshot\",\"version\":1").unwrap();
-    assert!(sim::control::snapshot::load_file(&fresh.state, &path).is_err());
+    assert!(aksim::control::snapshot::load_file(&fresh.state, &path).is_err());
     assert_eq!(
-        sim::control::snapshot::load_file(&fresh.state, &dir.path().join("none")).unwrap(),
+        aksim::control::snapshot::load_file(&fresh.state, &dir.path().join("none")).unwrap(),
         None
     );
 }
@@ -329,13 +329,18 @@ async fn unknown_control_paths_and_info() {
 /// Drop and latency faults need a real connection to be observed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_and_latency_faults_over_a_socket() {
-    let state = sim::AppState::for_tests();
+    let state = aksim::AppState::for_tests();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sim::serve(listener, None, sim::app(state.clone()), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(aksim::serve(
+        listener,
+        None,
+        aksim::app(state.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
     let add = |body: serde_json::Value| {
@@ -447,7 +452,7 @@ async fn raw(sim: &Sim, method: Method, path: &str, body: &str) -> common::Reply
         .header("content-type", "application/json")
         .body(axum::body::Body::from(body.to_owned()))
         .unwrap();
-    let response = tower::ServiceExt::oneshot(sim::app(sim.state.clone()), request)
+    let response = tower::ServiceExt::oneshot(aksim::app(sim.state.clone()), request)
         .await
         .unwrap();
     let status = response.status();

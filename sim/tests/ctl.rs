@@ -1,8 +1,8 @@
 //! `aksim ctl` against a live server: each subcommand reaches its `/_sim` endpoint, and a
 //! refusal is an error with the server's message.
 
+use aksim::ctl::CtlArgs;
 use clap::Parser;
-use sim::ctl::CtlArgs;
 
 #[derive(Parser)]
 struct Wrapper {
@@ -14,18 +14,23 @@ async fn ctl(url: &str, words: &[&str]) -> Result<String, String> {
     let mut argv = vec!["ctl", "--url", url];
     argv.extend_from_slice(words);
     let parsed = Wrapper::try_parse_from(argv).map_err(|e| e.to_string())?;
-    sim::ctl::run(parsed.args).await
+    aksim::ctl::run(parsed.args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctl_drives_the_control_api() {
-    let state = sim::AppState::for_tests();
+    let state = aksim::AppState::for_tests();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sim::serve(listener, None, sim::app(state.clone()), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(aksim::serve(
+        listener,
+        None,
+        aksim::app(state.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     assert!(ctl(&url, &["health"])
         .await

@@ -33,7 +33,7 @@ enum World {
 const WORLDS: [World; 4] = [World::Ready, World::Updating, World::Deleted, World::Empty];
 
 async fn build(world: World, forced_full_path: bool) -> Sim {
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.auto_register_providers = !matches!(world, World::Empty);
     if matches!(world, World::Updating) {
         config.op_durations = vec!["default=30".to_owned()];
@@ -183,7 +183,7 @@ async fn answer(sim: &Sim, case: &Case) -> Answer {
         builder = builder.header(*name, *value);
     }
     let body = case.body.map_or_else(Body::empty, Body::from);
-    let response = sim::app(sim.state.clone())
+    let response = aksim::app(sim.state.clone())
         .oneshot(builder.body(body).unwrap())
         .await
         .unwrap();

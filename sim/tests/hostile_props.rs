@@ -1,4 +1,4 @@
-//! The fuzz targets' checks on stable (`sim::hostile`, the same functions `fuzz/` drives with
+//! The fuzz targets' checks on stable (`aksim::hostile`, the same functions `fuzz/` drives with
 //! libFuzzer): every committed seed passes, every input the fuzzers ever broke stays fixed
 //! (one line per finding), and proptest feeds byte-level and JSON-level mutations of the
 //! seeds through the checks for a bounded number of cases, so `cargo test` keeps guarding
@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
+use aksim::hostile;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sim::hostile;
 
 type Check = fn(&[u8]) -> Result<(), String>;
 
@@ -75,7 +75,7 @@ fn findings() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "arm_path",
             "a path over the 8 KiB limit with a multi-byte character at byte 64 panicked (the \
              error message cut the path inside the character)",
-            format!("0/ab{}", "é".repeat(sim::limits::PATH_MAX_CHARS)).into_bytes(),
+            format!("0/ab{}", "é".repeat(aksim::limits::PATH_MAX_CHARS)).into_bytes(),
         ),
         (
             "arm_path",

@@ -8,14 +8,14 @@ mod common;
 
 use std::time::Duration;
 
+use aksim::kube::MeshView;
+use aksim::limits;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::kube::{enabled, k8s, TOKEN};
 use common::{Reply, Sim};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use sim::kube::MeshView;
-use sim::limits;
 use tower::ServiceExt;
 
 const WEBHOOK_PREFIX: &str =
@@ -1733,7 +1733,10 @@ async fn open_watch(sim: &Sim, path: &str) -> (StatusCode, Body) {
         .header("authorization", format!("Bearer {TOKEN}"))
         .body(Body::empty())
         .unwrap();
-    let response = sim::app(sim.state.clone()).oneshot(request).await.unwrap();
+    let response = aksim::app(sim.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
     let status = response.status();
     (status, response.into_body())
 }
@@ -1948,9 +1951,10 @@ async fn namespaced_paths_and_other_kinds() {
 
 #[tokio::test]
 async fn admission_era_comes_from_the_server_config() {
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.istio_admission_era = Some("2023".to_owned());
-    let state = sim::AppState::new(config, sim::identity::TokenIssuer::ephemeral(), None).unwrap();
+    let state =
+        aksim::AppState::new(config, aksim::identity::TokenIssuer::ephemeral(), None).unwrap();
     let sim = Sim { state };
     sim.plane("1.33.2");
     sim.reconcile(&enabled(&["asm-1-26"]));
@@ -1975,7 +1979,7 @@ async fn admission_era_comes_from_the_server_config() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 
-    let mut bad = sim::Config::for_tests();
+    let mut bad = aksim::Config::for_tests();
     bad.istio_admission_era = Some("1999".to_owned());
     let err = bad.validate().unwrap_err();
     assert!(

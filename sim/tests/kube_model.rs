@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use aksim::kube::validate::LabelSelector;
+use aksim::kube::{ListOptions, Plane, WriteCtx};
 use proptest::prelude::*;
 use serde_json::json;
-use sim::kube::validate::LabelSelector;
-use sim::kube::{ListOptions, Plane, WriteCtx};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -79,7 +79,7 @@ proptest! {
                     valid
                 }
                 Op::Label(n, k, v) => {
-                    let r = plane.patch(&rt, "v1", "", n, sim::kube::patch::PatchType::Merge,
+                    let r = plane.patch(&rt, "v1", "", n, aksim::kube::patch::PatchType::Merge,
                         &json!({"metadata": {"labels": {k.as_str(): v}}}), ctx);
                     match model.get_mut(n) {
                         Some(labels) => {
@@ -110,13 +110,13 @@ proptest! {
             // Invariants.
             let page = plane.list(&rt, None, &ListOptions { labels: LabelSelector::default(), ..ListOptions::default() });
             let listed: Model = page.items.iter().map(|o| {
-                let labels = sim::kube::validate::labels_of(o);
+                let labels = aksim::kube::validate::labels_of(o);
                 (o["metadata"]["name"].as_str().unwrap().to_owned(), labels)
             }).collect();
             prop_assert_eq!(&listed, &model);
             if changed {
                 prop_assert!(plane.resource_version > rv_before);
-                prop_assert!(plane.events.len() > events_before || plane.events.len() == sim::limits::KUBE_WATCH_HISTORY_MAX);
+                prop_assert!(plane.events.len() > events_before || plane.events.len() == aksim::limits::KUBE_WATCH_HISTORY_MAX);
             } else {
                 prop_assert_eq!(plane.resource_version, rv_before, "{:?}", op);
                 prop_assert_eq!(plane.events.len(), events_before);

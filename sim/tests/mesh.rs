@@ -161,7 +161,8 @@ fn egress(
     move |b| {
         if enabled {
             // az's validator: the DNS regex with at most 63 characters.
-            if name.len() > 63 || !sim::providers::container_service::rules::is_dns_subdomain(&name)
+            if name.len() > 63
+                || !aksim::providers::container_service::rules::is_dns_subdomain(&name)
             {
                 return Err(format!("Istio egress name {name} is invalid."));
             }
@@ -208,7 +209,7 @@ fn egress(
 }
 
 fn revision_key(r: &Value) -> (u32, u32) {
-    sim::providers::container_service::catalog::revision_number(r.as_str().unwrap_or(""))
+    aksim::providers::container_service::catalog::revision_number(r.as_str().unwrap_or(""))
         .unwrap_or_default()
 }
 
@@ -274,9 +275,11 @@ fn upgrades_url(rg: &str, name: &str) -> String {
     )
 }
 
-fn plane_mesh(sim: &Sim, rg: &str, name: &str) -> sim::kube::MeshView {
+fn plane_mesh(sim: &Sim, rg: &str, name: &str) -> aksim::kube::MeshView {
     sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&sim::kube::plane_key(rg, name)].mesh.clone()
+        s.kube_planes[&aksim::kube::plane_key(rg, name)]
+            .mesh
+            .clone()
     })
 }
 
@@ -421,7 +424,12 @@ async fn seed_flow_with_the_2023_catalogue() {
         .unwrap(),
     )
     .unwrap();
-    assert!(yaml.contains(&sim::kube::server_url("http://sim.test", SUB, "rg1", "c1")));
+    assert!(yaml.contains(&aksim::kube::server_url(
+        "http://sim.test",
+        SUB,
+        "rg1",
+        "c1"
+    )));
 
     // az aks mesh disable → exactly {"mode":"Disabled"}; the plane drops the add-on.
     let disabled = az_mesh(&sim, "rg1", "c1", disable).await.unwrap();
@@ -1025,7 +1033,7 @@ async fn every_rule_refuses_with_its_code_and_text() {
         assert_eq!(r.body["error"]["message"], case.message, "{}", case.rule);
         covered.insert(case.rule);
     }
-    let registry: BTreeSet<&str> = sim::providers::container_service::rules::rules()
+    let registry: BTreeSet<&str> = aksim::providers::container_service::rules::rules()
         .iter()
         .map(|r| r.id)
         .filter(|id| *id != "mesh.selfManagedIstio.conflict")

@@ -16,9 +16,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use aksim::scenario::model::{ErrorExpect, Expect, KubeRequest, Request, Scenario, Setup, Step};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sim::scenario::model::{ErrorExpect, Expect, KubeRequest, Request, Scenario, Setup, Step};
 
 const CLUSTERS: [&str; 2] = ["c1", "c2"];
 /// Revisions of the current catalogue the actions use (asm-1-29 is the default).

@@ -16,10 +16,10 @@ use std::path::PathBuf;
 
 mod common;
 
+use aksim::scenario::exec;
+use aksim::scenario::model::{ErrorExpect, Expect, Request, Scenario, Setup, Step};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sim::scenario::exec;
-use sim::scenario::model::{ErrorExpect, Expect, Request, Scenario, Setup, Step};
 
 const GROUPS: [&str; 3] = ["rg-alpha", "rg-beta", "rg-gamma"];
 const LOCATIONS: [&str; 3] = ["eastus", "westeurope", "japaneast"];
@@ -351,7 +351,7 @@ fn a_failing_property_becomes_a_small_reproducer_scenario() {
     let (path, why) =
         property(256, std::slice::from_ref(&bug)).expect_err("the bug must be caught");
     assert!(why.contains("got 500"), "{why}");
-    let loaded = sim::scenario::load(&path).expect("the reproducer is a valid scenario file");
+    let loaded = aksim::scenario::load(&path).expect("the reproducer is a valid scenario file");
     assert_eq!(
         loaded.scenario.steps.len(),
         3,
@@ -362,7 +362,10 @@ fn a_failing_property_becomes_a_small_reproducer_scenario() {
         .enable_all()
         .build()
         .unwrap();
-    let outcome = rt.block_on(exec::run_one(&loaded, &sim::scenario::in_process_target()));
+    let outcome = rt.block_on(exec::run_one(
+        &loaded,
+        &aksim::scenario::in_process_target(),
+    ));
     let failure = outcome.failure.expect("the reproducer reproduces");
     assert!(failure.detail.contains("got 500"), "{failure}");
 }

@@ -4,14 +4,14 @@
 
 mod common;
 
+use aksim::config::Config;
+use aksim::identity::TokenIssuer;
+use aksim::providers::gating::check_preview_gates;
+use aksim::providers::registration::require_registered;
+use aksim::AppState;
 use axum::http::{Method, StatusCode};
 use common::{Reply, Sim, SUB};
 use serde_json::{json, Value};
-use sim::config::Config;
-use sim::identity::TokenIssuer;
-use sim::providers::gating::check_preview_gates;
-use sim::providers::registration::require_registered;
-use sim::AppState;
 
 const AUTH: (&str, &str) = ("authorization", "Bearer test");
 const MESH: &str = "AzureServiceMeshPreview";
@@ -82,7 +82,10 @@ async fn raw(
         b = b.header("content-type", ct);
     }
     let request = b.body(axum::body::Body::from(body.to_owned())).unwrap();
-    let response = sim::app(sim.state.clone()).oneshot(request).await.unwrap();
+    let response = aksim::app(sim.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let raw = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -654,8 +657,8 @@ async fn provider_with_resources_cannot_be_unregistered() {
     let now = sim.state.clock.now();
     sim.state.store.with(SUB, now, |s| {
         s.kube_planes.insert(
-            sim::kube::plane_key("rg", "c1"),
-            sim::kube::Plane::new("1.30.0", "t", now),
+            aksim::kube::plane_key("rg", "c1"),
+            aksim::kube::Plane::new("1.30.0", "t", now),
         );
     });
     let r = sim
@@ -734,7 +737,7 @@ async fn require_registered_gives_409_or_auto_registers() {
 }
 
 /// The gate check for a managedClusters PUT body at `v`.
-fn gate(sim: &Sim, v: &str, body: &Value) -> Result<(), sim::arm::ArmError> {
+fn gate(sim: &Sim, v: &str, body: &Value) -> Result<(), aksim::arm::ArmError> {
     let now = sim.state.clock.now();
     sim.state.store.with(SUB, now, |s| {
         check_preview_gates(&sim.state, s, CS, "managedClusters", v, Some(body), now)

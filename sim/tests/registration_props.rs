@@ -13,12 +13,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use aksim::config::Config;
+use aksim::identity::TokenIssuer;
+use aksim::AppState;
 use axum::http::{Method, StatusCode};
 use common::{Sim, SUB};
 use proptest::prelude::*;
-use sim::config::Config;
-use sim::identity::TokenIssuer;
-use sim::AppState;
 
 const DELAY: i64 = 3;
 const CS: &str = "Microsoft.ContainerService";

@@ -6,10 +6,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use aksim::limits::{REQUEST_BODY_DRAIN_MAX_BYTES, REQUEST_BODY_MAX_BYTES};
+use aksim::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode};
-use sim::limits::{REQUEST_BODY_DRAIN_MAX_BYTES, REQUEST_BODY_MAX_BYTES};
-use sim::AppState;
 use tower::ServiceExt;
 
 const SUB: &str = "00000000-0000-0000-0000-000000000001";
@@ -35,7 +35,7 @@ async fn put_streamed(total: usize) -> (StatusCode, String, usize) {
         .header("content-type", "application/json")
         .body(Body::from_stream(futures_util::stream::iter(chunks)))
         .expect("request");
-    let response = sim::app(AppState::for_tests())
+    let response = aksim::app(AppState::for_tests())
         .oneshot(request)
         .await
         .expect("infallible");

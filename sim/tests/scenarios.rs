@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sim::scenario::{self, RunOptions, Target};
+use aksim::scenario::{self, RunOptions, Target};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -202,11 +202,11 @@ async fn simulator_only_steps_are_skipped_against_a_plain_target() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_mode_runs_the_library_against_a_live_aksim() {
-    let state = sim::AppState::for_tests();
+    let state = aksim::AppState::for_tests();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sim::serve(listener, None, sim::app(state), async {
+    let server = tokio::spawn(aksim::serve(listener, None, aksim::app(state), async {
         let _ = stopped.await;
     }));
     let options = RunOptions {
@@ -256,7 +256,7 @@ fn the_published_schema_is_the_one_the_runner_enforces() {
     )
     .unwrap();
     assert!(
-        published == sim::scenario::model::json_schema(),
+        published == aksim::scenario::model::json_schema(),
         "docs/scenario-schema.json is stale; regenerate with: \
          cargo run -p aksim -- scenario schema > docs/scenario-schema.json"
     );
@@ -264,7 +264,7 @@ fn the_published_schema_is_the_one_the_runner_enforces() {
 /// Every rule in the registry has at least one scenario tagged `rule:<id>` in the library.
 #[test]
 fn every_rule_has_a_scenario() {
-    let files = sim::scenario::model::discover(&[tree()]).unwrap();
+    let files = aksim::scenario::model::discover(&[tree()]).unwrap();
     let mut tagged = std::collections::BTreeSet::new();
     for file in files {
         let loaded = scenario::load(&file).unwrap();
@@ -274,7 +274,7 @@ fn every_rule_has_a_scenario() {
             }
         }
     }
-    let missing: Vec<&str> = sim::providers::container_service::rules::rules()
+    let missing: Vec<&str> = aksim::providers::container_service::rules::rules()
         .iter()
         .map(|r| r.id)
         .filter(|id| !tagged.contains(*id))

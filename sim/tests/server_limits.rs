@@ -1,4 +1,4 @@
-//! The connection-level limits of `sim::serve_with` (sim/src/limits.rs), over real sockets on
+//! The connection-level limits of `aksim::serve_with` (sim/src/limits.rs), over real sockets on
 //! 127.0.0.1:0: the request-head size and count (431), the slow-header read timeout (closed),
 //! the connection limit (503 `ServiceUnavailable` / 429 `TooManyRequests`, then a free slot
 //! serves again; the overflow bounded in number and time), the TLS handshake timeout, the
@@ -10,9 +10,9 @@ mod common;
 
 use std::time::Duration;
 
+use aksim::kube::{plane_key, Plane};
+use aksim::ServerLimits;
 use serde_json::{json, Value};
-use sim::kube::{plane_key, Plane};
-use sim::ServerLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -23,20 +23,20 @@ const READ_BOUND: Duration = Duration::from_secs(10);
 const TOKEN: &str = "limits-token";
 
 struct Server {
-    state: sim::AppState,
+    state: aksim::AppState,
     addr: std::net::SocketAddr,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn start(limits: ServerLimits) -> Server {
-    let state = sim::AppState::for_tests();
+    let state = aksim::AppState::for_tests();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sim::serve_with(
+    tokio::spawn(aksim::serve_with(
         listener,
         None,
-        sim::app(state.clone()),
+        aksim::app(state.clone()),
         async {
             let _ = stopped.await;
         },
@@ -111,14 +111,14 @@ async fn an_oversized_header_block_gets_431_and_a_close() {
             "one header past REQUEST_HEADER_MAX_BYTES",
             format!(
                 "GET /_sim/health HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
-                "a".repeat(sim::limits::REQUEST_HEADER_MAX_BYTES)
+                "a".repeat(aksim::limits::REQUEST_HEADER_MAX_BYTES)
             ),
         ),
         (
             "more than REQUEST_HEADERS_MAX fields",
             format!(
                 "GET /_sim/health HTTP/1.1\r\nhost: x\r\n{}\r\n",
-                (0..=sim::limits::REQUEST_HEADERS_MAX)
+                (0..=aksim::limits::REQUEST_HEADERS_MAX)
                     .map(|i| format!("x-h{i}: v\r\n"))
                     .collect::<String>()
             ),
@@ -136,12 +136,12 @@ async fn an_oversized_header_block_gets_431_and_a_close() {
     }
     // Just under both limits is served.
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let headers: String = (0..sim::limits::REQUEST_HEADERS_MAX - 2)
+    let headers: String = (0..aksim::limits::REQUEST_HEADERS_MAX - 2)
         .map(|i| format!("x-h{i}: v\r\n"))
         .collect();
     let request = format!(
         "GET /_sim/health HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n{headers}\r\n",
-        "a".repeat(sim::limits::REQUEST_HEADER_MAX_BYTES - 8 * 1024)
+        "a".repeat(aksim::limits::REQUEST_HEADER_MAX_BYTES - 8 * 1024)
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let response = read_response(&mut stream).await;
@@ -376,35 +376,38 @@ async fn info_reports_every_server_limit() {
     for (key, value) in [
         (
             "requestHeaderMaxBytes",
-            sim::limits::REQUEST_HEADER_MAX_BYTES as u64,
+            aksim::limits::REQUEST_HEADER_MAX_BYTES as u64,
         ),
-        ("requestHeadersMax", sim::limits::REQUEST_HEADERS_MAX as u64),
+        (
+            "requestHeadersMax",
+            aksim::limits::REQUEST_HEADERS_MAX as u64,
+        ),
         (
             "requestHeaderReadTimeoutSecs",
-            sim::limits::REQUEST_HEADER_READ_TIMEOUT_SECS,
+            aksim::limits::REQUEST_HEADER_READ_TIMEOUT_SECS,
         ),
-        ("requestTimeoutSecs", sim::limits::REQUEST_TIMEOUT_SECS),
-        ("connectionsMax", sim::limits::CONNECTIONS_MAX as u64),
+        ("requestTimeoutSecs", aksim::limits::REQUEST_TIMEOUT_SECS),
+        ("connectionsMax", aksim::limits::CONNECTIONS_MAX as u64),
         (
             "connectionsOverflowMax",
-            sim::limits::CONNECTIONS_OVERFLOW_MAX as u64,
+            aksim::limits::CONNECTIONS_OVERFLOW_MAX as u64,
         ),
         (
             "overflowConnectionSecs",
-            sim::limits::OVERFLOW_CONNECTION_SECS,
+            aksim::limits::OVERFLOW_CONNECTION_SECS,
         ),
         (
             "tlsHandshakeTimeoutSecs",
-            sim::limits::TLS_HANDSHAKE_TIMEOUT_SECS,
+            aksim::limits::TLS_HANDSHAKE_TIMEOUT_SECS,
         ),
         (
             "http2MaxConcurrentStreams",
-            u64::from(sim::limits::HTTP2_MAX_CONCURRENT_STREAMS),
+            u64::from(aksim::limits::HTTP2_MAX_CONCURRENT_STREAMS),
         ),
-        ("shutdownGraceSecs", sim::limits::SHUTDOWN_GRACE_SECS),
+        ("shutdownGraceSecs", aksim::limits::SHUTDOWN_GRACE_SECS),
         (
             "managedClustersPerSubscriptionMax",
-            sim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX as u64,
+            aksim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX as u64,
         ),
     ] {
         assert_eq!(limits[key], json!(value), "{key}: {limits:#}");
@@ -414,17 +417,17 @@ async fn info_reports_every_server_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_tls_handshake_is_closed_at_the_handshake_timeout() {
     let tls_dir = tempfile::tempdir().unwrap();
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.http = false;
     config.tls_dir = Some(tls_dir.path().to_path_buf());
-    let prepared = sim::prepare(config).expect("prepare");
+    let prepared = aksim::prepare(config).expect("prepare");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sim::serve_with(
+    tokio::spawn(aksim::serve_with(
         listener,
         prepared.tls.map(|t| t.server_config),
-        sim::app(prepared.state),
+        aksim::app(prepared.state),
         async {
             let _ = stopped.await;
         },

@@ -140,7 +140,7 @@ async fn env_only_mode_group_lifecycle_with_no_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_show_the_arm_error_under_strict_auth() {
     // `--auth strict`: every token az sends must be one aksim issued, unexpired, for ARM.
-    let sim = spawn_sim(|c| c.auth = sim::config::AuthMode::Strict).await;
+    let sim = spawn_sim(|c| c.auth = aksim::config::AuthMode::Strict).await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
 
     let missing = az.run(&["group", "show", "-n", "missing"]).await;
@@ -253,7 +253,7 @@ async fn group_list_by_tag_locations_and_az_rest_with_double_slashes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_a_federated_token() {
-    let sim = spawn_sim(|c| c.auth = sim::config::AuthMode::Strict).await;
+    let sim = spawn_sim(|c| c.auth = aksim::config::AuthMode::Strict).await;
     let az = Az::new(&sim, Login::EnvOnly).await;
     // Any JWT works as the client assertion; use one aksim signed.
     let assertion =

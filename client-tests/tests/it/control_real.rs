@@ -352,7 +352,7 @@ async fn seed_flow(az: &Az) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_of_the_seed_flow_restores_into_a_fresh_aksim() {
-    let config = |c: &mut sim::Config| {
+    let config = |c: &mut aksim::Config| {
         c.registration_seconds = 0.0;
         c.mesh_catalog = Some("2023".into());
     };

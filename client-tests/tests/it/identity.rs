@@ -209,7 +209,7 @@ async fn jwks_verifies_an_issued_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_auth_checks_signature_expiry_and_audience() {
-    let sim = spawn_sim(|c| c.auth = sim::config::AuthMode::Strict).await;
+    let sim = spawn_sim(|c| c.auth = aksim::config::AuthMode::Strict).await;
     let url = sim.url(&format!(
         "/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"
     ));

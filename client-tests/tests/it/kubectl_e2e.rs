@@ -473,7 +473,7 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str) {
         refused.code, 0,
         "no new content in a terminating namespace: {refused}"
     );
-    sim.advance(sim::limits::KUBE_NAMESPACE_TERMINATION_SECS + 1.0);
+    sim.advance(aksim::limits::KUBE_NAMESPACE_TERMINATION_SECS + 1.0);
     k.fails_with(&["get", "ns", "plain"], "namespaces \"plain\" not found")
         .await;
     // Its pod went with it: the server answers `pods "bare" not found` (router test

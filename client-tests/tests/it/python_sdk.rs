@@ -11,7 +11,7 @@ async fn resource_groups_through_the_python_sdk() {
     // Strict auth: the SDK's token must come from aksim's token endpoint, for ARM.
     let sim = spawn_sim(|c| {
         c.op_durations = vec!["resourceGroupDelete=1".into()];
-        c.auth = sim::config::AuthMode::Strict;
+        c.auth = aksim::config::AuthMode::Strict;
     })
     .await;
     let run = run_script(&sim, "sdk", "sdk_resource_groups.py", &[]).await;

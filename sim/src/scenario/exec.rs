@@ -1,4 +1,4 @@
-//! Running scenarios: in-process through `sim::app` (no sockets; each scenario gets its own
+//! Running scenarios: in-process through `aksim::app` (no sockets; each scenario gets its own
 //! `AppState`, so clocks and faults never leak between scenarios) or over HTTP against any
 //! running aksim (`--target`). Against a target that is not an aksim (no `/_sim`), steps only a
 //! simulator can do (clock, faults, scripts) are reported as skipped.

@@ -24,14 +24,14 @@ pub fn cluster_path(rg: &str, name: &str) -> String {
 /// A simulator for cluster tests: ARM's auto-registration is on, so tests that are not about
 /// registration need no register step (`prepare` registers explicitly anyway).
 pub fn new_sim() -> Sim {
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.auto_register_providers = true;
     Sim::with_config(config)
 }
 
 /// A cluster-test simulator with a given AKS catalogue (`2023`, `current`, or a path).
 pub fn new_sim_with_catalog(catalog: &str) -> Sim {
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.auto_register_providers = true;
     config.mesh_catalog = Some(catalog.to_owned());
     Sim::with_config(config)
@@ -181,7 +181,7 @@ pub fn mesh_of(body: &Value) -> &Value {
 
 /// A simulator running the 2023-era catalogue (asm-1-17 default, asm-1-18 upgrade).
 pub fn sim_2023() -> Sim {
-    let mut config = sim::Config::for_tests();
+    let mut config = aksim::Config::for_tests();
     config.mesh_catalog = Some("2023".into());
     Sim::with_config(config)
 }

@@ -1,10 +1,10 @@
 //! Helpers for the Kubernetes plane: create a plane in the store, call its API in-process,
 //! and (for the real-client tests) run the HTTPS server on 127.0.0.1:0.
 
+use aksim::kube::{plane_key, MeshView, Plane};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use serde_json::Value;
-use sim::kube::{plane_key, MeshView, Plane};
 use tower::ServiceExt;
 
 use super::{Reply, Sim, SUB};
@@ -109,7 +109,10 @@ impl Sim {
             }
             None => builder.body(Body::empty()).unwrap(),
         };
-        let response = sim::app(self.state.clone()).oneshot(request).await.unwrap();
+        let response = aksim::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let raw = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -128,7 +131,7 @@ impl Sim {
 
 /// A real HTTPS aksim on 127.0.0.1:0 with its TLS material in a temp dir.
 pub struct Server {
-    pub state: sim::AppState,
+    pub state: aksim::AppState,
     pub base: String,
     pub tls_dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -137,17 +140,17 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Server {
         let tls_dir = tempfile::tempdir().unwrap();
-        let mut config = sim::Config::for_tests();
+        let mut config = aksim::Config::for_tests();
         config.http = false;
         config.tls_dir = Some(tls_dir.path().to_path_buf());
-        let prepared = sim::prepare(config).expect("prepare");
+        let prepared = aksim::prepare(config).expect("prepare");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let tls = prepared.tls.as_ref().map(|t| t.server_config.clone());
         let state = prepared.state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = sim::app(state.clone());
-        tokio::spawn(sim::serve(listener, tls, app, async move {
+        let app = aksim::app(state.clone());
+        tokio::spawn(aksim::serve(listener, tls, app, async move {
             let _ = rx.await;
         }));
         Server {
@@ -182,7 +185,7 @@ impl Server {
     }
 
     pub fn server_url(&self) -> String {
-        sim::kube::server_url(&self.base, SUB, RG, CLUSTER)
+        aksim::kube::server_url(&self.base, SUB, RG, CLUSTER)
     }
 
     pub fn ca_path(&self) -> std::path::PathBuf {

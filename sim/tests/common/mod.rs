@@ -1,14 +1,14 @@
-//! In-process test harness: requests go through `sim::app(state)` with `oneshot`, no sockets.
+//! In-process test harness: requests go through `aksim::app(state)` with `oneshot`, no sockets.
 #![allow(dead_code)]
 
 pub mod aks;
 pub mod kube;
 pub mod props;
 
+use aksim::AppState;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
-use sim::AppState;
 use tower::ServiceExt;
 
 pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
@@ -43,9 +43,9 @@ impl Sim {
     }
 
     /// A simulator with a custom configuration (e.g. another AKS catalogue).
-    pub fn with_config(config: sim::Config) -> Self {
+    pub fn with_config(config: aksim::Config) -> Self {
         Sim {
-            state: AppState::new(config, sim::identity::TokenIssuer::ephemeral(), None)
+            state: AppState::new(config, aksim::identity::TokenIssuer::ephemeral(), None)
                 .expect("valid test config"),
         }
     }
@@ -76,7 +76,10 @@ impl Sim {
                 .unwrap(),
             None => builder.body(Body::empty()).unwrap(),
         };
-        let response = sim::app(self.state.clone()).oneshot(request).await.unwrap();
+        let response = aksim::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let raw = axum::body::to_bytes(response.into_body(), usize::MAX)

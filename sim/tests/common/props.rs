@@ -6,10 +6,10 @@
 use std::fmt::Debug;
 use std::path::PathBuf;
 
+use aksim::scenario::exec;
+use aksim::scenario::model::{Loaded, Scenario, Step};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestCaseError, TestError, TestRunner};
-use sim::scenario::exec;
-use sim::scenario::model::{Loaded, Scenario, Step};
 
 /// Cases per property: 48 by default, `PROPTEST_CASES=N` for more.
 pub fn cases() -> u32 {
@@ -25,7 +25,10 @@ pub fn check(rt: &tokio::runtime::Runtime, scenario: Scenario) -> Result<(), Str
         path: PathBuf::from("(generated)"),
         scenario,
     };
-    let outcome = rt.block_on(exec::run_one(&loaded, &sim::scenario::in_process_target()));
+    let outcome = rt.block_on(exec::run_one(
+        &loaded,
+        &aksim::scenario::in_process_target(),
+    ));
     outcome.failure.map_or(Ok(()), |f| Err(f.to_string()))
 }
 

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use aksim::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use sim::AppState;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -70,18 +70,18 @@ impl Reply {
 
 /// Starts aksim with the harness defaults (HTTPS, seed 1, operations done at the first poll,
 /// `--auth any`), changed by `tweak`.
-pub async fn spawn_sim(tweak: impl FnOnce(&mut sim::Config)) -> SimHandle {
+pub async fn spawn_sim(tweak: impl FnOnce(&mut aksim::Config)) -> SimHandle {
     let tls_dir = tempfile::tempdir().expect("temp dir for the TLS material");
-    let mut config = sim::Config {
+    let mut config = aksim::Config {
         addr: "127.0.0.1:0".parse().expect("static address"),
         tls_dir: Some(tls_dir.path().to_path_buf()),
         http: false,
         seed: Some(1),
         op_durations: vec!["default=0".to_owned()],
-        ..sim::Config::default()
+        ..aksim::Config::default()
     };
     tweak(&mut config);
-    let prepared = sim::prepare(config).expect("aksim prepares its state and TLS material");
+    let prepared = aksim::prepare(config).expect("aksim prepares its state and TLS material");
     let tls = prepared
         .tls
         .expect("the harness always serves HTTPS: clients refuse bearer tokens over http");
@@ -90,10 +90,15 @@ pub async fn spawn_sim(tweak: impl FnOnce(&mut sim::Config)) -> SimHandle {
         .expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
     let (tx, rx) = oneshot::channel::<()>();
-    let app = sim::app(prepared.state.clone());
-    let task = tokio::spawn(sim::serve(listener, Some(tls.server_config), app, async {
-        let _ = rx.await;
-    }));
+    let app = aksim::app(prepared.state.clone());
+    let task = tokio::spawn(aksim::serve(
+        listener,
+        Some(tls.server_config),
+        app,
+        async {
+            let _ = rx.await;
+        },
+    ));
     let client = client_trusting(&tls.ca_pem, false);
     SimHandle {
         base_url: format!("https://127.0.0.1:{port}"),
