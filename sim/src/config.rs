@@ -279,16 +279,15 @@ impl Config {
             ));
         }
         if let Some(era) = &self.istio_admission_era {
-            if crate::kube::admission::era_key(era).is_none() {
+            if crate::core::kube::admission::era_key(era).is_none() {
                 return Err(format!(
                     "--istio-admission-era must be one of {}, got '{era}'",
-                    crate::kube::admission::era_names().join(", ")
+                    crate::core::kube::admission::era_names().join(", ")
                 ));
             }
         }
-        crate::arm::lro::Durations::parse(&self.op_durations)?;
-        crate::providers::container_service::catalog::AksCatalog::load(self.mesh_catalog.as_deref())
-            .map(|_| ())
+        crate::core::ops::Durations::parse(&self.op_durations)?;
+        crate::core::clusters::catalog::AksCatalog::load(self.mesh_catalog.as_deref()).map(|_| ())
     }
 
     /// Whether preview gates apply.

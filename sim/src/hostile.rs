@@ -26,10 +26,10 @@ use axum::http::{Method, Request, StatusCode, Uri};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::kube::plane_key;
+use crate::core::kube::plane_key;
+use crate::core::store::Subscription;
 use crate::scenario::{matching, model};
 use crate::state::AppState;
-use crate::store::Subscription;
 
 /// The subscription every world uses.
 pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
@@ -306,7 +306,7 @@ pub fn check_answer(
     let ok = match envelope {
         Envelope::Arm => arm,
         Envelope::Kube => kube,
-        Envelope::Any if crate::kube::http::is_kube_path(path) => kube,
+        Envelope::Any if crate::kubeapi::http::is_kube_path(path) => kube,
         Envelope::Any => arm || oauth,
     };
     if ok {
@@ -345,7 +345,7 @@ pub fn check_path(data: &[u8]) -> Result<(), String> {
     let method = Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let world = World::new()?;
     // The envelope depends on the path alone (`/k8s?x` is the kube prefix with a query).
-    let kube = crate::kube::http::is_kube_path(uri.path());
+    let kube = crate::kubeapi::http::is_kube_path(uri.path());
     let headers: &[(&str, &str)] = if kube {
         &[("authorization", "Bearer hostile-token")]
     } else {

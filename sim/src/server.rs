@@ -19,7 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::arm::error::ArmError;
 use crate::http::{App, DropConnection};
-use crate::kube::status::Status;
+use crate::kubeapi::status::Status;
 use crate::limits;
 
 // A latency fault must answer normally, not run into the request deadline.

@@ -7,19 +7,19 @@ use std::time::Instant;
 
 use parking_lot::RwLock;
 
-use crate::arm::catalog::Catalog;
-use crate::arm::lro::{Durations, Effect, OpKind, OpScript, Operation};
 use crate::arm::request::ArmRequest;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::control::faults::Faults;
 use crate::control::journal::Journal;
+use crate::core::clusters::catalog::AksCatalog;
+use crate::core::ops::{Durations, Effect, OpKind, OpScript, Operation};
+use crate::core::registration::gates::GateSet;
+use crate::core::resource_types::Catalog;
+use crate::core::store::Store;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
-use crate::providers::container_service::catalog::AksCatalog;
 use crate::providers::features::FeatureCatalog;
-use crate::providers::gating::GateSet;
-use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -169,7 +169,7 @@ impl AppState {
         if let Some(script) = self.scripts.read().get(&kind) {
             op.min_polls = script.polls;
             op.fail_with = script.failure().map(Box::new);
-            op.cancel = script.result == crate::arm::lro::OpStatus::Canceled;
+            op.cancel = script.result == crate::core::ops::OpStatus::Canceled;
         }
         tracing::Span::current().record("operation_id", op.id.as_str());
         if let Some(injected) = &req.injected_failure {

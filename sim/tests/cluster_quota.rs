@@ -5,7 +5,7 @@
 
 mod common;
 
-use aksim::kube::plane_key;
+use aksim::core::kube::plane_key;
 use aksim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX;
 use axum::http::StatusCode;
 use common::aks::*;

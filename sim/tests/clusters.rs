@@ -143,7 +143,7 @@ async fn create_get_update_delete_lifecycle() {
 async fn transitional_states_and_operation_not_allowed() {
     let sim = common::aks::new_sim();
     *sim.state.durations.write() =
-        aksim::arm::lro::Durations::parse(&["default=30".into()]).unwrap();
+        aksim::core::ops::Durations::parse(&["default=30".into()]).unwrap();
     prepare(&sim, "rg1").await;
     let created = sim
         .put(&cluster_url("rg1", "c1"), az_create_body("c1", "rg1", None))
@@ -382,7 +382,7 @@ async fn credentials_point_at_the_plane() {
     assert_eq!(user.status, StatusCode::OK);
     assert_eq!(user.body["kubeconfigs"][0]["name"], "clusterUser");
     let yaml = decode_kubeconfig(&user);
-    let server = aksim::kube::server_url("http://sim.test", SUB, "rg1", "c1");
+    let server = aksim::core::kube::server_url("http://sim.test", SUB, "rg1", "c1");
     assert!(yaml.contains(&format!("server: \"{server}\"")), "{yaml}");
     assert!(yaml.contains("user: \"clusterUser_rg1_c1\""));
     assert!(yaml.contains("current-context: \"c1\""));
@@ -391,7 +391,7 @@ async fn credentials_point_at_the_plane() {
         "plain HTTP: no CA"
     );
     let token = sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::kube::plane_key("rg1", "c1")]
+        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")]
             .token
             .clone()
     });
@@ -584,7 +584,7 @@ async fn cluster_rules_names_versions_and_immutables() {
     .unwrap();
     assert_eq!(up["properties"]["currentKubernetesVersion"], "1.34.2");
     let plane_version = sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::kube::plane_key("rg1", "c1")]
+        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")]
             .kubernetes_version
             .clone()
     });
@@ -840,7 +840,7 @@ async fn spec_examples_replay() {
 async fn abort_and_writes_into_a_deleting_group() {
     let sim = common::aks::new_sim();
     *sim.state.durations.write() =
-        aksim::arm::lro::Durations::parse(&["default=30".into()]).unwrap();
+        aksim::core::ops::Durations::parse(&["default=30".into()]).unwrap();
     prepare(&sim, "rg1").await;
     let abort_url = format!("{}/abort?api-version={API}", cluster_path("rg1", "c1"));
     assert_eq!(sim.post(&abort_url).await.code(), "ResourceNotFound");

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use aksim::kube::MeshView;
+use aksim::core::kube::MeshView;
 use aksim::limits;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

@@ -5,7 +5,7 @@
 
 mod common;
 
-use aksim::kube::{MeshView, Plane};
+use aksim::core::kube::{MeshView, Plane};
 use axum::http::{Method, StatusCode};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -120,7 +120,7 @@ async fn meshed_cluster(sim: &Sim) -> String {
     )
     .await;
     sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::kube::plane_key("rg1", "c1")]
+        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")]
             .token
             .clone()
     })
@@ -128,7 +128,7 @@ async fn meshed_cluster(sim: &Sim) -> String {
 
 fn plane_is_materialised(sim: &Sim) -> bool {
     sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::kube::plane_key("rg1", "c1")].is_materialised()
+        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")].is_materialised()
     })
 }
 

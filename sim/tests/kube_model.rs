@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use aksim::kube::validate::LabelSelector;
-use aksim::kube::{ListOptions, Plane, WriteCtx};
+use aksim::core::kube::validate::LabelSelector;
+use aksim::core::kube::{ListOptions, Plane, WriteCtx};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -79,7 +79,7 @@ proptest! {
                     valid
                 }
                 Op::Label(n, k, v) => {
-                    let r = plane.patch(&rt, "v1", "", n, aksim::kube::patch::PatchType::Merge,
+                    let r = plane.patch(&rt, "v1", "", n, aksim::core::kube::patch::PatchType::Merge,
                         &json!({"metadata": {"labels": {k.as_str(): v}}}), ctx);
                     match model.get_mut(n) {
                         Some(labels) => {
@@ -110,7 +110,7 @@ proptest! {
             // Invariants.
             let page = plane.list(&rt, None, &ListOptions { labels: LabelSelector::default(), ..ListOptions::default() });
             let listed: Model = page.items.iter().map(|o| {
-                let labels = aksim::kube::validate::labels_of(o);
+                let labels = aksim::core::kube::validate::labels_of(o);
                 (o["metadata"]["name"].as_str().unwrap().to_owned(), labels)
             }).collect();
             prop_assert_eq!(&listed, &model);

@@ -161,9 +161,7 @@ fn egress(
     move |b| {
         if enabled {
             // az's validator: the DNS regex with at most 63 characters.
-            if name.len() > 63
-                || !aksim::providers::container_service::rules::is_dns_subdomain(&name)
-            {
+            if name.len() > 63 || !aksim::core::clusters::rules::is_dns_subdomain(&name) {
                 return Err(format!("Istio egress name {name} is invalid."));
             }
             if config.is_none() {
@@ -209,8 +207,7 @@ fn egress(
 }
 
 fn revision_key(r: &Value) -> (u32, u32) {
-    aksim::providers::container_service::catalog::revision_number(r.as_str().unwrap_or(""))
-        .unwrap_or_default()
+    aksim::core::clusters::catalog::revision_number(r.as_str().unwrap_or("")).unwrap_or_default()
 }
 
 fn upgrade_start(revision: &'static str) -> impl FnOnce(&mut Value) -> Result<(), String> {
@@ -275,9 +272,9 @@ fn upgrades_url(rg: &str, name: &str) -> String {
     )
 }
 
-fn plane_mesh(sim: &Sim, rg: &str, name: &str) -> aksim::kube::MeshView {
+fn plane_mesh(sim: &Sim, rg: &str, name: &str) -> aksim::core::kube::MeshView {
     sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::kube::plane_key(rg, name)]
+        s.kube_planes[&aksim::core::kube::plane_key(rg, name)]
             .mesh
             .clone()
     })
@@ -424,7 +421,7 @@ async fn seed_flow_with_the_2023_catalogue() {
         .unwrap(),
     )
     .unwrap();
-    assert!(yaml.contains(&aksim::kube::server_url(
+    assert!(yaml.contains(&aksim::core::kube::server_url(
         "http://sim.test",
         SUB,
         "rg1",
@@ -1033,7 +1030,7 @@ async fn every_rule_refuses_with_its_code_and_text() {
         assert_eq!(r.body["error"]["message"], case.message, "{}", case.rule);
         covered.insert(case.rule);
     }
-    let registry: BTreeSet<&str> = aksim::providers::container_service::rules::rules()
+    let registry: BTreeSet<&str> = aksim::core::clusters::rules::rules()
         .iter()
         .map(|r| r.id)
         .filter(|id| *id != "mesh.selfManagedIstio.conflict")

@@ -5,8 +5,8 @@
 mod common;
 
 use aksim::config::Config;
+use aksim::core::registration::gates::check_preview_gates;
 use aksim::identity::TokenIssuer;
-use aksim::providers::gating::check_preview_gates;
 use aksim::providers::registration::require_registered;
 use aksim::AppState;
 use axum::http::{Method, StatusCode};
@@ -657,8 +657,8 @@ async fn provider_with_resources_cannot_be_unregistered() {
     let now = sim.state.clock.now();
     sim.state.store.with(SUB, now, |s| {
         s.kube_planes.insert(
-            aksim::kube::plane_key("rg", "c1"),
-            aksim::kube::Plane::new("1.30.0", "t", now),
+            aksim::core::kube::plane_key("rg", "c1"),
+            aksim::core::kube::Plane::new("1.30.0", "t", now),
         );
     });
     let r = sim

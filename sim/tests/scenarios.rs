@@ -274,7 +274,7 @@ fn every_rule_has_a_scenario() {
             }
         }
     }
-    let missing: Vec<&str> = aksim::providers::container_service::rules::rules()
+    let missing: Vec<&str> = aksim::core::clusters::rules::rules()
         .iter()
         .map(|r| r.id)
         .filter(|id| !tagged.contains(*id))

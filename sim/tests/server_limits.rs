@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use aksim::kube::{plane_key, Plane};
+use aksim::core::kube::{plane_key, Plane};
 use aksim::ServerLimits;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

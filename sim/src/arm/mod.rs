@@ -1,10 +1,8 @@
 //! ARM's cross-cutting machinery: errors, paths, the api-version catalogue, the request and
 //! response types every provider handler uses, long-running operations and ETags.
 
-pub mod catalog;
 pub mod error;
 pub mod etag;
-pub mod lro;
 pub mod path;
 pub mod request;
 

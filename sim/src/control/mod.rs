@@ -19,10 +19,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::arm::error::ArmError;
-use crate::arm::lro::{OpKind, OpScript};
 use crate::clock::rfc3339;
 use crate::control::faults::FaultSpec;
 use crate::control::journal::Filter;
+use crate::core::ops::{OpKind, OpScript};
 use crate::limits;
 use crate::providers::resources::parse_subscription_id;
 use crate::state::AppState;
@@ -146,7 +146,7 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
             })).collect::<Vec<_>>(),
         },
         "limits": limits::as_json(),
-        "rules": crate::providers::container_service::rules::as_json(),
+        "rules": crate::core::clusters::rules::as_json(),
         "aksCatalog": {
             "name": state.aks_catalog.name,
             "description": state.aks_catalog.description,

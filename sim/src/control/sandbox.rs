@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::core::groups::{GroupState, ResourceGroup};
+use crate::core::registration::Registration;
 use crate::providers::features::feature_key;
 use crate::state::AppState;
-use crate::store::registrations::Registration;
-use crate::store::resource_groups::{GroupState, ResourceGroup};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -11,8 +11,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::core::store::Subscription;
 use crate::state::AppState;
-use crate::store::Subscription;
 
 pub const FORMAT: &str = "aksim-snapshot";
 /// Bumped whenever the shape of `Subscription` changes incompatibly.

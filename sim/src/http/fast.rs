@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 
 use std::sync::OnceLock;
 
-use crate::arm::catalog::{Catalog, ResourceTypeSpec};
 use crate::arm::request::ArmResponse;
+use crate::core::resource_types::{Catalog, ResourceTypeSpec};
 use crate::providers::container_service::{self, NS};
 use crate::state::AppState;
 use crate::{identity, limits};

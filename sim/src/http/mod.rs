@@ -21,7 +21,7 @@ use crate::clock::http_date_secs;
 use crate::control::faults::FaultAction;
 use crate::control::journal::Record;
 use crate::state::AppState;
-use crate::{control, identity, kube, limits, providers};
+use crate::{control, identity, kubeapi, limits, providers};
 
 mod fast;
 
@@ -608,8 +608,8 @@ fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> String {
 /// Everything outside `/_sim`.
 async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    if kube::http::is_kube_path(parts.uri.path()) {
-        return kube::http::handle(state, parts, body).await;
+    if kubeapi::http::is_kube_path(parts.uri.path()) {
+        return kubeapi::http::handle(state, parts, body).await;
     }
     // Most ARM requests (GETs) have no body at all: skip the stream.
     let body = if axum::body::HttpBody::is_end_stream(&body) {

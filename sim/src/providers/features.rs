@@ -19,10 +19,10 @@ use serde::Deserialize;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::clock::rfc3339;
+use crate::core::store::{RegState, Registration, Subscription};
 use crate::limits;
 use crate::providers::resources::{only, page};
 use crate::state::AppState;
-use crate::store::{RegState, Registration, Subscription};
 
 const NS: &str = "Microsoft.Features";
 const EMBEDDED: &str = include_str!("../../data/features.json");

@@ -8,7 +8,6 @@
 
 pub mod container_service;
 pub mod features;
-pub mod gating;
 pub mod locations;
 pub mod registration;
 pub mod resources;

@@ -11,12 +11,12 @@
 
 use axum::http::Method;
 
-use crate::arm::catalog::ProviderSpec;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::core::resource_types::ProviderSpec;
+use crate::core::store::{RegState, Subscription};
 use crate::providers::resources::{only, page};
 use crate::state::AppState;
-use crate::store::{RegState, Subscription};
 
 const NS: &str = "Microsoft.Resources";
 
@@ -43,7 +43,7 @@ pub fn provider_state(
 /// without writing).
 pub fn is_registered(
     state: &crate::state::AppState,
-    sub: &crate::store::Subscription,
+    sub: &crate::core::store::Subscription,
     namespace: &str,
     now: time::OffsetDateTime,
 ) -> bool {
@@ -56,7 +56,7 @@ pub fn is_registered(
 /// 409 MissingSubscriptionRegistration unless `namespace` is Registered (or auto-registration is on, which registers it now).
 pub fn require_registered(
     state: &crate::state::AppState,
-    sub: &mut crate::store::Subscription,
+    sub: &mut crate::core::store::Subscription,
     namespace: &str,
     now: time::OffsetDateTime,
 ) -> crate::arm::ArmResult<()> {

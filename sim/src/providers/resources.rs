@@ -13,11 +13,11 @@ use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 
 use crate::arm::error::{is_resource_group_char, ArmError, ArmResult};
-use crate::arm::lro::{Effect, OpKind, OpStatus, Operation};
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::core::groups::{GroupState, ResourceGroup};
+use crate::core::ops::{Effect, OpKind, OpStatus, Operation};
 use crate::limits;
 use crate::state::AppState;
-use crate::store::resource_groups::{GroupState, ResourceGroup};
 
 const NS: &str = "Microsoft.Resources";
 

@@ -371,7 +371,7 @@ pub async fn run_one(loaded: &Loaded, target: &Target) -> Outcome {
         note: None,
     };
     let catalog = scenario.setup.mesh_catalog.as_deref().map(|c| {
-        if crate::providers::container_service::catalog::EMBEDDED_NAMES.contains(&c) {
+        if crate::core::clusters::catalog::EMBEDDED_NAMES.contains(&c) {
             c.to_owned()
         } else {
             let base = loaded
@@ -447,7 +447,7 @@ pub async fn run_one(loaded: &Loaded, target: &Target) -> Outcome {
 /// Why a target cannot run a scenario that needs the AKS catalogue `wanted` (a built-in name
 /// or a file), if it cannot.
 async fn catalog_mismatch(run: &mut Run, wanted: &str) -> Option<String> {
-    let name = if crate::providers::container_service::catalog::EMBEDDED_NAMES.contains(&wanted) {
+    let name = if crate::core::clusters::catalog::EMBEDDED_NAMES.contains(&wanted) {
         wanted.to_owned()
     } else {
         let text = std::fs::read_to_string(wanted).ok()?;

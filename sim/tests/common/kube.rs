@@ -1,7 +1,7 @@
 //! Helpers for the Kubernetes plane: create a plane in the store, call its API in-process,
 //! and (for the real-client tests) run the HTTPS server on 127.0.0.1:0.
 
-use aksim::kube::{plane_key, MeshView, Plane};
+use aksim::core::kube::{plane_key, MeshView, Plane};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use serde_json::Value;
@@ -185,7 +185,7 @@ impl Server {
     }
 
     pub fn server_url(&self) -> String {
-        aksim::kube::server_url(&self.base, SUB, RG, CLUSTER)
+        aksim::core::kube::server_url(&self.base, SUB, RG, CLUSTER)
     }
 
     pub fn ca_path(&self) -> std::path::PathBuf {

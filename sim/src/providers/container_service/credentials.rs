@@ -13,7 +13,7 @@ use base64::Engine;
 use super::{cluster_not_found, gate_group, NS};
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::kube::{plane_key, server_url, Plane};
+use crate::core::kube::{plane_key, server_url, Plane};
 use crate::providers::resources::only;
 use crate::state::AppState;
 

@@ -13,12 +13,8 @@
 //! `Location`, 204 when absent. A second write while one runs gets 409 `OperationNotAllowed`.
 //! Every PUT passes the rule registry in [`rules`] before anything is stored.
 
-pub mod catalog;
 pub mod credentials;
-pub mod mesh;
-pub mod model;
 pub mod profiles;
-pub mod rules;
 
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
@@ -26,15 +22,17 @@ use time::OffsetDateTime;
 
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::etag::{self, Write};
-use crate::arm::lro::{Effect, OpKind, OpStatus, Operation};
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::kube::{plane_key, Plane};
+use crate::core::clusters::{catalog, mesh, model, rules};
+use crate::core::groups::GroupState;
+use crate::core::kube::{plane_key, Plane};
+use crate::core::ops::{Effect, OpKind, OpStatus, Operation};
+use crate::core::registration::gates as gating;
+use crate::core::store::{ManagedCluster, Subscription};
 use crate::limits;
 use crate::providers::resources::{being_deleted, only, page_of};
-use crate::providers::{gating, no_route, registration};
+use crate::providers::{no_route, registration};
 use crate::state::AppState;
-use crate::store::resource_groups::GroupState;
-use crate::store::{ManagedCluster, Subscription};
 
 use mesh::MeshProfile;
 use rules::{ClusterFacts, RuleInput};

@@ -10,11 +10,11 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::catalog::{minor_of, AksCatalog, MeshRevision};
 use super::{cluster_not_found, gate_group, NS};
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::kube::plane_key;
+use crate::core::clusters::catalog::{minor_of, AksCatalog, MeshRevision};
+use crate::core::kube::plane_key;
 use crate::providers::registration;
 use crate::providers::resources::{only, page};
 use crate::state::AppState;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::arm::error::{ArmError, ArmResult};
-use crate::kube::MeshView;
+use crate::core::kube::MeshView;
 
 /// Namespace of an egress gateway when the client names none (docs `istio-deploy-egress.md`).
 pub const DEFAULT_EGRESS_NAMESPACE: &str = "aks-istio-egress";

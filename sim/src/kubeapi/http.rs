@@ -23,13 +23,13 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use super::catalog::{self, ResourceType};
-use super::patch::{self, PatchType};
 use super::protobuf;
 use super::status::Status;
 use super::table;
-use super::validate::{self, FieldTerm, LabelSelector};
-use super::{plane_key, ListOptions, Plane, WatchEvent, WriteCtx};
+use crate::core::kube::catalog::{self, ResourceType};
+use crate::core::kube::patch::{self, PatchType};
+use crate::core::kube::validate::{self, FieldTerm, LabelSelector};
+use crate::core::kube::{plane_key, ListOptions, Plane, WatchEvent, WriteCtx};
 use crate::limits;
 use crate::state::AppState;
 
@@ -139,7 +139,7 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
             .config
             .istio_admission_era
             .as_deref()
-            .and_then(super::admission::era_key),
+            .and_then(crate::core::kube::admission::era_key),
     };
     let public = matches!(
         req.segments.first().map(String::as_str),

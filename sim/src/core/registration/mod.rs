@@ -13,6 +13,8 @@
 //! two transitional phases, when that phase ends; [`Registration::state`] computes the state
 //! at any instant of the virtual clock. A delay of zero skips the transitional phase.
 
+pub mod gates;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

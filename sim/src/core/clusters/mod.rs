@@ -8,7 +8,12 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::providers::container_service::mesh::MeshProfile;
+pub mod catalog;
+pub mod mesh;
+pub mod model;
+pub mod rules;
+
+use mesh::MeshProfile;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

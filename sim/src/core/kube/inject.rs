@@ -22,7 +22,7 @@ use super::MeshView;
 fn template() -> &'static Value {
     static T: OnceLock<Value> = OnceLock::new();
     T.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/istio-sidecar.json"))
+        serde_json::from_str(include_str!("../../../data/istio-sidecar.json"))
             .expect("data/istio-sidecar.json is valid (checked by a unit test)")
     })
 }

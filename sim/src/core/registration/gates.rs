@@ -12,11 +12,11 @@
 use serde::Deserialize;
 
 use crate::arm::error::ArmError;
+use crate::core::store::RegState;
 use crate::limits;
 use crate::providers::features::feature_key;
-use crate::store::RegState;
 
-const EMBEDDED: &str = include_str!("../../data/preview-gates.json");
+const EMBEDDED: &str = include_str!("../../../data/preview-gates.json");
 
 /// One condition on the request body.
 #[derive(Debug, Clone, Deserialize)]
@@ -159,7 +159,7 @@ fn holds(condition: &Condition, body: Option<&serde_json::Value>) -> bool {
 /// provider registered again since and Registered now.
 pub fn feature_in_effect(
     state: &crate::state::AppState,
-    sub: &crate::store::Subscription,
+    sub: &crate::core::store::Subscription,
     feature: &str,
     now: time::OffsetDateTime,
 ) -> bool {
@@ -187,7 +187,7 @@ pub fn feature_in_effect(
 /// The preview gates for one write: 400 BadRequest when a gated request shape is used without its feature in effect.
 pub fn check_preview_gates(
     state: &crate::state::AppState,
-    sub: &crate::store::Subscription,
+    sub: &crate::core::store::Subscription,
     namespace: &str,
     resource_type: &str,
     api_version: &str,

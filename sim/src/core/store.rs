@@ -11,10 +11,6 @@
 //! (cluster GETs): it runs only when nothing is due to settle, so what it sees is exactly what
 //! `with` would have seen, and it hands back to `with` whenever it would need to write.
 
-pub mod managed_clusters;
-pub mod registrations;
-pub mod resource_groups;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -23,12 +19,12 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::arm::lro::{Effect, OpStatus, Operation};
+use crate::core::ops::{Effect, OpStatus, Operation};
 use crate::limits;
 
-pub use managed_clusters::ManagedCluster;
-pub use registrations::{RegState, Registration};
-pub use resource_groups::ResourceGroup;
+pub use crate::core::clusters::ManagedCluster;
+pub use crate::core::groups::ResourceGroup;
+pub use crate::core::registration::{RegState, Registration};
 
 /// One subscription and everything in it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,9 +38,9 @@ pub struct Subscription {
     pub resource_groups: BTreeMap<String, ResourceGroup>,
     /// Keyed by operation id.
     pub operations: BTreeMap<String, Operation>,
-    /// Each managed cluster's Kubernetes plane, keyed by [`crate::kube::plane_key`]. Owned by
+    /// Each managed cluster's Kubernetes plane, keyed by [`crate::core::kube::plane_key`]. Owned by
     /// the kube module; a cluster refers to its plane by key.
-    pub kube_planes: BTreeMap<String, crate::kube::Plane>,
+    pub kube_planes: BTreeMap<String, crate::core::kube::Plane>,
     /// Preview-feature registrations, keyed by lower-case `namespace/feature`. A feature
     /// without a record is `NotRegistered`.
     #[serde(default)]
@@ -57,7 +53,7 @@ pub struct Subscription {
     /// Orders register/unregister requests that share a clock instant.
     #[serde(default)]
     pub registration_seq: u64,
-    /// Managed clusters keyed like their planes ([`crate::kube::plane_key`]).
+    /// Managed clusters keyed like their planes ([`crate::core::kube::plane_key`]).
     #[serde(default)]
     pub managed_clusters: BTreeMap<String, ManagedCluster>,
     /// Whether anything was ever stored (lists show touched subscriptions only).
@@ -224,7 +220,7 @@ impl Subscription {
         match effect {
             Effect::DeleteResourceGroup { group_key } => {
                 if let Some(group) = self.resource_groups.get_mut(group_key) {
-                    group.state = resource_groups::GroupState::Succeeded;
+                    group.state = crate::core::groups::GroupState::Succeeded;
                 }
             }
             Effect::ClusterProvisioned {

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::catalog::ResourceType;
-use super::status::Status;
 use super::MeshView;
+use crate::kubeapi::status::Status;
 
 /// The add-on's own namespace (the Istio root namespace).
 pub const ADDON_NAMESPACE: &str = "aks-istio-system";
@@ -67,7 +67,7 @@ pub struct Rules {
 pub fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/istio-admission.json"))
+        serde_json::from_str(include_str!("../../../data/istio-admission.json"))
             .expect("data/istio-admission.json is valid (checked by a unit test)")
     })
 }

@@ -12,7 +12,7 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use super::catalog::{PrinterColumn, ResourceType, TableKind};
+use crate::core::kube::catalog::{PrinterColumn, ResourceType, TableKind};
 
 /// Whether an `Accept` header asks for a Table.
 pub fn wants_table(accept: Option<&str>) -> bool {

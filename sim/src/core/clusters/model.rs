@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::mesh::MeshProfile;
 use crate::arm::error::{ArmError, ArmResult};
-use crate::store::ManagedCluster;
+use crate::core::store::ManagedCluster;
 
 pub const RESOURCE_TYPE: &str = "Microsoft.ContainerService/ManagedClusters";
 /// `maxAgentPools` real AKS reports.

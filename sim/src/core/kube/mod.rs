@@ -20,12 +20,8 @@
 pub mod addon;
 pub mod admission;
 pub mod catalog;
-pub mod http;
 pub mod inject;
 pub mod patch;
-pub mod protobuf;
-pub mod status;
-pub mod table;
 pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -37,9 +33,9 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
+use crate::kubeapi::status::{self, GroupResource, Status};
 use crate::limits;
 use catalog::ResourceType;
-use status::{GroupResource, Status};
 use validate::{FieldTerm, LabelSelector};
 
 /// The key of a cluster's plane in `Subscription::kube_planes`: `"{rg}/{cluster}"`, lower-case.

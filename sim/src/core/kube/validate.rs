@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::status::{Cause, Status};
+use crate::kubeapi::status::{Cause, Status};
 use crate::limits;
 
 const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case \
@@ -297,7 +297,7 @@ fn selector_key(k: &str) -> Result<String, String> {
     if let Some(e) = errors.first() {
         return Err(format!(
             "unable to parse requirement: invalid label key {}: {e}",
-            super::status::quote(k)
+            crate::kubeapi::status::quote(k)
         ));
     }
     Ok(k.to_owned())
@@ -308,7 +308,7 @@ fn selector_value(v: &str) -> Result<String, String> {
     if let Some(e) = label_value_errors(v).first() {
         return Err(format!(
             "unable to parse requirement: invalid label value: {}: at key: {e}",
-            super::status::quote(v)
+            crate::kubeapi::status::quote(v)
         ));
     }
     Ok(v.to_owned())
