@@ -554,10 +554,14 @@ async fn provider_document_comes_from_the_catalogue() {
         .collect();
     // Every advertised version passes the api-version check, and vice versa.
     for v in &versions {
-        sim.state
-            .catalog
-            .check_provider(CS, "managedClusters", Some(v), None)
-            .unwrap();
+        aksim::arm::api_version::check_provider(
+            sim.state.catalog,
+            CS,
+            "managedClusters",
+            Some(v),
+            None,
+        )
+        .unwrap();
     }
     assert!(versions.contains(&"2026-08-01"));
     assert!(mc["locations"]
@@ -737,7 +741,7 @@ async fn require_registered_gives_409_or_auto_registers() {
 }
 
 /// The gate check for a managedClusters PUT body at `v`.
-fn gate(sim: &Sim, v: &str, body: &Value) -> Result<(), aksim::arm::ArmError> {
+fn gate(sim: &Sim, v: &str, body: &Value) -> Result<(), aksim::core::error::Error> {
     let now = sim.state.clock.now();
     sim.state.store.with(SUB, now, |s| {
         check_preview_gates(&sim.state, s, CS, "managedClusters", v, Some(body), now)
@@ -769,7 +773,7 @@ async fn preview_gating_follows_the_seed_order() {
     .unwrap();
 
     let e = gate(&sim, "2023-04-02-preview", &mesh_body()).unwrap_err();
-    assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    assert_eq!(e.kind, aksim::core::error::ErrorKind::BadRequest);
     assert_eq!(e.code(), "BadRequest");
     assert_eq!(e.body.message, GATE_TEXT);
 

@@ -1,23 +1,13 @@
-//! ARM's error envelope: `{"error":{"code","message"[,"target"][,"details"]}}`.
-//!
-//! Every well-known code is declared once here, with its HTTP status and message text
-//! (sources in `shared/reference/ARM-CONTRACT.md` §2.3). Handlers call these constructors and
-//! never build error JSON by hand.
+//! ARM's error envelope on the wire: `{"error":{"code","message"[,"target"][,"details"]}}`
+//! with its HTTP status. The domain's refusals (`core::error::Error`) convert into it; the codes
+//! only the wire produces (api-version, routing, authentication, overload, deadline) are
+//! declared here, once each, with their status and text (sources:
+//! `../shared/reference/ARM-CONTRACT.md` §2.3). Handlers never build error JSON by hand.
 
+pub use crate::core::error::ErrorBody;
+use crate::core::error::{Error, ErrorKind};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-
-/// The body of an ARM error (also used inside failed operation records).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub target: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub details: Vec<ErrorBody>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArmError {
@@ -123,14 +113,6 @@ impl ArmError {
         .at_gateway()
     }
 
-    pub fn invalid_request_content(detail: &str) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{detail}'."),
-        )
-    }
-
     pub fn request_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -192,15 +174,6 @@ impl ArmError {
         .at_gateway()
     }
 
-    pub fn invalid_resource_namespace(namespace: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "InvalidResourceNamespace",
-            format!("The resource namespace '{namespace}' is invalid."),
-        )
-        .at_gateway()
-    }
-
     pub fn invalid_resource_type(resource_type: &str, namespace: &str, api_version: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -208,55 +181,6 @@ impl ArmError {
             format!(
                 "The resource type '{resource_type}' could not be found in the namespace \
                  '{namespace}' for api version '{api_version}'."
-            ),
-        )
-        .at_gateway()
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
-    }
-
-    pub fn invalid_parameter(message: impl Into<String>, target: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "InvalidParameter", message).with_target(target)
-    }
-
-    pub fn location_required() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "LocationRequired",
-            "The location property is required for this definition.",
-        )
-    }
-
-    /// A tracked resource PUT to a location the resource type is not offered in.
-    pub fn location_not_available(
-        location: &str,
-        resource_type: &str,
-        available: &[String],
-    ) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "LocationNotAvailableForResourceType",
-            format!(
-                "The provided location '{location}' is not available for resource type \
-                 '{resource_type}'. List of available regions for the resource type is '{}'.",
-                available.join(",")
-            ),
-        )
-        .at_gateway()
-    }
-
-    pub fn invalid_resource_group_name(name: &str) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidResourceGroup",
-            format!(
-                "The provided resource group name '{name}' has these invalid characters: \
-                 '{}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.",
-                name.chars()
-                    .filter(|c| !is_resource_group_char(*c))
-                    .collect::<String>()
             ),
         )
         .at_gateway()
@@ -344,131 +268,7 @@ impl ArmError {
 
     // ---- existence gates -------------------------------------------------------------------
 
-    pub fn subscription_not_found(id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "SubscriptionNotFound",
-            format!("The subscription '{id}' could not be found."),
-        )
-        .at_gateway()
-    }
-
-    pub fn missing_subscription_registration(namespace: &str) -> Self {
-        let message = format!(
-            "The subscription is not registered to use namespace '{namespace}'. See \
-             https://aka.ms/rps-not-found for how to register subscriptions."
-        );
-        let detail = ErrorBody {
-            code: "MissingSubscriptionRegistration".to_owned(),
-            message: message.clone(),
-            target: Some(namespace.to_owned()),
-            details: Vec::new(),
-        };
-        Self::new(
-            StatusCode::CONFLICT,
-            "MissingSubscriptionRegistration",
-            message,
-        )
-        .with_details(vec![detail])
-        .at_gateway()
-    }
-
-    /// Microsoft.Features: an unknown or retired feature (HTTP 404 inferred, ARM-CONTRACT §3).
-    pub fn feature_not_found(feature: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "FeatureNotFound",
-            format!("The feature '{feature}' could not be found."),
-        )
-    }
-
-    /// AKS's generic preview gate (ARM-CONTRACT §2.3): `feature` is `Namespace/Name`.
-    pub fn preview_feature_not_enabled(feature: &str) -> Self {
-        Self::bad_request(format!(
-            "Feature {feature} is not enabled. Please see https://aka.ms/aks/previews for how to \
-             enable features."
-        ))
-    }
-
-    /// A provider unregister while resources of its types exist (code and text inferred;
-    /// docs `resource-providers-and-types.md` state the rule only).
-    pub fn provider_has_resources(namespace: &str, count: usize) -> Self {
-        Self::conflict(
-            "Conflict",
-            format!(
-                "The resource provider '{namespace}' cannot be unregistered because the \
-                 subscription still contains {count} resource(s) of its types. Delete them first."
-            ),
-        )
-    }
-
-    pub fn resource_group_not_found(name: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "ResourceGroupNotFound",
-            format!("Resource group '{name}' could not be found."),
-        )
-        .at_gateway()
-    }
-
-    /// `type_path` is e.g. `Microsoft.ContainerService/managedClusters/c1`.
-    pub fn resource_not_found(type_path: &str, resource_group: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            format!(
-                "The Resource '{type_path}' under resource group '{resource_group}' was not found. \
-                 For more details please go to https://aka.ms/ARMResourceNotFoundFix"
-            ),
-        )
-        .at_gateway()
-    }
-
-    pub fn operation_not_found(id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!("Operation '{id}' was not found."),
-        )
-    }
-
     // ---- concurrency ---------------------------------------------------------------------
-
-    pub fn precondition_failed(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PRECONDITION_FAILED,
-            "PreconditionFailed",
-            message,
-        )
-    }
-
-    pub fn operation_not_allowed(running_state: &str) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "OperationNotAllowed",
-            format!(
-                "Operation is not allowed: Another operation ({running_state}) is in progress, \
-                 please wait for it to finish before starting a new operation. See \
-                 https://aka.ms/aks-pending-operation for more details"
-            ),
-        )
-    }
-
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-
-    /// A managed-cluster create past `MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX` (409).
-    pub fn managed_cluster_quota_exceeded(name: &str) -> Self {
-        Self::conflict(
-            "QuotaExceeded",
-            format!(
-                "Creating the managed cluster '{name}' would exceed the quota of {} managed \
-                 clusters per subscription.",
-                crate::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX
-            ),
-        )
-    }
 
     /// The server's connection limit is reached (answered with `Retry-After`, then closed).
     pub fn service_unavailable_overloaded() -> Self {
@@ -495,14 +295,6 @@ impl ArmError {
         .at_gateway()
     }
 
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            message,
-        )
-    }
-
     /// The JSON envelope as bytes.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(&serde_json::json!({ "error": &*self.body }))
@@ -511,10 +303,6 @@ impl ArmError {
 }
 
 /// Characters ARM allows in resource group names.
-pub fn is_resource_group_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')')
-}
-
 impl IntoResponse for ArmError {
     fn into_response(self) -> Response {
         let mut response = (self.status, self.to_json()).into_response();
@@ -537,20 +325,20 @@ impl IntoResponse for ArmError {
 
 pub type ArmResult<T> = Result<T, ArmError>;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_registration_quotes_exactly_one_token() {
-        // azure-mgmt-core takes the namespace from the last pair of single quotes.
-        let e = ArmError::missing_subscription_registration("Microsoft.ContainerService");
-        assert_eq!(e.body.message.matches('\'').count(), 2);
-        assert_eq!(e.status, StatusCode::CONFLICT);
-        let json: serde_json::Value = serde_json::from_slice(&e.to_json()).unwrap();
-        assert_eq!(
-            json["error"]["details"][0]["target"],
-            "Microsoft.ContainerService"
-        );
+impl From<Error> for ArmError {
+    fn from(e: Error) -> Self {
+        let status = match e.kind {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ArmError {
+            status,
+            body: e.body,
+            gateway: e.gateway,
+            www_authenticate: None,
+        }
     }
 }

@@ -6,8 +6,9 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::error::ArmResult;
 use crate::arm::path::ArmPath;
+use crate::core::error::Error;
 
 /// One ARM request, parsed once.
 #[derive(Debug)]
@@ -57,15 +58,16 @@ impl ArmRequest {
         }
         serde_json::from_slice(&self.body)
             .map(Some)
-            .map_err(|e| ArmError::invalid_request_content(&e.to_string()))
+            .map_err(|e| Error::invalid_request_content(&e.to_string()).into())
     }
 
     /// The JSON body as `T`; an empty body is an error.
     pub fn json<T: DeserializeOwned>(&self) -> ArmResult<T> {
         let value = self
             .json_value()?
-            .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
-        serde_json::from_value(value).map_err(|e| ArmError::invalid_request_content(&e.to_string()))
+            .ok_or_else(|| Error::invalid_request_content("The request content was empty."))?;
+        serde_json::from_value(value)
+            .map_err(|e| Error::invalid_request_content(&e.to_string()).into())
     }
 
     /// Refuses a body on requests that take none (e.g. GET with JSON, or a register POST
@@ -74,10 +76,19 @@ impl ArmRequest {
         match self.json_value()? {
             None => Ok(()),
             Some(serde_json::Value::Object(map)) if map.is_empty() => Ok(()),
-            Some(_) => Err(ArmError::invalid_request_content(
+            Some(_) => Err(Error::invalid_request_content(
                 "This operation does not take a request body.",
-            )),
+            )
+            .into()),
         }
+    }
+
+    /// The write's `If-Match` / `If-None-Match` headers.
+    pub fn preconditions(&self) -> crate::core::preconditions::Preconditions {
+        crate::core::preconditions::Preconditions::new(
+            self.header("if-match"),
+            self.header("if-none-match"),
+        )
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -3,9 +3,11 @@
 //! clusters (model, rules, mesh, catalogue, lifecycle) and each cluster's Kubernetes plane.
 
 pub mod clusters;
+pub mod error;
 pub mod groups;
 pub mod kube;
 pub mod ops;
+pub mod preconditions;
 pub mod registration;
 pub mod resource_types;
 pub mod store;

@@ -8,8 +8,6 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::arm::error::ArmError;
-
 const EMBEDDED: &str = include_str!("../../data/resource-types.json");
 
 #[derive(Debug)]
@@ -151,57 +149,6 @@ impl Catalog {
         self.locations.iter().find(|l| **l == squashed).cloned()
     }
 
-    /// The api-version check for an ARM-native type (resource groups, providers, features...):
-    /// missing → `MissingApiVersionParameter`, unknown → `InvalidApiVersionParameter`.
-    pub fn check_native(
-        &self,
-        namespace: &str,
-        resource_type: &str,
-        api_version: Option<&str>,
-    ) -> Result<(), ArmError> {
-        let given = api_version.ok_or_else(ArmError::missing_api_version)?;
-        let spec = self
-            .resource_type(namespace, resource_type)
-            .ok_or_else(|| ArmError::invalid_resource_type(resource_type, namespace, given))?;
-        if spec.supports(given) {
-            return Ok(());
-        }
-        let supported: Vec<&str> = spec.api_versions.iter().map(String::as_str).collect();
-        Err(ArmError::invalid_api_version(given, &supported))
-    }
-
-    /// The api-version check for a resource-provider type: missing →
-    /// `MissingApiVersionParameter`, unknown → `NoRegisteredProviderFound`.
-    pub fn check_provider(
-        &self,
-        namespace: &str,
-        resource_type: &str,
-        api_version: Option<&str>,
-        location: Option<&str>,
-    ) -> Result<(), ArmError> {
-        let given = api_version.ok_or_else(ArmError::missing_api_version)?;
-        let spec = self
-            .resource_type(namespace, resource_type)
-            .ok_or_else(|| ArmError::invalid_resource_type(resource_type, namespace, given))?;
-        if spec.supports(given) {
-            return Ok(());
-        }
-        let canonical_type = format!(
-            "{}/{}",
-            self.canonical_namespace(namespace),
-            spec.resource_type
-        );
-        let supported: Vec<&str> = spec.api_versions.iter().map(String::as_str).collect();
-        let locations: Vec<&str> = spec.locations.iter().map(String::as_str).collect();
-        Err(ArmError::no_registered_provider(
-            location.unwrap_or("global"),
-            given,
-            &canonical_type,
-            &supported,
-            &locations,
-        ))
-    }
-
     pub fn canonical_namespace<'a>(&'a self, namespace: &'a str) -> &'a str {
         self.provider(namespace)
             .map(|p| p.namespace.as_str())
@@ -214,62 +161,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_catalog_parses_and_covers_what_clients_send() {
+    fn embedded_catalog_parses_and_normalises_locations() {
         let c = Catalog::embedded();
-        for v in ["2021-07-01", "2015-12-01", "2025-03-01"] {
-            c.check_native("Microsoft.Features", "features", Some(v))
-                .unwrap();
-        }
-        for v in ["2024-11-01", "2025-04-01", "2016-02-01"] {
-            c.check_native("Microsoft.Resources", "resourceGroups", Some(v))
-                .unwrap();
-            c.check_native("Microsoft.Resources", "providers", Some(v))
-                .unwrap();
-        }
-        c.check_native("Microsoft.Resources", "subscriptions", Some("2022-12-01"))
-            .unwrap();
-        for v in [
-            "2023-08-01",
-            "2026-06-01",
-            "2026-08-01",
-            "2023-02-02-preview",
-        ] {
-            c.check_provider(
-                "microsoft.containerservice",
-                "managedclusters",
-                Some(v),
-                None,
-            )
-            .unwrap();
-        }
-        c.check_provider(
-            "Microsoft.ContainerService",
-            "locations/operations",
-            Some("2016-03-30"),
-            None,
-        )
-        .unwrap();
-        let e = c
-            .check_provider(
-                "Microsoft.ContainerService",
-                "managedClusters",
-                Some("2019-01-01"),
-                Some("eastus"),
-            )
-            .unwrap_err();
-        assert_eq!(e.code(), "NoRegisteredProviderFound");
-        assert!(e
-            .body
-            .message
-            .contains("'Microsoft.ContainerService/managedClusters'"));
-        let e = c
-            .check_native("Microsoft.Resources", "resourceGroups", Some("1999-01-01"))
-            .unwrap_err();
-        assert_eq!(e.code(), "InvalidApiVersionParameter");
-        let e = c
-            .check_native("Microsoft.Resources", "resourceGroups", None)
-            .unwrap_err();
-        assert_eq!(e.code(), "MissingApiVersionParameter");
+        assert!(c
+            .resource_type("microsoft.containerservice", "managedclusters")
+            .is_some());
         assert_eq!(c.normalize_location("East US").as_deref(), Some("eastus"));
         assert_eq!(c.normalize_location("mars"), None);
     }

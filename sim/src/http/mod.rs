@@ -20,6 +20,7 @@ use crate::arm::request::{ArmRequest, InjectedFailure};
 use crate::clock::http_date_secs;
 use crate::control::faults::FaultAction;
 use crate::control::journal::Record;
+use crate::core::error::Error;
 use crate::state::AppState;
 use crate::{control, identity, kubeapi, limits, providers};
 
@@ -159,7 +160,10 @@ fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| err.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "unknown panic".to_owned());
     tracing::error!(%detail, "handler panicked");
-    ArmError::internal(format!("aksim hit an internal error: {detail}")).into_response()
+    ArmError::from(Error::internal(format!(
+        "aksim hit an internal error: {detail}"
+    )))
+    .into_response()
 }
 
 /// Marks a response whose connection the server must drop without answering (fault

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::clock::rfc3339;
+use crate::core::error::Error;
 use crate::core::store::{RegState, Registration, Subscription};
 use crate::limits;
 use crate::providers::resources::{only, page};
@@ -256,9 +257,7 @@ pub fn dispatch(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmR
 }
 
 fn check_version(state: &AppState, req: &ArmRequest, resource_type: &str) -> ArmResult<()> {
-    state
-        .catalog
-        .check_native(NS, resource_type, req.api_version())
+    crate::arm::api_version::check_native(state.catalog, NS, resource_type, req.api_version())
 }
 
 fn list(
@@ -292,7 +291,7 @@ fn get_feature(
     let spec = state
         .features
         .find(namespace, name)
-        .ok_or_else(|| ArmError::feature_not_found(name))?;
+        .ok_or_else(|| Error::feature_not_found(name))?;
     let now = state.clock.now();
     let reg = state.store.with(sub, now, |s| feature_state(s, spec, now));
     Ok(ArmResponse::ok(&feature_json(sub, spec, reg)))
@@ -337,7 +336,7 @@ fn change(
     let spec = state
         .features
         .find(namespace, name)
-        .ok_or_else(|| ArmError::feature_not_found(name))?;
+        .ok_or_else(|| Error::feature_not_found(name))?;
     let now = state.clock.now();
     let record = state
         .store
@@ -395,7 +394,7 @@ fn registration(
     if req.method == Method::PUT {
         if let Some(value) = req.json_value()? {
             let body: RegistrationBody = serde_json::from_value(value)
-                .map_err(|e| ArmError::invalid_request_content(&e.to_string()))?;
+                .map_err(|e| Error::invalid_request_content(&e.to_string()))?;
             drop(body.properties);
         }
     } else {
@@ -404,7 +403,7 @@ fn registration(
     let spec = state
         .features
         .find(namespace, name)
-        .ok_or_else(|| ArmError::feature_not_found(name))?;
+        .ok_or_else(|| Error::feature_not_found(name))?;
     let now = state.clock.now();
     state.store.with(sub, now, |s| match req.method {
         Method::PUT => {

@@ -55,9 +55,12 @@ const REGIONS: &[(&str, &str, &str)] = &[
 
 /// `GET /subscriptions/{sub}/locations`.
 pub fn list_locations(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native("Microsoft.Resources", "subscriptions", req.api_version())?;
+    crate::arm::api_version::check_native(
+        state.catalog,
+        "Microsoft.Resources",
+        "subscriptions",
+        req.api_version(),
+    )?;
     only(req, &[Method::GET])?;
     let value: Vec<serde_json::Value> = state
         .catalog

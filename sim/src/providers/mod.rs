@@ -14,6 +14,7 @@ pub mod resources;
 
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::core::error::Error;
 use crate::state::AppState;
 
 /// Handles one ARM request (authentication already checked).
@@ -26,7 +27,7 @@ pub fn dispatch(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
         let sub = resources::parse_subscription_id(p.seg(1))?;
         // Past `SUBSCRIPTIONS_MAX`, a subscription aksim holds no state for does not exist.
         if !state.store.has_room_for(&sub) {
-            return Err(ArmError::subscription_not_found(&sub));
+            return Err(Error::subscription_not_found(&sub).into());
         }
         return dispatch_subscription(state, req, &sub);
     }
@@ -109,7 +110,7 @@ pub fn unknown_type(
     resource_type: &str,
 ) -> ArmError {
     if state.catalog.provider(namespace).is_none() {
-        return ArmError::invalid_resource_namespace(namespace);
+        return Error::invalid_resource_namespace(namespace).into();
     }
     ArmError::invalid_resource_type(
         resource_type,

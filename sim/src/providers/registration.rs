@@ -11,8 +11,9 @@
 
 use axum::http::Method;
 
-use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::error::ArmResult;
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::core::error::Error;
 use crate::core::resource_types::ProviderSpec;
 use crate::core::store::{RegState, Subscription};
 use crate::providers::resources::{only, page};
@@ -63,7 +64,7 @@ pub fn require_registered(
     let spec = state
         .catalog
         .provider(namespace)
-        .ok_or_else(|| ArmError::invalid_resource_namespace(namespace))?;
+        .ok_or_else(|| Error::invalid_resource_namespace(namespace))?;
     if provider_state(sub, spec, now) == RegState::Registered {
         return Ok(());
     }
@@ -76,7 +77,7 @@ pub fn require_registered(
             .register_now(now, seq);
         return Ok(());
     }
-    Err(ArmError::missing_subscription_registration(&spec.namespace))
+    Err(Error::missing_subscription_registration(&spec.namespace).into())
 }
 
 /// The `Provider` document; `sub` is `None` at tenant scope (no registration state there).
@@ -119,13 +120,11 @@ fn find(state: &AppState, namespace: &str) -> ArmResult<&'static ProviderSpec> {
     state
         .catalog
         .provider(namespace)
-        .ok_or_else(|| ArmError::invalid_resource_namespace(namespace))
+        .ok_or_else(|| Error::invalid_resource_namespace(namespace).into())
 }
 
 fn check_version(state: &AppState, req: &ArmRequest) -> ArmResult<()> {
-    state
-        .catalog
-        .check_native(NS, "providers", req.api_version())
+    crate::arm::api_version::check_native(state.catalog, NS, "providers", req.api_version())
 }
 
 /// `GET /subscriptions/{s}/providers` (`$expand` tolerated).
@@ -166,9 +165,10 @@ fn check_register_body(req: &ArmRequest) -> ArmResult<()> {
         return Ok(());
     };
     let serde_json::Value::Object(map) = value else {
-        return Err(ArmError::invalid_request_content(
+        return Err(Error::invalid_request_content(
             "The request body must be a JSON object (ProviderRegistrationRequest).",
-        ));
+        )
+        .into());
     };
     if let Some(consent) = map
         .iter()
@@ -183,10 +183,11 @@ fn check_register_body(req: &ArmRequest) -> ArmResult<()> {
             _ => false,
         };
         if !ok {
-            return Err(ArmError::invalid_request_content(
+            return Err(Error::invalid_request_content(
                 "thirdPartyProviderConsent must be an object with a boolean \
                  consentToAuthorization.",
-            ));
+            )
+            .into());
         }
     }
     Ok(())
@@ -210,14 +211,14 @@ pub fn change(
     let spec = find(state, namespace)?;
     let now = state.clock.now();
     let delay = state.registration_delay();
-    let reg = state.store.with(sub, now, |s| {
+    let reg = state.store.with(sub, now, |s| -> ArmResult<_> {
         if is_free(spec) {
             return Ok(RegState::Registered);
         }
         if !on {
             let count = s.resources_in_namespace(&spec.namespace);
             if count > 0 {
-                return Err(ArmError::provider_has_resources(&spec.namespace, count));
+                return Err(Error::provider_has_resources(&spec.namespace, count).into());
             }
         }
         let seq = s.next_registration_seq();

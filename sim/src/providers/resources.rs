@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 
-use crate::arm::error::{is_resource_group_char, ArmError, ArmResult};
+use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::core::error::{is_resource_group_char, Error};
 use crate::core::groups::{GroupState, ResourceGroup};
 use crate::core::ops::{Effect, OpKind, OpStatus, Operation};
 use crate::limits;
@@ -50,9 +51,7 @@ fn subscription_json(state: &AppState, id: &str, display_name: &str) -> serde_js
 }
 
 pub fn list_subscriptions(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "subscriptions", req.api_version())?;
+    crate::arm::api_version::check_native(state.catalog, NS, "subscriptions", req.api_version())?;
     only(req, &[Method::GET])?;
     let mut ids = state.store.touched_ids();
     let default = state.default_subscription();
@@ -74,9 +73,7 @@ pub fn list_subscriptions(state: &AppState, req: &ArmRequest) -> ArmResult<ArmRe
 }
 
 pub fn get_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "subscriptions", req.api_version())?;
+    crate::arm::api_version::check_native(state.catalog, NS, "subscriptions", req.api_version())?;
     only(req, &[Method::GET])?;
     let name = state
         .store
@@ -85,9 +82,7 @@ pub fn get_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmRes
 }
 
 pub fn list_tenants(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "tenants", req.api_version())?;
+    crate::arm::api_version::check_native(state.catalog, NS, "tenants", req.api_version())?;
     only(req, &[Method::GET])?;
     let tid = state.store.tenant_id();
     Ok(ArmResponse::ok(&serde_json::json!({
@@ -125,7 +120,7 @@ pub fn validate_group_name(name: &str) -> ArmResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ArmError::invalid_resource_group_name(name))
+        Err(Error::invalid_resource_group_name(name).into())
     }
 }
 
@@ -151,10 +146,11 @@ struct GroupPatch {
 fn validate_tags(tags: &Option<BTreeMap<String, String>>) -> ArmResult<()> {
     let Some(tags) = tags else { return Ok(()) };
     if tags.len() > 50 {
-        return Err(ArmError::bad_request(
+        return Err(Error::bad_request(
             "The number of tags exceeds the maximum of 50 tags per resource.",
         )
-        .with_target("tags"));
+        .with_target("tags")
+        .into());
     }
     for (k, v) in tags {
         if k.is_empty() || k.chars().count() > 512 || v.chars().count() > 256 {
@@ -172,9 +168,7 @@ fn validate_tags(tags: &Option<BTreeMap<String, String>>) -> ArmResult<()> {
 }
 
 pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "resourceGroups", req.api_version())?;
+    crate::arm::api_version::check_native(state.catalog, NS, "resourceGroups", req.api_version())?;
     validate_group_name(name)?;
     let key = name.to_ascii_lowercase();
     let now = state.clock.now();
@@ -184,7 +178,7 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
             let location = body
                 .location
                 .filter(|l| !l.trim().is_empty())
-                .ok_or_else(ArmError::location_required)?;
+                .ok_or_else(Error::location_required)?;
             let location = state.catalog.normalize_location(&location).ok_or_else(|| {
                 ArmError::new(
                     StatusCode::BAD_REQUEST,
@@ -218,14 +212,15 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
                     return Ok(ArmResponse::ok(&existing.to_json(sub)));
                 }
                 if s.resource_groups.len() >= limits::RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX {
-                    return Err(ArmError::conflict(
+                    return Err(Error::conflict(
                         "ResourceGroupQuotaExceeded",
                         format!(
                             "Creating the resource group '{name}' would exceed the quota of {} \
                              resource groups per subscription.",
                             limits::RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX
                         ),
-                    ));
+                    )
+                    .into());
                 }
                 let group = ResourceGroup {
                     name: name.to_owned(),
@@ -248,7 +243,7 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
                     Some(_) if head => Ok(ArmResponse::empty(StatusCode::NO_CONTENT)),
                     Some(group) => Ok(ArmResponse::ok(&group.to_json(sub))),
                     None if head => Ok(ArmResponse::empty(StatusCode::NOT_FOUND)),
-                    None => Err(ArmError::resource_group_not_found(name)),
+                    None => Err(Error::resource_group_not_found(name).into()),
                 })
         }
         Method::PATCH => {
@@ -258,7 +253,7 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
                 let group = s
                     .resource_groups
                     .get_mut(&key)
-                    .ok_or_else(|| ArmError::resource_group_not_found(name))?;
+                    .ok_or_else(|| Error::resource_group_not_found(name))?;
                 if group.state == GroupState::Deleting {
                     return Err(being_deleted(&group.name));
                 }
@@ -275,7 +270,7 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
             let group = s
                 .resource_groups
                 .get_mut(&key)
-                .ok_or_else(|| ArmError::resource_group_not_found(name))?;
+                .ok_or_else(|| Error::resource_group_not_found(name))?;
             let effect = Effect::DeleteResourceGroup {
                 group_key: key.clone(),
             };
@@ -305,13 +300,14 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
 
 /// ARM's answer to a write into a resource group whose delete is running.
 pub fn being_deleted(name: &str) -> ArmError {
-    ArmError::conflict(
+    Error::conflict(
         "ResourceGroupBeingDeleted",
         format!(
             "The resource group '{name}' is in deprovisioning state and cannot perform this \
              operation."
         ),
     )
+    .into()
 }
 
 fn accepted(op: &Operation, base: &str, sub: &str) -> ArmResponse {
@@ -321,9 +317,7 @@ fn accepted(op: &Operation, base: &str, sub: &str) -> ArmResponse {
 }
 
 pub fn list_groups(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "resourceGroups", req.api_version())?;
+    crate::arm::api_version::check_native(state.catalog, NS, "resourceGroups", req.api_version())?;
     only(req, &[Method::GET])?;
     let filter = match req
         .query("$filter")
@@ -414,22 +408,22 @@ pub fn list_group_resources(
     sub: &str,
     name: &str,
 ) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "resources", req.api_version())?;
+    crate::arm::api_version::check_native(state.catalog, NS, "resources", req.api_version())?;
     only(req, &[Method::GET])?;
     let key = name.to_ascii_lowercase();
-    let items = state.store.with(sub, state.clock.now(), |s| {
-        if !s.resource_groups.contains_key(&key) {
-            return Err(ArmError::resource_group_not_found(name));
-        }
-        let prefix = format!("{key}/");
-        Ok(s.managed_clusters
-            .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .map(|(_, c)| c.generic_resource())
-            .collect::<Vec<_>>())
-    })?;
+    let items = state
+        .store
+        .with(sub, state.clock.now(), |s| -> ArmResult<_> {
+            if !s.resource_groups.contains_key(&key) {
+                return Err(Error::resource_group_not_found(name).into());
+            }
+            let prefix = format!("{key}/");
+            Ok(s.managed_clusters
+                .iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .map(|(_, c)| c.generic_resource())
+                .collect::<Vec<_>>())
+        })?;
     Ok(ArmResponse::ok(&page(req, items)?))
 }
 
@@ -439,9 +433,12 @@ pub fn operation_result(
     sub: &str,
     id: &str,
 ) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_native(NS, "operationresults", req.api_version())?;
+    crate::arm::api_version::check_native(
+        state.catalog,
+        NS,
+        "operationresults",
+        req.api_version(),
+    )?;
     only(req, &[Method::GET])?;
     let op = state
         .store
@@ -449,14 +446,14 @@ pub fn operation_result(
             s.poll_operation(id, state.clock.now())
         })
         .filter(|op| op.namespace.is_none())
-        .ok_or_else(|| ArmError::operation_not_found(id))?;
+        .ok_or_else(|| Error::operation_not_found(id))?;
     Ok(match op.status {
         OpStatus::InProgress => accepted(&op, &req.base_url, sub),
         OpStatus::Succeeded => ArmResponse::empty(StatusCode::OK),
         OpStatus::Failed | OpStatus::Canceled => {
             let error = op
                 .error
-                .unwrap_or_else(|| ArmError::internal("operation failed").body);
+                .unwrap_or_else(|| Error::internal("operation failed").body);
             ArmResponse::json(StatusCode::OK, &serde_json::json!({ "error": error }))
         }
     })
@@ -480,17 +477,18 @@ pub fn page_of(
 ) -> ArmResult<serde_json::Value> {
     let skip: usize = match req.query("$skiptoken") {
         Some(t) => t.parse().map_err(|_| {
-            ArmError::bad_request(format!("The continuation token '{t}' is not valid."))
+            Error::bad_request(format!("The continuation token '{t}' is not valid."))
         })?,
         None => 0,
     };
-    let top: usize = match req.query("$top") {
-        Some(t) => t.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            ArmError::bad_request(format!("The value '{t}' of $top is not valid."))
-        })?,
-        None => limits::ARM_LIST_PAGE_SIZE,
-    }
-    .min(limits::ARM_LIST_PAGE_SIZE);
+    let top: usize =
+        match req.query("$top") {
+            Some(t) => t.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                Error::bad_request(format!("The value '{t}' of $top is not valid."))
+            })?,
+            None => limits::ARM_LIST_PAGE_SIZE,
+        }
+        .min(limits::ARM_LIST_PAGE_SIZE);
     let value = render(skip, top);
     let mut body = serde_json::Map::new();
     body.insert("value".into(), serde_json::Value::Array(value));

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::arm::error::{ArmError, ArmResult};
+use crate::core::error::{Error, Result};
 use crate::core::kube::MeshView;
 
 /// Namespace of an egress gateway when the client names none (docs `istio-deploy-egress.md`).
@@ -91,7 +91,7 @@ impl PluginCa {
 
 const PATH: &str = "properties.serviceMeshProfile";
 
-fn type_error(path: &str, expected: &str, got: &Value) -> ArmError {
+fn type_error(path: &str, expected: &str, got: &Value) -> Error {
     let kind = match got {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -100,12 +100,12 @@ fn type_error(path: &str, expected: &str, got: &Value) -> ArmError {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     };
-    ArmError::invalid_request_content(&format!(
+    Error::invalid_request_content(&format!(
         "Error converting value at path '{path}': expected {expected}, got {kind}"
     ))
 }
 
-fn object<'a>(v: &'a Value, path: &str) -> ArmResult<Option<&'a Map<String, Value>>> {
+fn object<'a>(v: &'a Value, path: &str) -> Result<Option<&'a Map<String, Value>>> {
     match v {
         Value::Null => Ok(None),
         Value::Object(m) => Ok(Some(m)),
@@ -113,7 +113,7 @@ fn object<'a>(v: &'a Value, path: &str) -> ArmResult<Option<&'a Map<String, Valu
     }
 }
 
-fn opt_string(m: &Map<String, Value>, key: &str, path: &str) -> ArmResult<Option<String>> {
+fn opt_string(m: &Map<String, Value>, key: &str, path: &str) -> Result<Option<String>> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -121,7 +121,7 @@ fn opt_string(m: &Map<String, Value>, key: &str, path: &str) -> ArmResult<Option
     }
 }
 
-fn opt_bool(m: &Map<String, Value>, key: &str, path: &str) -> ArmResult<Option<bool>> {
+fn opt_bool(m: &Map<String, Value>, key: &str, path: &str) -> Result<Option<bool>> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -129,15 +129,15 @@ fn opt_bool(m: &Map<String, Value>, key: &str, path: &str) -> ArmResult<Option<b
     }
 }
 
-fn required_bool(m: &Map<String, Value>, key: &str, path: &str) -> ArmResult<bool> {
+fn required_bool(m: &Map<String, Value>, key: &str, path: &str) -> Result<bool> {
     opt_bool(m, key, path)?.ok_or_else(|| {
-        ArmError::invalid_request_content(&format!(
+        Error::invalid_request_content(&format!(
             "Required property '{key}' not found at path '{path}'"
         ))
     })
 }
 
-fn opt_array<'a>(m: &'a Map<String, Value>, key: &str, path: &str) -> ArmResult<&'a [Value]> {
+fn opt_array<'a>(m: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a [Value]> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
@@ -146,7 +146,7 @@ fn opt_array<'a>(m: &'a Map<String, Value>, key: &str, path: &str) -> ArmResult<
 }
 
 /// Parses `properties.serviceMeshProfile`; `Ok(None)` when absent or null.
-pub fn parse(value: Option<&Value>) -> ArmResult<Option<MeshProfile>> {
+pub fn parse(value: Option<&Value>) -> Result<Option<MeshProfile>> {
     let Some(value) = value else { return Ok(None) };
     let Some(m) = object(value, PATH)? else {
         return Ok(None);
@@ -163,7 +163,7 @@ pub fn parse(value: Option<&Value>) -> ArmResult<Option<MeshProfile>> {
     Ok(Some(MeshProfile { mode, istio }))
 }
 
-fn parse_istio(m: &Map<String, Value>, path: &str) -> ArmResult<Istio> {
+fn parse_istio(m: &Map<String, Value>, path: &str) -> Result<Istio> {
     let mut istio = Istio::default();
     if let Some(c) = m.get("components") {
         let cpath = format!("{path}.components");

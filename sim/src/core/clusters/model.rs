@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::mesh::MeshProfile;
-use crate::arm::error::{ArmError, ArmResult};
+use crate::core::error::{Error, Result};
 use crate::core::store::ManagedCluster;
 
 pub const RESOURCE_TYPE: &str = "Microsoft.ContainerService/ManagedClusters";
@@ -41,7 +41,7 @@ const READ_ONLY_POOL: &[&str] = &["currentOrchestratorVersion", "provisioningSta
 const READ_ONLY_TOP: &[&str] = &["id", "name", "type", "systemData", "eTag", "etag"];
 
 /// The spec's cluster name rule: `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$`.
-pub fn validate_name(name: &str) -> ArmResult<()> {
+pub fn validate_name(name: &str) -> Result<()> {
     let b = name.as_bytes();
     let inner = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
     let ok = !b.is_empty()
@@ -52,7 +52,7 @@ pub fn validate_name(name: &str) -> ArmResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ArmError::invalid_parameter(
+        Err(Error::invalid_parameter(
             format!(
                 "The value '{name}' of parameter 'resourceName' is invalid. It must be 1-63 \
                  characters long, start and end with a letter or number, and contain only \
@@ -74,8 +74,8 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn type_error(path: &str, expected: &str, got: &Value) -> ArmError {
-    ArmError::invalid_request_content(&format!(
+fn type_error(path: &str, expected: &str, got: &Value) -> Error {
+    Error::invalid_request_content(&format!(
         "Error converting value at path '{path}': expected {expected}, got {}",
         kind_of(got)
     ))
@@ -103,7 +103,7 @@ enum Kind {
     Arr,
 }
 
-fn expect(v: Option<&Value>, kind: Kind, path: &str) -> ArmResult<()> {
+fn expect(v: Option<&Value>, kind: Kind, path: &str) -> Result<()> {
     let Some(v) = v else { return Ok(()) };
     let ok = match kind {
         Kind::Str => v.is_string(),
@@ -144,7 +144,7 @@ pub struct PutBody {
 }
 
 /// Reads a managedCluster PUT body. `location` is returned as sent (the caller normalises).
-pub fn read_put(body: Value) -> ArmResult<PutBody> {
+pub fn read_put(body: Value) -> Result<PutBody> {
     let mut body = body;
     strip_nulls(&mut body);
     let Value::Object(mut top) = body else {
@@ -154,8 +154,8 @@ pub fn read_put(body: Value) -> ArmResult<PutBody> {
         top.remove(*key);
     }
     let location = match top.remove("location") {
-        None => return Err(ArmError::location_required()),
-        Some(Value::String(s)) if s.trim().is_empty() => return Err(ArmError::location_required()),
+        None => return Err(Error::location_required()),
+        Some(Value::String(s)) if s.trim().is_empty() => return Err(Error::location_required()),
         Some(Value::String(s)) => s,
         Some(other) => return Err(type_error("location", "a string", &other)),
     };
@@ -269,14 +269,14 @@ pub fn read_put(body: Value) -> ArmResult<PutBody> {
 
 /// Agent pool name rule (AKS): a lower-case letter, then up to 11 lower-case letters/digits;
 /// Windows pools at most 6 characters.
-pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmResult<()> {
+pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> Result<()> {
     let pools = properties
         .get("agentPoolProfiles")
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
     if pools.is_empty() {
         if creating || properties.contains_key("agentPoolProfiles") {
-            return Err(ArmError::invalid_parameter(
+            return Err(Error::invalid_parameter(
                 "A managed cluster needs at least one agent pool in \
                  properties.agentPoolProfiles, and at least one of them in mode 'System'.",
                 "agentPoolProfiles",
@@ -303,7 +303,7 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmRes
             && b.iter()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !ok {
-            return Err(ArmError::invalid_parameter(
+            return Err(Error::invalid_parameter(
                 format!(
                     "Agent pool name '{name}' is invalid. It must start with a lowercase letter, \
                      contain only lowercase letters and numbers, and be at most {max} characters \
@@ -314,7 +314,7 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmRes
             ));
         }
         if names.iter().any(|n| n == name) {
-            return Err(ArmError::invalid_parameter(
+            return Err(Error::invalid_parameter(
                 format!("Agent pool name '{name}' is used more than once."),
                 "agentPoolProfiles.name",
             ));
@@ -322,7 +322,7 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmRes
         names.push(name.to_owned());
         if let Some(count) = pool.get("count").and_then(Value::as_i64) {
             if !(0..=AGENT_POOL_COUNT_MAX).contains(&count) {
-                return Err(ArmError::invalid_parameter(
+                return Err(Error::invalid_parameter(
                     format!(
                         "Agent pool '{name}' count {count} is out of range 0-{AGENT_POOL_COUNT_MAX}."
                     ),
@@ -337,7 +337,7 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> ArmRes
             .is_none_or(|m| m.eq_ignore_ascii_case("system"))
     });
     if !has_system {
-        return Err(ArmError::invalid_parameter(
+        return Err(Error::invalid_parameter(
             "A managed cluster needs at least one agent pool in mode 'System'.",
             "agentPoolProfiles.mode",
         ));
@@ -417,7 +417,7 @@ pub fn default_dns_prefix(name: &str, resource_group: &str, subscription: &str) 
 }
 
 /// dnsPrefix rule: 1-54 letters, digits and hyphens, starting and ending alphanumeric.
-pub fn validate_dns_prefix(prefix: &str) -> ArmResult<()> {
+pub fn validate_dns_prefix(prefix: &str) -> Result<()> {
     let b = prefix.as_bytes();
     let ok = !b.is_empty()
         && b.len() <= 54
@@ -427,7 +427,7 @@ pub fn validate_dns_prefix(prefix: &str) -> ArmResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ArmError::invalid_parameter(
+        Err(Error::invalid_parameter(
             format!(
                 "DNS prefix '{prefix}' is invalid. It must be 1-54 characters long, contain only \
                  letters, numbers and hyphens, and start and end with a letter or number."

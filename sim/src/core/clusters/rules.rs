@@ -6,12 +6,11 @@
 //! fails decides the answer. `/_sim/info` lists the registry (`rules`) and
 //! docs/service-mesh.md documents each id with its error and a command that shows it.
 
-use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::catalog::{minor_of, revision_number, AksCatalog};
 use super::mesh::{canonical, MeshProfile};
-use crate::arm::error::ArmError;
+use crate::core::error::{Error, ErrorKind};
 
 /// Revisions a cluster may hold at once (spec docstring; tsg text).
 pub const MESH_REVISIONS_MAX: usize = 2;
@@ -104,7 +103,7 @@ impl RuleInput<'_> {
     }
 }
 
-pub type Check = fn(&RuleInput) -> Result<(), ArmError>;
+pub type Check = fn(&RuleInput) -> Result<(), Error>;
 
 pub struct Rule {
     pub id: &'static str,
@@ -115,7 +114,7 @@ pub struct Rule {
 }
 
 /// Runs every rule in order; the first failure is the answer.
-pub fn evaluate(input: &RuleInput) -> Result<(), ArmError> {
+pub fn evaluate(input: &RuleInput) -> Result<(), Error> {
     RULES.iter().try_for_each(|rule| (rule.check)(input))
 }
 
@@ -131,11 +130,11 @@ pub fn as_json() -> Value {
         .collect()
 }
 
-fn bad(message: impl Into<String>) -> ArmError {
-    ArmError::bad_request(message)
+fn bad(message: impl Into<String>) -> Error {
+    Error::bad_request(message)
 }
 
-fn not_allowed(reason: &str) -> ArmError {
+fn not_allowed(reason: &str) -> Error {
     bad(format!(
         "Requested change in revisions is not allowed. Reason: {reason}"
     ))
@@ -145,9 +144,9 @@ fn revision_key(r: &str) -> (u32, u32) {
     revision_number(r).unwrap_or((0, 0))
 }
 
-fn immutable(prop: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::BAD_REQUEST,
+fn immutable(prop: &str) -> Error {
+    Error::new(
+        ErrorKind::BadRequest,
         "PropertyChangeNotAllowed",
         format!("Changing property '{prop}' is not allowed."),
     )
@@ -225,8 +224,8 @@ static RULES: &[Rule] = &[
             {
                 return Ok(());
             }
-            Err(ArmError::new(
-                StatusCode::BAD_REQUEST,
+            Err(Error::new(
+                ErrorKind::BadRequest,
                 "AgentPoolK8sVersionNotSupported",
                 format!(
                     "Version {} is not supported in this region. Please use [az aks get-versions] \
@@ -247,8 +246,8 @@ static RULES: &[Rule] = &[
                 minor_of(o.kubernetes_version),
                 minor_of(i.new.kubernetes_version),
             ) {
-                (Some(old), Some(new)) if new < old => Err(ArmError::new(
-                    StatusCode::BAD_REQUEST,
+                (Some(old), Some(new)) if new < old => Err(Error::new(
+                    ErrorKind::BadRequest,
                     "NotAllowedK8sVersionDowngrading",
                     format!(
                         "Downgrading kubernetes version {} to {} is not allowed.",

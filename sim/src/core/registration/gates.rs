@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use crate::arm::error::ArmError;
+use crate::core::error::Error;
 use crate::core::store::RegState;
 use crate::limits;
 use crate::providers::features::feature_key;
@@ -193,7 +193,7 @@ pub fn check_preview_gates(
     api_version: &str,
     body: Option<&serde_json::Value>,
     now: time::OffsetDateTime,
-) -> crate::arm::ArmResult<()> {
+) -> crate::core::error::Result<()> {
     if !state.config.preview_gating_on() {
         return Ok(());
     }
@@ -203,8 +203,8 @@ pub fn check_preview_gates(
     {
         if !feature_in_effect(state, sub, &rule.feature, now) {
             return Err(match &rule.message {
-                Some(m) => ArmError::bad_request(m.replace("{feature}", &rule.feature)),
-                None => ArmError::preview_feature_not_enabled(&rule.feature),
+                Some(m) => Error::bad_request(m.replace("{feature}", &rule.feature)),
+                None => Error::preview_feature_not_enabled(&rule.feature),
             });
         }
     }

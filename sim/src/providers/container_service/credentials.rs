@@ -11,8 +11,9 @@ use axum::http::Method;
 use base64::Engine;
 
 use super::{cluster_not_found, gate_group, NS};
-use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::error::ArmResult;
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::core::error::Error;
 use crate::core::kube::{plane_key, server_url, Plane};
 use crate::providers::resources::only;
 use crate::state::AppState;
@@ -82,42 +83,48 @@ pub fn list(
     name: &str,
     kind: Kind,
 ) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_provider(NS, "managedClusters", req.api_version(), None)?;
+    crate::arm::api_version::check_provider(
+        state.catalog,
+        NS,
+        "managedClusters",
+        req.api_version(),
+        None,
+    )?;
     only(req, &[Method::POST])?;
     req.expect_no_body()?;
     if let Some(format) = req.query("format") {
         if kind != Kind::User {
-            return Err(ArmError::bad_request(
+            return Err(Error::bad_request(
                 "The format parameter can only be specified when requesting clusterUser \
                  credential.",
-            ));
+            )
+            .into());
         }
         if !["azure", "exec", "exec-legacy"]
             .iter()
             .any(|f| f.eq_ignore_ascii_case(format))
         {
-            return Err(ArmError::invalid_parameter(
+            return Err(Error::invalid_parameter(
                 format!("The value '{format}' of parameter 'format' is invalid. Allowed values are 'azure' and 'exec'."),
                 "format",
-            ));
+            ).into());
         }
     }
     let now = state.clock.now();
     let key = plane_key(rg, name);
     let fallback_token = state.ids.hex(32);
-    let (cluster_name, group, token) = state.store.with(sub, now, |s| {
+    let (cluster_name, group, token) = state.store.with(sub, now, |s| -> ArmResult<_> {
         gate_group(state, s, rg, now)?;
         let cluster = s
             .managed_clusters
             .get(&key)
             .ok_or_else(|| cluster_not_found(name, rg))?;
         if kind == Kind::Admin && cluster.disable_local_accounts() {
-            return Err(ArmError::bad_request(
+            return Err(Error::bad_request(
                 "Getting static credential is not allowed because this cluster is set to disable \
                  local accounts.",
-            ));
+            )
+            .into());
         }
         let (cluster_name, group, version) = (
             cluster.name.clone(),

@@ -21,12 +21,13 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::arm::error::{ArmError, ArmResult};
-use crate::arm::etag::{self, Write};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::core::clusters::{catalog, mesh, model, rules};
+use crate::core::error::Error;
 use crate::core::groups::GroupState;
 use crate::core::kube::{plane_key, Plane};
 use crate::core::ops::{Effect, OpKind, OpStatus, Operation};
+use crate::core::preconditions::Write;
 use crate::core::registration::gates as gating;
 use crate::core::store::{ManagedCluster, Subscription};
 use crate::limits;
@@ -110,7 +111,7 @@ pub fn gate_group(
 ) -> ArmResult<()> {
     registration::require_registered(state, s, NS, now)?;
     if !s.resource_groups.contains_key(&rg.to_ascii_lowercase()) {
-        return Err(ArmError::resource_group_not_found(rg));
+        return Err(Error::resource_group_not_found(rg).into());
     }
     Ok(())
 }
@@ -130,7 +131,7 @@ fn gate_group_write(
 }
 
 pub fn cluster_not_found(name: &str, rg: &str) -> ArmError {
-    ArmError::resource_not_found(&format!("{NS}/managedClusters/{name}"), rg)
+    Error::resource_not_found(&format!("{NS}/managedClusters/{name}"), rg).into()
 }
 
 /// Called by `Subscription::apply` when a create/update operation ends.
@@ -162,9 +163,13 @@ fn list_clusters(
     sub: &str,
     rg: Option<&str>,
 ) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_provider(NS, "managedClusters", req.api_version(), None)?;
+    crate::arm::api_version::check_provider(
+        state.catalog,
+        NS,
+        "managedClusters",
+        req.api_version(),
+        None,
+    )?;
     only(req, &[Method::GET])?;
     let now = state.clock.now();
     let tenant = state.store.tenant_id().to_owned();
@@ -207,7 +212,8 @@ fn cluster(
     } else {
         None
     };
-    state.catalog.check_provider(
+    crate::arm::api_version::check_provider(
+        state.catalog,
         NS,
         "managedClusters",
         req.api_version(),
@@ -306,7 +312,7 @@ impl Desired {
             .catalog
             .normalize_location(&body.location)
             .ok_or_else(|| {
-                ArmError::location_not_available(
+                Error::location_not_available(
                     &body.location,
                     "Microsoft.ContainerService/managedClusters",
                     &state.catalog.locations,
@@ -485,14 +491,15 @@ fn put_cluster(
         model::validate_name(name)?;
         let raw = gated_body(state, req, s, &api_version, now)?;
         let existing = s.managed_clusters.get(&key);
-        etag::check(&req.headers, existing.map(|c| c.etag.as_str()), Write::Put)?;
+        req.preconditions()
+            .check(existing.map(|c| c.etag.as_str()), Write::Put)?;
         if let Some(running) = existing.and_then(ManagedCluster::running_operation) {
-            return Err(ArmError::operation_not_allowed(running));
+            return Err(Error::operation_not_allowed(running).into());
         }
         if existing.is_none()
             && s.managed_clusters.len() >= limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX
         {
-            return Err(ArmError::managed_cluster_quota_exceeded(name));
+            return Err(Error::managed_cluster_quota_exceeded(name).into());
         }
         let body = model::read_put(raw)?;
         let desired = Desired::resolve(state, existing, &body)?;
@@ -552,7 +559,7 @@ fn gated_body(
 ) -> ArmResult<serde_json::Value> {
     let raw = req
         .json_value()?
-        .ok_or_else(|| ArmError::invalid_request_content("The request content was empty."))?;
+        .ok_or_else(|| Error::invalid_request_content("The request content was empty."))?;
     gating::check_preview_gates(
         state,
         s,
@@ -583,24 +590,27 @@ fn patch_tags(
             .managed_clusters
             .get_mut(&key)
             .ok_or_else(|| cluster_not_found(name, rg))?;
-        etag::check(&req.headers, Some(&cluster.etag), Write::Modify)?;
+        req.preconditions()
+            .check(Some(&cluster.etag), Write::Modify)?;
         if let Some(running) = cluster.running_operation() {
-            return Err(ArmError::operation_not_allowed(running));
+            return Err(Error::operation_not_allowed(running).into());
         }
         let new_tags = match raw.get("tags") {
             None | Some(Value::Null) => None,
             Some(Value::Object(m)) => {
                 if let Some((k, _)) = m.iter().find(|(_, v)| !v.is_string()) {
-                    return Err(ArmError::invalid_request_content(&format!(
+                    return Err(Error::invalid_request_content(&format!(
                         "Error converting value at path 'tags.{k}': expected a string"
-                    )));
+                    ))
+                    .into());
                 }
                 Some(m.clone())
             }
             Some(_) => {
-                return Err(ArmError::invalid_request_content(
+                return Err(Error::invalid_request_content(
                     "Error converting value at path 'tags': expected an object",
-                ))
+                )
+                .into())
             }
         };
         cluster.tags = new_tags;
@@ -625,17 +635,20 @@ fn delete_cluster(
     state.store.with(sub, now, |s| {
         gate_group(state, s, rg, now)?;
         let Some(cluster) = s.managed_clusters.get_mut(&key) else {
-            etag::check(&req.headers, None, Write::Modify).or_else(|e| {
-                // If-Match on a missing cluster: AKS answers 204 like any delete of nothing.
-                if e.status == StatusCode::PRECONDITION_FAILED {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?;
+            req.preconditions()
+                .check(None, Write::Modify)
+                .or_else(|e| {
+                    // If-Match on a missing cluster: AKS answers 204 like any delete of nothing.
+                    if e.kind == crate::core::error::ErrorKind::PreconditionFailed {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
             return Ok(ArmResponse::empty(StatusCode::NO_CONTENT));
         };
-        etag::check(&req.headers, Some(&cluster.etag), Write::Modify)?;
+        req.preconditions()
+            .check(Some(&cluster.etag), Write::Modify)?;
         if cluster.provisioning_state == "Deleting" {
             if let Some(op) = cluster
                 .operation_id
@@ -676,9 +689,13 @@ fn abort(
     rg: &str,
     name: &str,
 ) -> ArmResult<ArmResponse> {
-    state
-        .catalog
-        .check_provider(NS, "managedClusters", req.api_version(), None)?;
+    crate::arm::api_version::check_provider(
+        state.catalog,
+        NS,
+        "managedClusters",
+        req.api_version(),
+        None,
+    )?;
     only(req, &[Method::POST])?;
     req.expect_no_body()?;
     let now = state.clock.now();
@@ -695,7 +712,7 @@ fn abort(
             .clone()
             .filter(|_| abortable)
             .ok_or_else(|| {
-                ArmError::conflict(
+                Error::conflict(
                     "OperationNotAllowed",
                     format!(
                         "There is no running create or update operation to abort on managed \
@@ -743,9 +760,13 @@ fn operation_status(
     } else {
         "locations/operations"
     };
-    state
-        .catalog
-        .check_provider(NS, resource_type, req.api_version(), Some(location))?;
+    crate::arm::api_version::check_provider(
+        state.catalog,
+        NS,
+        resource_type,
+        req.api_version(),
+        Some(location),
+    )?;
     only(req, &[Method::GET])?;
     let now = state.clock.now();
     let op = state
@@ -755,7 +776,7 @@ fn operation_status(
             Ok::<_, ArmError>(s.poll_operation(id, now))
         })?
         .filter(|op| op.namespace.as_deref() == Some(NS))
-        .ok_or_else(|| ArmError::operation_not_found(id))?;
+        .ok_or_else(|| Error::operation_not_found(id))?;
     let retry = limits::RETRY_AFTER_SECS.to_string();
     if !results {
         return Ok(ArmResponse::ok(&op.status_body()).with_header("retry-after", &retry));
@@ -768,7 +789,7 @@ fn operation_status(
         OpStatus::Failed | OpStatus::Canceled => {
             let error = op
                 .error
-                .unwrap_or_else(|| ArmError::internal("operation failed").body);
+                .unwrap_or_else(|| Error::internal("operation failed").body);
             ArmResponse::ok(&serde_json::json!({ "error": error }))
         }
     })

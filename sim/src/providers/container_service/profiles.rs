@@ -14,6 +14,7 @@ use super::{cluster_not_found, gate_group, NS};
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
 use crate::core::clusters::catalog::{minor_of, AksCatalog, MeshRevision};
+use crate::core::error::Error;
 use crate::core::kube::plane_key;
 use crate::providers::registration;
 use crate::providers::resources::{only, page};
@@ -24,11 +25,12 @@ pub const MODE_MAX_CHARS: usize = 24;
 
 fn check_location(state: &AppState, location: &str, resource_type: &str) -> ArmResult<String> {
     state.catalog.normalize_location(location).ok_or_else(|| {
-        ArmError::location_not_available(
+        Error::location_not_available(
             location,
             &format!("{NS}/{resource_type}"),
             &state.catalog.locations,
         )
+        .into()
     })
 }
 
@@ -39,10 +41,11 @@ fn check_mode(mode: &str, what: &str) -> ArmResult<()> {
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
     if !valid {
-        return Err(ArmError::invalid_parameter(
+        return Err(Error::invalid_parameter(
             format!("The value '{mode}' of parameter 'mode' is invalid."),
             "mode",
-        ));
+        )
+        .into());
     }
     if !mode.eq_ignore_ascii_case("istio") {
         return Err(ArmError::new(
@@ -60,7 +63,8 @@ pub fn kubernetes_versions(
     sub: &str,
     location: &str,
 ) -> ArmResult<ArmResponse> {
-    state.catalog.check_provider(
+    crate::arm::api_version::check_provider(
+        state.catalog,
         NS,
         "locations/kubernetesVersions",
         req.api_version(),
@@ -125,7 +129,8 @@ pub fn mesh_revision_profiles(
     location: &str,
     mode: Option<&str>,
 ) -> ArmResult<ArmResponse> {
-    state.catalog.check_provider(
+    crate::arm::api_version::check_provider(
+        state.catalog,
         NS,
         "locations/meshRevisionProfiles",
         req.api_version(),
@@ -169,7 +174,8 @@ pub fn mesh_upgrade_profiles(
     name: &str,
     mode: Option<&str>,
 ) -> ArmResult<ArmResponse> {
-    state.catalog.check_provider(
+    crate::arm::api_version::check_provider(
+        state.catalog,
         NS,
         "managedClusters/meshUpgradeProfiles",
         req.api_version(),
@@ -202,10 +208,11 @@ pub fn mesh_upgrade_profiles(
         check_mode(mode, "Mesh upgrade profile")?;
     }
     if revisions.len() > 1 {
-        return Err(ArmError::bad_request(
+        return Err(Error::bad_request(
             "Mesh upgrade is in progress. Please complete or roll back the current upgrade \
              before attempting to retrieve versioning and compatibility information",
-        ));
+        )
+        .into());
     }
     let catalog = &state.aks_catalog;
     let Some(current) = revisions.first() else {
