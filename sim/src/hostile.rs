@@ -26,7 +26,7 @@ use axum::http::{Method, Request, StatusCode, Uri};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::core::kube::plane_key;
+use crate::core::clusters::cluster_key;
 use crate::core::store::Subscription;
 use crate::scenario::{matching, model};
 use crate::state::AppState;
@@ -83,14 +83,18 @@ impl World {
             .get_or_init(|| {
                 let world = World::empty(TEMPLATE_SEED)?;
                 world.populate()?;
-                let now = world.state.clock.now();
-                Ok(world.state.store.with(SUB, now, |s| s.clone()))
+                let now = world.state.core.clock.now();
+                Ok(world.state.core.store.with(SUB, now, |s| s.clone()))
             })
             .as_ref()
             .map_err(Clone::clone)?;
         let world = World::empty(WORLD_SEED)?;
-        let now = world.state.clock.now();
-        world.state.store.with(SUB, now, |s| *s = template.clone());
+        let now = world.state.core.clock.now();
+        world
+            .state
+            .core
+            .store
+            .with(SUB, now, |s| *s = template.clone());
         Ok(world)
     }
 
@@ -140,10 +144,11 @@ impl World {
         )?;
         // Operations take no virtual time here: the next look at the store settles them.
         expect("cluster read", self.arm(Method::GET, &url, b"")?)?;
-        let now = self.state.clock.now();
-        self.state.store.with(SUB, now, |s| {
-            s.kube_planes
-                .get_mut(&plane_key("rg1", "c1"))
+        let now = self.state.core.clock.now();
+        self.state.core.store.with(SUB, now, |s| {
+            s.clusters
+                .planes
+                .get_mut(&cluster_key("rg1", "c1"))
                 .map(|p| p.token = KUBE_TOKEN.to_owned())
                 .ok_or_else(|| "setup: the cluster has no plane".to_owned())
         })?;
@@ -240,19 +245,20 @@ impl World {
     /// each plane's resourceVersion (every stored Kubernetes change moves it). Cheaper than a
     /// snapshot, which serialises every plane's objects.
     pub fn fingerprint(&self) -> Result<Value, String> {
-        let now = self.state.clock.now();
-        self.state.store.with(SUB, now, |s| {
+        let now = self.state.core.clock.now();
+        self.state.core.store.with(SUB, now, |s| {
             let planes: serde_json::Map<String, Value> = s
-                .kube_planes
+                .clusters
+                .planes
                 .iter()
                 .map(|(k, p)| (k.clone(), p.resource_version.into()))
                 .collect();
             let arm = serde_json::to_value((
-                &s.resource_groups,
+                &s.groups,
                 &s.operations,
-                &s.managed_clusters,
-                &s.features,
-                &s.providers,
+                &s.clusters.clusters,
+                &s.registrations.features,
+                &s.registrations.providers,
             ))
             .map_err(|e| format!("fingerprint: {e}"))?;
             Ok(json!({"arm": arm, "planes": planes}))
@@ -261,7 +267,10 @@ impl World {
 
     /// Moves the virtual clock (settles operations started by the input).
     pub fn advance(&self, seconds: i64) {
-        self.state.clock.advance(time::Duration::seconds(seconds));
+        self.state
+            .core
+            .clock
+            .advance(time::Duration::seconds(seconds));
     }
 }
 

@@ -76,7 +76,7 @@ async fn run(config: aksim::Config) -> Result<(), String> {
                  plus SSL_CERT_FILE. SDKs: base_url={base}, credential_scopes=[\"https://management.core.windows.net/.default\"], \
                  ClientSecretCredential(\"adfs\", ..., authority=\"{base}\"). kubectl: the kubeconfig \
                  from `az aks get-credentials` points back here. See README.md.",
-                tenant = state.store.tenant_id()
+                tenant = state.core.store.tenant_id()
             );
         }
         None => {

@@ -1,25 +1,15 @@
-//! `AppState`: the one cheap-to-clone handle every handler gets (config, clock, ids, store,
-//! token issuer, TLS material). No globals.
+//! `AppState`: the one cheap-to-clone handle the wire's handlers get — the domain's [`Core`]
+//! plus what only the wire has (flags, the token issuer, the journal, fault rules, the CA).
+//! No globals.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::RwLock;
-
-use crate::arm::request::ArmRequest;
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::control::faults::Faults;
 use crate::control::journal::Journal;
-use crate::core::clusters::catalog::AksCatalog;
-use crate::core::ops::{Durations, Effect, OpKind, OpScript, Operation};
-use crate::core::registration::gates::GateSet;
-use crate::core::resource_types::Catalog;
-use crate::core::store::Store;
+use crate::core::{Core, CoreConfig};
 use crate::identity::TokenIssuer;
-use crate::ids::Ids;
-use crate::providers::features::FeatureCatalog;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,25 +17,11 @@ pub struct AppState {
 }
 
 pub struct Inner {
+    pub core: Core,
     pub config: Config,
-    pub clock: Clock,
-    pub ids: Ids,
-    pub store: Store,
     pub tokens: TokenIssuer,
-    pub catalog: &'static Catalog,
-    pub durations: RwLock<Durations>,
-    /// Virtual seconds a registration takes (`--registration-seconds`, `/_sim/registration`).
-    pub registration_seconds: RwLock<f64>,
-    /// Scripted outcomes per operation kind (`/_sim/operations/scripts`).
-    pub scripts: RwLock<BTreeMap<OpKind, OpScript>>,
     pub journal: Journal,
     pub faults: Faults,
-    /// Known preview features (built-in catalogue merged with `--feature-catalog`).
-    pub features: FeatureCatalog,
-    /// Preview gates (built-in, or `--preview-gates`).
-    pub preview_gates: GateSet,
-    /// Kubernetes versions and mesh revisions (`--mesh-catalog`).
-    pub aks_catalog: AksCatalog,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -66,44 +42,13 @@ impl AppState {
         ca_pem: Option<String>,
     ) -> Result<Self, String> {
         config.validate()?;
-        let durations = Durations::parse(&config.op_durations)?;
-        let aks_catalog = AksCatalog::load(config.mesh_catalog.as_deref())?;
-        let store = Store::new(&config.tenant.to_ascii_lowercase());
-        let clock = match &config.clock_start {
-            Some(start) => Clock::starting_at(
-                crate::clock::parse_rfc3339(start)
-                    .ok_or_else(|| format!("--clock-start '{start}' is not an RFC 3339 time"))?,
-                config.clock_frozen,
-            ),
-            None => {
-                let clock = Clock::new();
-                clock.set_frozen(config.clock_frozen);
-                clock
-            }
-        };
-        let read = |path: &std::path::Path| {
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        };
-        let feature_file = config.feature_catalog.as_deref().map(read).transpose()?;
-        let features = FeatureCatalog::load(feature_file.as_deref())?;
-        let gates_file = config.preview_gates.as_deref().map(read).transpose()?;
-        let preview_gates = GateSet::load(gates_file.as_deref())?;
+        let core = Core::new(core_config(&config)?)?;
         Ok(AppState {
             inner: Arc::new(Inner {
-                ids: Ids::new(config.seed),
-                clock,
-                scripts: RwLock::new(BTreeMap::new()),
+                core,
                 journal: Journal::new(config.journal_size),
                 faults: Faults::default(),
-                store,
                 tokens,
-                catalog: Catalog::embedded(),
-                durations: RwLock::new(durations),
-                registration_seconds: RwLock::new(config.registration_seconds),
-                features,
-                preview_gates,
-                aks_catalog,
                 ca_pem,
                 started: Instant::now(),
                 config,
@@ -117,65 +62,33 @@ impl AppState {
             .expect("test config is valid")
     }
 
-    pub fn default_subscription(&self) -> String {
-        self.config.subscription.to_ascii_lowercase()
-    }
-
-    /// How long a feature or provider registration takes now.
-    pub fn registration_delay(&self) -> time::Duration {
-        time::Duration::seconds_f64(*self.registration_seconds.read())
-    }
-
     /// Empties all state (subscriptions, journal, faults, scripts) and restarts the id
     /// sequence. The clock and the configured durations are kept.
     pub fn reset(&self) {
-        self.store.clear();
+        self.core.reset();
         self.journal.clear();
         self.faults.clear();
-        self.scripts.write().clear();
-        self.ids.reseed(None);
     }
+}
 
-    /// A new operation for `req`: due after the kind's duration, shaped by any script for the
-    /// kind and by an `operationFailure` fault that matched the request.
-    pub fn start_operation(
-        &self,
-        req: &ArmRequest,
-        kind: OpKind,
-        namespace: Option<&str>,
-        location: Option<&str>,
-        effect: Effect,
-    ) -> Operation {
-        let id = self.ids.uuid_string();
-        self.start_operation_with_id(req, kind, namespace, location, effect, id)
-    }
-
-    /// [`AppState::start_operation`] with an id chosen by the caller (whose effect names it).
-    pub fn start_operation_with_id(
-        &self,
-        req: &ArmRequest,
-        kind: OpKind,
-        namespace: Option<&str>,
-        location: Option<&str>,
-        effect: Effect,
-        id: String,
-    ) -> Operation {
-        let now = self.clock.now();
-        let api_version = req.api_version().unwrap_or_default();
-        let mut op = Operation::new(id, kind, api_version, now, effect);
-        op.namespace = namespace.map(str::to_owned);
-        op.location = location.map(str::to_owned);
-        op.due = now + self.durations.read().for_kind(kind);
-        if let Some(script) = self.scripts.read().get(&kind) {
-            op.min_polls = script.polls;
-            op.fail_with = script.failure().map(Box::new);
-            op.cancel = script.result == crate::core::ops::OpStatus::Canceled;
-        }
-        tracing::Span::current().record("operation_id", op.id.as_str());
-        if let Some(injected) = &req.injected_failure {
-            op.fail_with = Some(Box::new(injected.error.clone()));
-            op.cancel = injected.canceled;
-        }
-        op
-    }
+/// What the core is started with, from the flags (catalogue files read here).
+fn core_config(config: &Config) -> Result<CoreConfig, String> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    Ok(CoreConfig {
+        tenant: config.tenant.clone(),
+        subscription: config.subscription.clone(),
+        seed: config.seed,
+        op_durations: config.op_durations.clone(),
+        registration_seconds: config.registration_seconds,
+        auto_register_providers: config.auto_register_providers,
+        preview_gating: config.preview_gating_on(),
+        feature_catalog: config.feature_catalog.as_deref().map(read).transpose()?,
+        preview_gates: config.preview_gates.as_deref().map(read).transpose()?,
+        mesh_catalog: config.mesh_catalog.clone(),
+        istio_admission_era: config.istio_admission_era.clone(),
+        clock_start: config.clock_start.clone(),
+        clock_frozen: config.clock_frozen,
+    })
 }

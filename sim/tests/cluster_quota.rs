@@ -5,7 +5,7 @@
 
 mod common;
 
-use aksim::core::kube::plane_key;
+use aksim::core::clusters::cluster_key;
 use aksim::limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX;
 use axum::http::StatusCode;
 use common::aks::*;
@@ -20,17 +20,18 @@ async fn a_create_past_the_cluster_quota_is_409_quota_exceeded() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     sim.advance(3600.0);
-    let now = sim.state.clock.now();
-    sim.state.store.with(SUB, now, |s| {
-        let template = s.managed_clusters[&plane_key("rg1", "c0")].clone();
+    let now = sim.state.core.clock.now();
+    sim.state.core.store.with(SUB, now, |s| {
+        let template = s.clusters.clusters[&cluster_key("rg1", "c0")].clone();
         for i in 1..MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX {
             let mut copy = template.clone();
             copy.name = format!("c{i}");
-            s.managed_clusters
-                .insert(plane_key("rg1", &copy.name), copy);
+            s.clusters
+                .clusters
+                .insert(cluster_key("rg1", &copy.name), copy);
         }
         assert_eq!(
-            s.managed_clusters.len(),
+            s.clusters.clusters.len(),
             MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX
         );
     });
@@ -95,9 +96,10 @@ async fn a_create_past_the_cluster_quota_is_409_quota_exceeded() {
 #[tokio::test]
 async fn past_the_subscription_cap_a_new_subscription_is_not_found() {
     let sim = new_sim();
-    let now = sim.state.clock.now();
+    let now = sim.state.core.clock.now();
     for i in 0..aksim::limits::SUBSCRIPTIONS_MAX {
         sim.state
+            .core
             .store
             .with(&format!("00000000-0000-0000-0001-{i:012}"), now, |_| ());
     }

@@ -134,16 +134,17 @@ async fn create_get_update_delete_lifecycle() {
     assert_eq!(again.status, StatusCode::NO_CONTENT);
     let planes = sim
         .state
+        .core
         .store
-        .with(SUB, sim.state.clock.now(), |s| s.kube_planes.len());
+        .with(SUB, sim.state.core.clock.now(), |s| s.clusters.planes.len());
     assert_eq!(planes, 0, "the plane goes with the cluster");
 }
 
 #[tokio::test]
 async fn transitional_states_and_operation_not_allowed() {
     let sim = common::aks::new_sim();
-    *sim.state.durations.write() =
-        aksim::core::ops::Durations::parse(&["default=30".into()]).unwrap();
+    *sim.state.core.durations.write() =
+        aksim::core::ops::Durations::parse(&["default=30".into()], &aksim::core::OP_KINDS).unwrap();
     prepare(&sim, "rg1").await;
     let created = sim
         .put(&cluster_url("rg1", "c1"), az_create_body("c1", "rg1", None))
@@ -353,8 +354,9 @@ async fn lists_page_patch_tags_and_group_delete_cascades() {
     assert_eq!(sub_list.body["value"].as_array().unwrap().len(), 1);
     let planes = sim
         .state
+        .core
         .store
-        .with(SUB, sim.state.clock.now(), |s| s.kube_planes.len());
+        .with(SUB, sim.state.core.clock.now(), |s| s.clusters.planes.len());
     assert_eq!(planes, 1);
 }
 
@@ -382,7 +384,7 @@ async fn credentials_point_at_the_plane() {
     assert_eq!(user.status, StatusCode::OK);
     assert_eq!(user.body["kubeconfigs"][0]["name"], "clusterUser");
     let yaml = decode_kubeconfig(&user);
-    let server = aksim::core::kube::server_url("http://sim.test", SUB, "rg1", "c1");
+    let server = aksim::kubeapi::server_url("http://sim.test", SUB, "rg1", "c1");
     assert!(yaml.contains(&format!("server: \"{server}\"")), "{yaml}");
     assert!(yaml.contains("user: \"clusterUser_rg1_c1\""));
     assert!(yaml.contains("current-context: \"c1\""));
@@ -390,11 +392,15 @@ async fn credentials_point_at_the_plane() {
         !yaml.contains("certificate-authority-data"),
         "plain HTTP: no CA"
     );
-    let token = sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")]
-            .token
-            .clone()
-    });
+    let token = sim
+        .state
+        .core
+        .store
+        .with(SUB, sim.state.core.clock.now(), |s| {
+            s.clusters.planes[&aksim::core::clusters::cluster_key("rg1", "c1")]
+                .token
+                .clone()
+        });
     assert!(yaml.contains(&format!("token: \"{token}\"")));
     let admin = sim
         .post(&format!(
@@ -583,11 +589,15 @@ async fn cluster_rules_names_versions_and_immutables() {
     .await
     .unwrap();
     assert_eq!(up["properties"]["currentKubernetesVersion"], "1.34.2");
-    let plane_version = sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")]
-            .kubernetes_version
-            .clone()
-    });
+    let plane_version = sim
+        .state
+        .core
+        .store
+        .with(SUB, sim.state.core.clock.now(), |s| {
+            s.clusters.planes[&aksim::core::clusters::cluster_key("rg1", "c1")]
+                .kubernetes_version
+                .clone()
+        });
     assert_eq!(plane_version, "1.34.2");
     let r = az_update(&sim, "rg1", "c1", |b| {
         b["properties"]["kubernetesVersion"] = json!("1.33")
@@ -839,8 +849,8 @@ async fn spec_examples_replay() {
 #[tokio::test]
 async fn abort_and_writes_into_a_deleting_group() {
     let sim = common::aks::new_sim();
-    *sim.state.durations.write() =
-        aksim::core::ops::Durations::parse(&["default=30".into()]).unwrap();
+    *sim.state.core.durations.write() =
+        aksim::core::ops::Durations::parse(&["default=30".into()], &aksim::core::OP_KINDS).unwrap();
     prepare(&sim, "rg1").await;
     let abort_url = format!("{}/abort?api-version={API}", cluster_path("rg1", "c1"));
     assert_eq!(sim.post(&abort_url).await.code(), "ResourceNotFound");

@@ -79,9 +79,10 @@ async fn writes_during_an_operation_are_refused() {
         .await
         .expect("created");
     sim.state
+        .core
         .durations
         .write()
-        .apply(&["clusterUpdate=600".to_owned()])
+        .apply(&["clusterUpdate=600".to_owned()], &aksim::core::OP_KINDS)
         .expect("durations");
     let url = cluster_url("rg1", "c1");
     let etag = sim.get(&url).await.body["eTag"]

@@ -408,9 +408,13 @@ async fn run_case(batches: Vec<Batch>) -> Result<(), String> {
     let stream = STREAM.get_or_init(|| IdStream::new(1 << 16));
     for (n, batch) in batches.iter().enumerate() {
         sim.state
+            .core
             .durations
             .write()
-            .apply(&[format!("clusterUpdate={}", batch.update_secs)])
+            .apply(
+                &[format!("clusterUpdate={}", batch.update_secs)],
+                &aksim::core::OP_KINDS,
+            )
             .map_err(|e| format!("durations: {e}"))?;
         let outcomes = run_batch(&sim, &models, batch, n).await;
         let mut finals = Vec::new();

@@ -437,7 +437,7 @@ async fn sandboxes_start_with_their_preset() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     assert_eq!(
-        sim.state.store.touched_ids().len(),
+        sim.state.core.store.touched_ids().len(),
         1,
         "refused presets create nothing"
     );

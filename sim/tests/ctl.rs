@@ -37,11 +37,14 @@ async fn ctl_drives_the_control_api() {
         .unwrap()
         .contains("\"status\": \"ok\""));
     ctl(&url, &["clock", "freeze"]).await.unwrap();
-    let before = state.clock.now();
+    let before = state.core.clock.now();
     ctl(&url, &["clock", "advance", "90"]).await.unwrap();
-    assert_eq!((state.clock.now() - before).whole_seconds(), 90);
+    assert_eq!((state.core.clock.now() - before).whole_seconds(), 90);
     ctl(&url, &["durations", "clusterCreate=7"]).await.unwrap();
-    assert_eq!(state.durations.read().as_json()["clusterCreate"], 7.0);
+    assert_eq!(
+        state.core.durations.read().as_json(&aksim::core::OP_KINDS)["clusterCreate"],
+        7.0
+    );
     let added = ctl(
         &url,
         &["faults", "add", r#"{"id":"f1","action":{"type":"drop"}}"#],
@@ -68,11 +71,11 @@ async fn ctl_drives_the_control_api() {
         .await
         .unwrap();
     ctl(&url, &["reset"]).await.unwrap();
-    assert!(state.store.touched_ids().is_empty());
+    assert!(state.core.store.touched_ids().is_empty());
     ctl(&url, &["snapshot", "import", file.to_str().unwrap()])
         .await
         .unwrap();
-    assert_eq!(state.store.touched_ids().len(), 1);
+    assert_eq!(state.core.store.touched_ids().len(), 1);
     let verify = ctl(
         &url,
         &["journal", "verify", r#"{"method":"GET","atLeast":1000}"#],

@@ -1981,7 +1981,9 @@ async fn admission_era_comes_from_the_server_config() {
 
     let mut bad = aksim::Config::for_tests();
     bad.istio_admission_era = Some("1999".to_owned());
-    let err = bad.validate().unwrap_err();
+    let err = aksim::AppState::new(bad, aksim::identity::TokenIssuer::ephemeral(), None)
+        .err()
+        .unwrap();
     assert!(
         err.contains("--istio-admission-era must be one of 2023, 2024, current"),
         "{err}"

@@ -119,17 +119,23 @@ async fn meshed_cluster(sim: &Sim) -> String {
         Some(json!({"mode": "Istio", "istio": {}})),
     )
     .await;
-    sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")]
-            .token
-            .clone()
-    })
+    sim.state
+        .core
+        .store
+        .with(SUB, sim.state.core.clock.now(), |s| {
+            s.clusters.planes[&aksim::core::clusters::cluster_key("rg1", "c1")]
+                .token
+                .clone()
+        })
 }
 
 fn plane_is_materialised(sim: &Sim) -> bool {
-    sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::core::kube::plane_key("rg1", "c1")].is_materialised()
-    })
+    sim.state
+        .core
+        .store
+        .with(SUB, sim.state.core.clock.now(), |s| {
+            s.clusters.planes[&aksim::core::clusters::cluster_key("rg1", "c1")].is_materialised()
+        })
 }
 
 #[tokio::test]

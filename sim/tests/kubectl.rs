@@ -326,7 +326,7 @@ async fn scenario(version: &str) {
     assert!(deleted.contains("namespace \"foo\" deleted"), "{deleted}");
     let terminating = k.ok(&["get", "ns", "foo"]).await;
     assert!(terminating.contains("Terminating"), "{terminating}");
-    server.state.clock.advance(time::Duration::seconds(10));
+    server.state.core.clock.advance(time::Duration::seconds(10));
     let gone = k.run(&["get", "ns", "foo"]).await;
     assert_ne!(gone.code, 0);
     assert!(

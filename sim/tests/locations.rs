@@ -19,7 +19,8 @@ async fn locations_list_every_catalogue_region_with_its_display_name() {
     let names: Vec<&str> = value.iter().filter_map(|l| l["name"].as_str()).collect();
     let catalogue: Vec<&str> = sim
         .state
-        .catalog
+        .core
+        .resource_types
         .locations
         .iter()
         .map(String::as_str)

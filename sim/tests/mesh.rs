@@ -273,11 +273,14 @@ fn upgrades_url(rg: &str, name: &str) -> String {
 }
 
 fn plane_mesh(sim: &Sim, rg: &str, name: &str) -> aksim::core::kube::MeshView {
-    sim.state.store.with(SUB, sim.state.clock.now(), |s| {
-        s.kube_planes[&aksim::core::kube::plane_key(rg, name)]
-            .mesh
-            .clone()
-    })
+    sim.state
+        .core
+        .store
+        .with(SUB, sim.state.core.clock.now(), |s| {
+            s.clusters.planes[&aksim::core::clusters::cluster_key(rg, name)]
+                .mesh
+                .clone()
+        })
 }
 
 // ---- the seed flow -------------------------------------------------------------------------
@@ -421,7 +424,7 @@ async fn seed_flow_with_the_2023_catalogue() {
         .unwrap(),
     )
     .unwrap();
-    assert!(yaml.contains(&aksim::core::kube::server_url(
+    assert!(yaml.contains(&aksim::kubeapi::server_url(
         "http://sim.test",
         SUB,
         "rg1",

@@ -5,9 +5,7 @@
 mod common;
 
 use aksim::config::Config;
-use aksim::core::registration::gates::check_preview_gates;
 use aksim::identity::TokenIssuer;
-use aksim::providers::registration::require_registered;
 use aksim::AppState;
 use axum::http::{Method, StatusCode};
 use common::{Reply, Sim, SUB};
@@ -23,7 +21,7 @@ fn sim_with(f: impl FnOnce(&mut Config)) -> Sim {
     let mut config = Config::for_tests();
     f(&mut config);
     let state = AppState::new(config, TokenIssuer::ephemeral(), None).expect("valid config");
-    state.clock.set_frozen(true);
+    state.core.clock.set_frozen(true);
     Sim { state }
 }
 
@@ -555,7 +553,7 @@ async fn provider_document_comes_from_the_catalogue() {
     // Every advertised version passes the api-version check, and vice versa.
     for v in &versions {
         aksim::arm::api_version::check_provider(
-            sim.state.catalog,
+            sim.state.core.resource_types,
             CS,
             "managedClusters",
             Some(v),
@@ -658,10 +656,10 @@ async fn provider_unregister_and_the_clock() {
 async fn provider_with_resources_cannot_be_unregistered() {
     let sim = Sim::new();
     sim.post(&provider_url(CS, "/register", "2024-11-01")).await;
-    let now = sim.state.clock.now();
-    sim.state.store.with(SUB, now, |s| {
-        s.kube_planes.insert(
-            aksim::core::kube::plane_key("rg", "c1"),
+    let now = sim.state.core.clock.now();
+    sim.state.core.store.with(SUB, now, |s| {
+        s.clusters.planes.insert(
+            aksim::core::clusters::cluster_key("rg", "c1"),
             aksim::core::kube::Plane::new("1.30.0", "t", now),
         );
     });
@@ -677,18 +675,29 @@ async fn provider_with_resources_cannot_be_unregistered() {
     assert_eq!(provider(&sim, CS).await, "Registered", "state unchanged");
 }
 
+/// The provider gate, as `core::service` runs it.
+fn require_registered(
+    state: &aksim::AppState,
+    s: &mut aksim::core::store::Subscription,
+    namespace: &str,
+    now: time::OffsetDateTime,
+) -> Result<(), aksim::core::error::Error> {
+    state.core.require_registered(s, namespace, now)
+}
+
 #[tokio::test]
 async fn require_registered_gives_409_or_auto_registers() {
     let sim = Sim::new();
-    let now = sim.state.clock.now();
+    let now = sim.state.core.clock.now();
     let err = sim
         .state
+        .core
         .store
         .with(SUB, now, |s| {
             require_registered(&sim.state, s, "microsoft.containerservice", now)
         })
         .unwrap_err();
-    assert_eq!(err.status, StatusCode::CONFLICT);
+    assert_eq!(err.kind, aksim::core::error::ErrorKind::Conflict);
     assert_eq!(err.code(), "MissingSubscriptionRegistration");
     assert_eq!(
         err.body.message.matches('\'').count(),
@@ -698,6 +707,7 @@ async fn require_registered_gives_409_or_auto_registers() {
     assert!(err.body.message.contains("'Microsoft.ContainerService'"));
     // RegistrationFree namespaces pass.
     sim.state
+        .core
         .store
         .with(SUB, now, |s| {
             require_registered(&sim.state, s, "Microsoft.Resources", now)
@@ -705,8 +715,9 @@ async fn require_registered_gives_409_or_auto_registers() {
         .unwrap();
     // After a register (delay 0 in tests) it passes.
     sim.post(&provider_url(CS, "/register", "2024-11-01")).await;
-    let now = sim.state.clock.now();
+    let now = sim.state.core.clock.now();
     sim.state
+        .core
         .store
         .with(SUB, now, |s| require_registered(&sim.state, s, CS, now))
         .unwrap();
@@ -715,9 +726,10 @@ async fn require_registered_gives_409_or_auto_registers() {
     let slow = slow();
     slow.post(&provider_url(CS, "/register", "2024-11-01"))
         .await;
-    let now = slow.state.clock.now();
+    let now = slow.state.core.clock.now();
     let err = slow
         .state
+        .core
         .store
         .with(SUB, now, |s| require_registered(&slow.state, s, CS, now))
         .unwrap_err();
@@ -728,8 +740,9 @@ async fn require_registered_gives_409_or_auto_registers() {
         c.registration_seconds = 3.0;
     });
     assert_eq!(provider(&auto, CS).await, "NotRegistered");
-    let now = auto.state.clock.now();
+    let now = auto.state.core.clock.now();
     auto.state
+        .core
         .store
         .with(SUB, now, |s| require_registered(&auto.state, s, CS, now))
         .unwrap();
@@ -742,9 +755,11 @@ async fn require_registered_gives_409_or_auto_registers() {
 
 /// The gate check for a managedClusters PUT body at `v`.
 fn gate(sim: &Sim, v: &str, body: &Value) -> Result<(), aksim::core::error::Error> {
-    let now = sim.state.clock.now();
-    sim.state.store.with(SUB, now, |s| {
-        check_preview_gates(&sim.state, s, CS, "managedClusters", v, Some(body), now)
+    let now = sim.state.core.clock.now();
+    sim.state.core.store.with(SUB, now, |s| {
+        sim.state
+            .core
+            .check_preview_gates(s, CS, "managedClusters", v, Some(body), now)
     })
 }
 
@@ -899,9 +914,9 @@ fn bad(
 
 /// A snapshot of everything registration-related in the subscription.
 fn snapshot(sim: &Sim) -> String {
-    let now = sim.state.clock.now();
-    sim.state.store.with(SUB, now, |s| {
-        serde_json::to_string(&(&s.features, &s.providers)).unwrap()
+    let now = sim.state.core.clock.now();
+    sim.state.core.store.with(SUB, now, |s| {
+        serde_json::to_string(&(&s.registrations.features, &s.registrations.providers)).unwrap()
     })
 }
 

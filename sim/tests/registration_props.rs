@@ -192,7 +192,7 @@ async fn run(ops: Vec<Op>) -> Result<(), String> {
     config.registration_seconds = DELAY as f64;
     config.feature_catalog = Some(catalog_path().to_path_buf());
     let state = AppState::new(config, TokenIssuer::ephemeral(), None)?;
-    state.clock.set_frozen(true);
+    state.core.clock.set_frozen(true);
     let sim = Sim { state };
 
     let mut t = 0i64;

@@ -66,7 +66,7 @@ async fn group_lifecycle_with_both_casings() {
 #[tokio::test]
 async fn delete_is_a_long_running_operation() {
     let sim = Sim::new();
-    sim.state.durations.write().default_secs = 5.0;
+    sim.state.core.durations.write().default_secs = 5.0;
     sim.put(&rg("rg1"), json!({"location": "eastus"})).await;
     let deleted = sim.delete(&rg("rg1")).await;
     assert_eq!(deleted.status, StatusCode::ACCEPTED);

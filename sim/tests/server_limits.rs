@@ -10,7 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use aksim::core::kube::{plane_key, Plane};
+use aksim::core::clusters::cluster_key;
+use aksim::core::kube::Plane;
 use aksim::ServerLimits;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -313,10 +314,11 @@ async fn a_watch_streams_past_the_request_deadline() {
         ..ServerLimits::default()
     })
     .await;
-    let now = server.state.clock.now();
-    server.state.store.with(SUB, now, |s| {
-        s.kube_planes
-            .insert(plane_key("rg1", "c1"), Plane::new("1.33.2", TOKEN, now))
+    let now = server.state.core.clock.now();
+    server.state.core.store.with(SUB, now, |s| {
+        s.clusters
+            .planes
+            .insert(cluster_key("rg1", "c1"), Plane::new("1.33.2", TOKEN, now))
     });
     let base = format!("/k8s/{SUB}/rg1/c1/api/v1/namespaces");
     let mut watch = TcpStream::connect(server.addr).await.unwrap();

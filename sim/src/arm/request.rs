@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::arm::error::ArmResult;
 use crate::arm::path::ArmPath;
 use crate::core::error::Error;
+use crate::core::ops::Injected;
 
 /// One ARM request, parsed once.
 #[derive(Debug)]
@@ -21,17 +22,32 @@ pub struct ArmRequest {
     /// `scheme://host[:port]` as the client addressed us; used for absolute URLs.
     pub base_url: String,
     /// Set when an `operationFailure` fault matched: the operation this request starts fails.
-    pub injected_failure: Option<InjectedFailure>,
-}
-
-/// An operation failure a fault rule asked for.
-#[derive(Debug, Clone)]
-pub struct InjectedFailure {
-    pub error: crate::arm::error::ErrorBody,
-    pub canceled: bool,
+    pub injected_failure: Option<Injected>,
+    /// The body parsed as JSON, once (`json_ref`, `take_json`).
+    parsed: std::sync::OnceLock<Result<Option<serde_json::Value>, Error>>,
 }
 
 impl ArmRequest {
+    pub fn new(
+        method: Method,
+        path: ArmPath,
+        query: Vec<(String, String)>,
+        headers: HeaderMap,
+        body: Bytes,
+        base_url: String,
+    ) -> Self {
+        ArmRequest {
+            method,
+            path,
+            query,
+            headers,
+            body,
+            base_url,
+            injected_failure: None,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
     /// A query parameter, name compared ignoring ASCII case.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query
@@ -50,21 +66,38 @@ impl ArmRequest {
         !self.body.iter().all(u8::is_ascii_whitespace)
     }
 
-    /// The JSON body, or `None` when it is empty (clients send empty bodies with
-    /// `Content-Type: application/json`).
+    /// The JSON body, parsed on first use, or `None` when it is empty (clients send empty
+    /// bodies with `Content-Type: application/json`).
+    pub fn json_ref(&self) -> Result<Option<&serde_json::Value>, Error> {
+        self.parsed
+            .get_or_init(|| {
+                if !self.has_body() {
+                    return Ok(None);
+                }
+                serde_json::from_slice(&self.body)
+                    .map(Some)
+                    .map_err(|e| Error::invalid_request_content(&e.to_string()))
+            })
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
+    }
+
+    /// The parsed JSON body, taken out (a request's body is parsed once).
+    pub fn take_json(&mut self) -> Result<Option<serde_json::Value>, Error> {
+        self.json_ref()?;
+        self.parsed.take().unwrap_or(Ok(None))
+    }
+
+    /// [`ArmRequest::json_ref`], cloned, with the wire's error.
     pub fn json_value(&self) -> ArmResult<Option<serde_json::Value>> {
-        if !self.has_body() {
-            return Ok(None);
-        }
-        serde_json::from_slice(&self.body)
-            .map(Some)
-            .map_err(|e| Error::invalid_request_content(&e.to_string()).into())
+        Ok(self.json_ref()?.cloned())
     }
 
     /// The JSON body as `T`; an empty body is an error.
-    pub fn json<T: DeserializeOwned>(&self) -> ArmResult<T> {
+    pub fn json<T: DeserializeOwned>(&mut self) -> ArmResult<T> {
         let value = self
-            .json_value()?
+            .take_json()?
             .ok_or_else(|| Error::invalid_request_content("The request content was empty."))?;
         serde_json::from_value(value)
             .map_err(|e| Error::invalid_request_content(&e.to_string()).into())

@@ -19,12 +19,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::arm::error::ArmError;
+use crate::arm::routes::parse_subscription_id;
 use crate::clock::rfc3339;
 use crate::control::faults::FaultSpec;
 use crate::control::journal::Filter;
 use crate::core::ops::{OpKind, OpScript};
+use crate::core::OP_KINDS;
 use crate::limits;
-use crate::providers::resources::parse_subscription_id;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -85,10 +86,10 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ArmError> {
 
 fn clock_json(state: &AppState) -> serde_json::Value {
     serde_json::json!({
-        "now": rfc3339(state.clock.now()),
-        "offsetSeconds": state.clock.offset_secs(),
-        "frozen": state.clock.is_frozen(),
-        "scale": state.clock.scale(),
+        "now": rfc3339(state.core.clock.now()),
+        "offsetSeconds": state.core.clock.offset_secs(),
+        "frozen": state.core.clock.is_frozen(),
+        "scale": state.core.clock.scale(),
     })
 }
 
@@ -103,7 +104,8 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
     let providers: Vec<serde_json::Value> = state
-        .catalog
+        .core
+        .resource_types
         .providers
         .iter()
         .map(|p| {
@@ -118,27 +120,27 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
         .collect();
     Json(serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "tenantId": state.store.tenant_id(),
-        "defaultSubscriptionId": state.default_subscription(),
+        "tenantId": state.core.store.tenant_id(),
+        "defaultSubscriptionId": state.core.settings.default_subscription.clone(),
         "auth": format!("{:?}", state.config.auth).to_lowercase(),
-        "seed": state.ids.seed(),
+        "seed": state.core.ids.seed(),
         "scheme": state.config.scheme(),
         "providers": providers,
-        "locations": state.catalog.locations,
-        "operationDurations": state.durations.read().as_json(),
-        "operationKinds": OpKind::ALL.map(OpKind::name),
+        "locations": state.core.resource_types.locations,
+        "operationDurations": state.core.durations.read().as_json(&OP_KINDS),
+        "operationKinds": OP_KINDS.iter().map(OpKind::name).collect::<Vec<_>>(),
         "journal": { "capacity": state.journal.capacity() },
         "snapshotVersion": snapshot::VERSION,
         "registration": {
-            "delaySeconds": *state.registration_seconds.read(),
-            "autoRegisterProviders": state.config.auto_register_providers,
-            "previewGating": state.config.preview_gating_on(),
-            "features": state.features.features.iter().map(|f| serde_json::json!({
+            "delaySeconds": *state.core.registration_seconds.read(),
+            "autoRegisterProviders": state.core.settings.auto_register_providers,
+            "previewGating": state.core.settings.preview_gating,
+            "features": state.core.features.features.iter().map(|f| serde_json::json!({
                 "name": f.full_name(),
                 "approvalType": f.approval_type.as_str(),
                 "retired": f.retired,
             })).collect::<Vec<_>>(),
-            "previewGates": state.preview_gates.rules.iter().map(|r| serde_json::json!({
+            "previewGates": state.core.gates.rules.iter().map(|r| serde_json::json!({
                 "feature": r.feature,
                 "namespace": r.namespace,
                 "resourceType": r.resource_type,
@@ -148,8 +150,8 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
         "limits": limits::as_json(),
         "rules": crate::core::clusters::rules::as_json(),
         "aksCatalog": {
-            "name": state.aks_catalog.name,
-            "description": state.aks_catalog.description,
+            "name": state.core.aks.name,
+            "description": state.core.aks.description,
         },
         "clock": clock_json(&state),
     }))
@@ -163,7 +165,7 @@ async fn reset_all(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn reset_one(State(state): State<AppState>, Path(sub): Path<String>) -> Response {
     match parse_subscription_id(&sub) {
         Ok(id) => {
-            let had_state = state.store.remove(&id);
+            let had_state = state.core.store.remove(&id);
             Json(serde_json::json!({ "reset": id, "hadState": had_state })).into_response()
         }
         Err(e) => e.into_response(),
@@ -196,23 +198,24 @@ async fn clock_advance(State(state): State<AppState>, body: axum::body::Bytes) -
         .into_response();
     }
     state
+        .core
         .clock
         .advance(time::Duration::seconds_f64(advance.seconds));
     Json(clock_json(&state)).into_response()
 }
 
 async fn clock_freeze(State(state): State<AppState>) -> Json<serde_json::Value> {
-    state.clock.set_frozen(true);
+    state.core.clock.set_frozen(true);
     Json(clock_json(&state))
 }
 
 async fn clock_unfreeze(State(state): State<AppState>) -> Json<serde_json::Value> {
-    state.clock.set_frozen(false);
+    state.core.clock.set_frozen(false);
     Json(clock_json(&state))
 }
 
 async fn durations(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(state.durations.read().as_json())
+    Json(state.core.durations.read().as_json(&OP_KINDS))
 }
 
 /// Body: `{"default": 0, "clusterCreate": 30}` (seconds per kind; omitted kinds keep the
@@ -229,9 +232,9 @@ async fn set_durations(State(state): State<AppState>, body: axum::body::Bytes) -
             None => return bad(format!("'{kind}' must be a number of seconds")).into_response(),
         }
     }
-    let result = state.durations.write().apply(&items);
+    let result = state.core.durations.write().apply(&items, &OP_KINDS);
     match result {
-        Ok(()) => Json(state.durations.read().as_json()).into_response(),
+        Ok(()) => Json(state.core.durations.read().as_json(&OP_KINDS)).into_response(),
         Err(e) => bad(e).into_response(),
     }
 }
@@ -254,7 +257,7 @@ async fn clock_scale(State(state): State<AppState>, body: axum::body::Bytes) -> 
         ))
         .into_response();
     }
-    state.clock.set_scale(scale.factor);
+    state.core.clock.set_scale(scale.factor);
     Json(clock_json(&state)).into_response()
 }
 
@@ -268,7 +271,7 @@ struct Seed {
 async fn seed(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     match parse::<Seed>(&body) {
         Ok(s) => {
-            state.ids.reseed(Some(s.seed));
+            state.core.ids.reseed(Some(s.seed));
             Json(serde_json::json!({ "seed": s.seed })).into_response()
         }
         Err(e) => e.into_response(),
@@ -277,6 +280,7 @@ async fn seed(State(state): State<AppState>, body: axum::body::Bytes) -> Respons
 
 fn scripts_json(state: &AppState) -> serde_json::Value {
     let map: serde_json::Map<String, serde_json::Value> = state
+        .core
         .scripts
         .read()
         .iter()
@@ -303,10 +307,11 @@ async fn set_scripts(State(state): State<AppState>, body: axum::body::Bytes) -> 
     };
     let mut parsed = Vec::new();
     for (kind, script) in map {
-        let Some(k) = OpKind::from_name_checked(&kind) else {
+        let Some(k) = OpKind::find(&OP_KINDS, &kind).cloned() else {
+            let known: Vec<&str> = OP_KINDS.iter().map(OpKind::name).collect();
             return bad(format!(
                 "unknown operation kind '{kind}'; known: {}",
-                OpKind::ALL.map(OpKind::name).join(", ")
+                known.join(", ")
             ))
             .into_response();
         };
@@ -315,12 +320,12 @@ async fn set_scripts(State(state): State<AppState>, body: axum::body::Bytes) -> 
         }
         parsed.push((k, script));
     }
-    state.scripts.write().extend(parsed);
+    state.core.scripts.write().extend(parsed);
     Json(scripts_json(&state)).into_response()
 }
 
 async fn clear_scripts(State(state): State<AppState>) -> Json<serde_json::Value> {
-    state.scripts.write().clear();
+    state.core.scripts.write().clear();
     Json(scripts_json(&state))
 }
 
@@ -335,7 +340,7 @@ async fn add_fault(State(state): State<AppState>, body: axum::body::Bytes) -> Re
     };
     match state
         .faults
-        .add(spec, format!("fault-{}", state.ids.hex(8)))
+        .add(spec, format!("fault-{}", state.core.ids.hex(8)))
     {
         Ok(rule) => (StatusCode::CREATED, Json(rule)).into_response(),
         Err(e) => bad(e).into_response(),
@@ -556,7 +561,7 @@ struct RegistrationSettings {
 }
 
 async fn registration(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "delaySeconds": *state.registration_seconds.read() }))
+    Json(serde_json::json!({ "delaySeconds": *state.core.registration_seconds.read() }))
 }
 
 /// Body: `{"delaySeconds": 3}` — how long registrations started from now on take.
@@ -566,7 +571,7 @@ async fn set_registration(State(state): State<AppState>, body: axum::body::Bytes
             if s.delay_seconds.is_finite()
                 && (0.0..=limits::REGISTRATION_SECONDS_MAX).contains(&s.delay_seconds) =>
         {
-            *state.registration_seconds.write() = s.delay_seconds;
+            *state.core.registration_seconds.write() = s.delay_seconds;
             registration(State(state)).await.into_response()
         }
         Ok(_) => bad(format!(

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::core::groups::{GroupState, ResourceGroup};
+use crate::core::registration::features::feature_key;
 use crate::core::registration::Registration;
-use crate::providers::features::feature_key;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -40,9 +40,9 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             .map_err(|_| format!("subscriptionId '{raw}' is not a GUID"))?
             .hyphenated()
             .to_string(),
-        None => state.ids.uuid_string(),
+        None => state.core.ids.uuid_string(),
     };
-    if state.store.touched_ids().contains(&id) {
+    if state.core.store.touched_ids().contains(&id) {
         return Err(format!(
             "subscription '{id}' already holds state; reset it first"
         ));
@@ -53,6 +53,7 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             .split_once('/')
             .ok_or_else(|| format!("feature '{name}' must be Namespace/Name"))?;
         let spec = state
+            .core
             .features
             .find(ns, feature)
             .filter(|f| !f.retired)
@@ -68,7 +69,8 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             .filter_map(|f| f.split_once('/').map(|(ns, _)| ns)),
     ) {
         let spec = state
-            .catalog
+            .core
+            .resource_types
             .provider(ns)
             .ok_or_else(|| format!("provider namespace '{ns}' is unknown"))?;
         let key = spec.key.clone();
@@ -78,10 +80,10 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
     }
     let mut groups = Vec::new();
     for (name, location) in &preset.resource_groups {
-        crate::providers::resources::validate_group_name(name)
-            .map_err(|e| e.body.message.clone())?;
+        crate::core::groups::validate_name(name).map_err(|e| e.body.message.clone())?;
         let location = state
-            .catalog
+            .core
+            .resource_types
             .normalize_location(location)
             .ok_or_else(|| format!("location '{location}' is unknown"))?;
         groups.push(ResourceGroup {
@@ -92,29 +94,31 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             state: GroupState::Succeeded,
         });
     }
-    let now = state.clock.now();
-    state.store.with(&id, now, |sub| {
+    let now = state.core.clock.now();
+    state.core.store.with(&id, now, |sub| {
         sub.touched = true;
         if let Some(name) = &preset.display_name {
             sub.display_name = name.clone();
         }
+        let registrations = &mut sub.registrations;
         for key in features {
-            let seq = sub.next_registration_seq();
-            sub.features
+            let seq = registrations.next_seq();
+            registrations
+                .features
                 .entry(key)
                 .or_insert_with(Registration::default)
                 .register_now(now, seq);
         }
         for key in providers {
-            let seq = sub.next_registration_seq();
-            sub.providers
+            let seq = registrations.next_seq();
+            registrations
+                .providers
                 .entry(key)
                 .or_insert_with(Registration::default)
                 .register_now(now, seq);
         }
         for group in groups {
-            sub.resource_groups
-                .insert(group.name.to_ascii_lowercase(), group);
+            sub.groups.insert(group.name.to_ascii_lowercase(), group);
         }
     });
     Ok(serde_json::json!({ "subscriptionId": id }))

@@ -31,14 +31,14 @@ pub struct Snapshot {
 
 /// Takes a snapshot of every subscription with state, or of the ones in `only`.
 pub fn export(state: &AppState, only: Option<&str>) -> Snapshot {
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     let ids: Vec<String> = match only {
         Some(id) => vec![id.to_owned()],
-        None => state.store.touched_ids(),
+        None => state.core.store.touched_ids(),
     };
     let subscriptions = ids
         .iter()
-        .map(|id| state.store.with(id, now, |s| s.clone()))
+        .map(|id| state.core.store.with(id, now, |s| s.clone()))
         .collect();
     Snapshot {
         format: FORMAT.to_owned(),
@@ -95,7 +95,7 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
         if !seen.insert(sub.id.clone()) {
             return Err(format!("subscription '{}' appears twice", sub.id));
         }
-        for (key, plane) in &sub.kube_planes {
+        for (key, plane) in &sub.clusters.planes {
             plane
                 .check()
                 .map_err(|e| format!("subscription '{}', plane '{key}': {e}", sub.id))?;
@@ -107,14 +107,14 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
 /// Installs a checked snapshot: `replace_all` drops every other subscription first.
 pub fn import(state: &AppState, snapshot: Snapshot, replace_all: bool) -> usize {
     if let Some(at) = parse_rfc3339(&snapshot.clock) {
-        state.clock.catch_up_to(at);
+        state.core.clock.catch_up_to(at);
     }
     if replace_all {
-        state.store.clear();
+        state.core.store.clear();
     }
     let count = snapshot.subscriptions.len();
     for sub in snapshot.subscriptions {
-        state.store.replace(sub);
+        state.core.store.replace(sub);
     }
     count
 }

@@ -1,54 +1,53 @@
-//! The long-running-operation engine shared by every provider.
+//! The long-running-operation engine, generic over what an operation does when it ends.
 //!
 //! An [`Operation`] records when it started and when it is due; nothing runs in the
-//! background. Whoever takes a subscription's lock first calls `Subscription::settle`, which
-//! finishes every due operation in due order and applies its [`Effect`] under that same lock. So
+//! background. Whoever takes a subscription's lock first settles it: [`Operations::finish_next`]
+//! hands back the earliest operation that is due (by time and by scripted polls), already marked
+//! `Succeeded`, `Failed` or `Canceled`, and the owner applies its effect under that same lock. So
 //! a client that saw `Succeeded` on the status URL always sees the finished resource on its
 //! next GET.
 //!
-//! Wire shapes (ARM-CONTRACT §2.4): the `Azure-AsyncOperation` target answers 200 with
-//! `{name,status,startTime[,endTime][,error]}`; the `Location` target answers 202 while running
-//! and 200 when done. `Retry-After` is always ≥ 1 (azure-core treats 0 as "wait 30 s").
+//! The engine knows no resource: an operation carries an effect of type `E` that the module
+//! owning the resource applies (`core::subscription` dispatches), and its kind is a name the
+//! owning module declares ([`OpKind::named`]). Durations and scripts are configured per kind.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::arm::error::ErrorBody;
-use crate::clock::rfc3339;
+use crate::core::error::ErrorBody;
 
-/// What kind of work an operation stands for; durations are configured per kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum OpKind {
-    ResourceGroupDelete,
-    ClusterCreate,
-    ClusterUpdate,
-    ClusterDelete,
-}
+/// What kind of work an operation stands for (`clusterCreate`, `resourceGroupDelete`...):
+/// declared by the module that owns the resource; durations and scripts are set per kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpKind(Cow<'static, str>);
 
 impl OpKind {
-    pub const ALL: [OpKind; 4] = [
-        OpKind::ResourceGroupDelete,
-        OpKind::ClusterCreate,
-        OpKind::ClusterUpdate,
-        OpKind::ClusterDelete,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OpKind::ResourceGroupDelete => "resourceGroupDelete",
-            OpKind::ClusterCreate => "clusterCreate",
-            OpKind::ClusterUpdate => "clusterUpdate",
-            OpKind::ClusterDelete => "clusterDelete",
-        }
+    pub const fn named(name: &'static str) -> Self {
+        OpKind(Cow::Borrowed(name))
     }
 
-    fn from_name(name: &str) -> Option<OpKind> {
-        OpKind::ALL
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(name))
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// The kind among `known` whose name is `name`, ignoring ASCII case.
+    pub fn find<'a>(known: &'a [OpKind], name: &str) -> Option<&'a OpKind> {
+        known.iter().find(|k| k.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl Serialize for OpKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for OpKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| OpKind(Cow::Owned(s)))
     }
 }
 
@@ -61,7 +60,7 @@ pub struct Durations {
 
 impl Default for Durations {
     /// Two virtual seconds: long enough that a client sees the transitional state once, short
-    /// enough that `az aks create` takes about as long as REAL-CLIENTS measured (2–3 s).
+    /// enough that `az aks create` takes about as long as the recorded clients do (2–3 s).
     fn default() -> Self {
         Durations {
             default_secs: 2.0,
@@ -71,15 +70,15 @@ impl Default for Durations {
 }
 
 impl Durations {
-    /// Parses `KIND=SECONDS` items (`default=0`, `clusterCreate=30`).
-    pub fn parse(items: &[String]) -> Result<Durations, String> {
+    /// Parses `KIND=SECONDS` items (`default=0`, `clusterCreate=30`); kinds from `known`.
+    pub fn parse(items: &[String], known: &[OpKind]) -> Result<Durations, String> {
         let mut out = Durations::default();
-        out.apply(items)?;
+        out.apply(items, known)?;
         Ok(out)
     }
 
     /// Changes the kinds named in `items`; the others keep their values. All-or-nothing.
-    pub fn apply(&mut self, items: &[String]) -> Result<(), String> {
+    pub fn apply(&mut self, items: &[String], known: &[OpKind]) -> Result<(), String> {
         let mut out = self.clone();
         for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
             let (kind, secs) = item
@@ -94,38 +93,37 @@ impl Durations {
             if kind.trim().eq_ignore_ascii_case("default") {
                 out.default_secs = secs;
             } else {
-                let kind = OpKind::from_name(kind.trim()).ok_or_else(|| {
+                let kind = OpKind::find(known, kind.trim()).ok_or_else(|| {
+                    let names: Vec<&str> = known.iter().map(OpKind::name).collect();
                     format!(
                         "op duration '{item}': unknown kind; known: default, {}",
-                        OpKind::ALL.map(OpKind::name).join(", ")
+                        names.join(", ")
                     )
                 })?;
-                out.per_kind.insert(kind, secs);
+                out.per_kind.insert(kind.clone(), secs);
             }
         }
         *self = out;
         Ok(())
     }
 
-    pub fn for_kind(&self, kind: OpKind) -> time::Duration {
-        let secs = self
-            .per_kind
-            .get(&kind)
+    pub fn secs(&self, kind: &OpKind) -> f64 {
+        self.per_kind
+            .get(kind)
             .copied()
-            .unwrap_or(self.default_secs);
-        time::Duration::seconds_f64(secs)
+            .unwrap_or(self.default_secs)
     }
 
-    pub fn as_json(&self) -> serde_json::Value {
+    pub fn for_kind(&self, kind: &OpKind) -> time::Duration {
+        time::Duration::seconds_f64(self.secs(kind))
+    }
+
+    /// `{"default": s, "<kind>": s, ...}` for every kind in `known`.
+    pub fn as_json(&self, known: &[OpKind]) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         map.insert("default".to_owned(), self.default_secs.into());
-        for kind in OpKind::ALL {
-            let secs = self
-                .per_kind
-                .get(&kind)
-                .copied()
-                .unwrap_or(self.default_secs);
-            map.insert(kind.name().to_owned(), secs.into());
+        for kind in known {
+            map.insert(kind.name().to_owned(), self.secs(kind).into());
         }
         serde_json::Value::Object(map)
     }
@@ -154,29 +152,10 @@ impl OpStatus {
     }
 }
 
-/// What happens to the subscription's state when an operation finishes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum Effect {
-    /// Remove a resource group and everything in it.
-    DeleteResourceGroup { group_key: String },
-    /// A managed cluster's create/update finished: `Succeeded`, and the Kubernetes plane is
-    /// reconciled with the cluster's mesh. Ignored when a newer operation took over.
-    ClusterProvisioned {
-        cluster_key: String,
-        operation_id: String,
-    },
-    /// A managed cluster's delete finished: the cluster and its plane are gone.
-    ClusterDeleted {
-        cluster_key: String,
-        operation_id: String,
-    },
-}
-
-/// One long-running operation.
+/// One long-running operation whose effect is an `E`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Operation {
+pub struct Operation<E> {
     pub id: String,
     pub kind: OpKind,
     /// Provider namespace whose URLs serve the status (`Microsoft.ContainerService`), or
@@ -194,7 +173,7 @@ pub struct Operation {
     /// Boxed (like `fail_with`): rare, and every operation record carries the field.
     #[serde(default)]
     pub error: Option<Box<ErrorBody>>,
-    pub effect: Effect,
+    pub effect: E,
     /// Polls of the status URL that must happen before it may finish (scripted operations).
     #[serde(default)]
     pub min_polls: u32,
@@ -207,6 +186,54 @@ pub struct Operation {
     /// With `fail_with`: end `Canceled` rather than `Failed`.
     #[serde(default)]
     pub cancel: bool,
+}
+
+impl<E> Operation<E> {
+    /// A new in-progress operation due at once. `Core::start_operation` applies durations,
+    /// scripts and injected faults: call that, not this.
+    pub fn new(
+        id: String,
+        kind: OpKind,
+        api_version: &str,
+        now: OffsetDateTime,
+        effect: E,
+    ) -> Self {
+        Operation {
+            id,
+            kind,
+            namespace: None,
+            location: None,
+            api_version: api_version.to_owned(),
+            started: now,
+            due: now,
+            ended: None,
+            status: OpStatus::InProgress,
+            error: None,
+            effect,
+            min_polls: 0,
+            polls: 0,
+            fail_with: None,
+            cancel: false,
+        }
+    }
+
+    pub fn is_due(&self, now: OffsetDateTime) -> bool {
+        self.status == OpStatus::InProgress && now >= self.due && self.polls >= self.min_polls
+    }
+
+    /// Ends the operation now as `Canceled` with `error` (an abort).
+    pub fn cancel_now(&mut self, now: OffsetDateTime, error: ErrorBody) {
+        self.status = OpStatus::Canceled;
+        self.ended = Some(now);
+        self.error = Some(Box::new(error));
+    }
+}
+
+/// A failure a fault rule injects into the operation a request starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injected {
+    pub error: ErrorBody,
+    pub canceled: bool,
 }
 
 /// How a tester scripts one operation kind: `polls` non-terminal polls first, then `result`.
@@ -287,86 +314,166 @@ impl OpScript {
     }
 }
 
-impl OpKind {
-    pub fn from_name_checked(name: &str) -> Option<OpKind> {
-        Self::from_name(name)
+/// How an operation ended, for its owner to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Apply the effect.
+    Succeeded,
+    /// Failed or canceled: undo what the start did.
+    Failed,
+}
+
+/// A subscription's operations, with an index of the in-progress ones by due time so settling
+/// never scans finished ones. Serialised as the plain map; the index is rebuilt on first use.
+#[derive(Debug, Clone)]
+pub struct Operations<E> {
+    by_id: BTreeMap<String, Operation<E>>,
+    pending: Option<BTreeSet<(OffsetDateTime, String)>>,
+}
+
+impl<E> Default for Operations<E> {
+    fn default() -> Self {
+        Operations {
+            by_id: BTreeMap::new(),
+            pending: None,
+        }
     }
 }
 
-impl Operation {
-    /// A new in-progress operation. Durations, scripts and injected faults are applied by
-    /// `AppState::start_operation`; call that from handlers.
-    pub fn new(
-        id: String,
-        kind: OpKind,
-        api_version: &str,
-        now: OffsetDateTime,
-        effect: Effect,
-    ) -> Self {
-        Operation {
-            id,
-            kind,
-            namespace: None,
-            location: None,
-            api_version: api_version.to_owned(),
-            started: now,
-            due: now,
-            ended: None,
-            status: OpStatus::InProgress,
-            error: None,
-            effect,
-            min_polls: 0,
-            polls: 0,
-            fail_with: None,
-            cancel: false,
+impl<E: Serialize> Serialize for Operations<E> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.by_id.serialize(s)
+    }
+}
+
+impl<'de, E: Deserialize<'de>> Deserialize<'de> for Operations<E> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Operations {
+            by_id: BTreeMap::deserialize(d)?,
+            pending: None,
+        })
+    }
+}
+
+impl<E: Clone> Operations<E> {
+    pub fn get(&self, id: &str) -> Option<&Operation<E>> {
+        self.by_id.get(id)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Operation<E>> {
+        self.by_id.get_mut(id)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Operation<E>> {
+        self.by_id.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The in-progress operations by due time (built from the map when missing).
+    fn pending(&mut self) -> &mut BTreeSet<(OffsetDateTime, String)> {
+        let by_id = &self.by_id;
+        self.pending.get_or_insert_with(|| {
+            by_id
+                .values()
+                .filter(|op| op.status == OpStatus::InProgress)
+                .map(|op| (op.due, op.id.clone()))
+                .collect()
+        })
+    }
+
+    /// Whether [`Operations::finish_next`] at `now` could finish anything: an in-progress
+    /// operation is due (or the index still has to be built).
+    pub fn needs_settle(&self, now: OffsetDateTime) -> bool {
+        match &self.pending {
+            None => true,
+            Some(pending) => pending.first().is_some_and(|(due, _)| *due <= now),
         }
     }
 
-    pub fn is_due(&self, now: OffsetDateTime) -> bool {
-        self.status == OpStatus::InProgress && now >= self.due && self.polls >= self.min_polls
+    /// Records a new operation, dropping the oldest finished one when `max` are held.
+    pub fn add(&mut self, op: Operation<E>, max: usize) {
+        if self.by_id.len() >= max {
+            let oldest = self
+                .by_id
+                .values()
+                .filter(|o| o.status.is_terminal())
+                .min_by_key(|o| o.started)
+                .map(|o| o.id.clone());
+            if let Some(oldest) = oldest {
+                self.by_id.remove(&oldest);
+            }
+        }
+        if op.status == OpStatus::InProgress {
+            self.pending().insert((op.due, op.id.clone()));
+        }
+        self.by_id.insert(op.id.clone(), op);
     }
 
-    /// The `Azure-AsyncOperation` status body.
-    pub fn status_body(&self) -> serde_json::Value {
-        let mut body = serde_json::Map::new();
-        body.insert("name".into(), self.id.clone().into());
-        body.insert("status".into(), self.status.as_str().into());
-        body.insert("startTime".into(), rfc3339(self.started).into());
-        if let Some(ended) = self.ended {
-            body.insert("endTime".into(), rfc3339(ended).into());
-        }
-        if let Some(error) = &self.error {
-            body.insert(
-                "error".into(),
-                serde_json::to_value(error).unwrap_or(serde_json::Value::Null),
-            );
-        }
-        serde_json::Value::Object(body)
-    }
-
-    /// Absolute `Azure-AsyncOperation` URL.
-    pub fn async_operation_url(&self, base: &str, subscription: &str) -> String {
-        match (&self.namespace, &self.location) {
-            (Some(ns), Some(loc)) => format!(
-                "{base}/subscriptions/{subscription}/providers/{ns}/locations/{loc}/operations/{}?api-version={}",
-                self.id, self.api_version
-            ),
-            _ => self.location_url(base, subscription),
+    /// Counts a poll of an operation's status URL (scripted operations finish after N polls).
+    pub fn count_poll(&mut self, id: &str) -> bool {
+        match self.by_id.get_mut(id) {
+            Some(op) => {
+                op.polls = op.polls.saturating_add(1);
+                true
+            }
+            None => false,
         }
     }
 
-    /// Absolute `Location` URL (202 while running).
-    pub fn location_url(&self, base: &str, subscription: &str) -> String {
-        match (&self.namespace, &self.location) {
-            (Some(ns), Some(loc)) => format!(
-                "{base}/subscriptions/{subscription}/providers/{ns}/locations/{loc}/operationresults/{}?api-version={}",
-                self.id, self.api_version
-            ),
-            _ => format!(
-                "{base}/subscriptions/{subscription}/operationresults/{}?api-version={}",
-                self.id, self.api_version
-            ),
+    /// Finishes the earliest operation that is due at `now` (by time and by its scripted
+    /// polls): marks it `Succeeded`, or `Failed`/`Canceled` with its scripted or injected
+    /// error, and returns its effect and outcome for the owner to apply. Looks only at
+    /// in-progress operations whose due time has come (O(due), not O(all)).
+    pub fn finish_next(&mut self, now: OffsetDateTime) -> Option<(E, Outcome)> {
+        let candidates: Vec<(OffsetDateTime, String)> = self
+            .pending()
+            .iter()
+            .take_while(|(due, _)| *due <= now)
+            .cloned()
+            .collect();
+        for (due, id) in candidates {
+            match self.by_id.get_mut(&id) {
+                Some(op) if op.status == OpStatus::InProgress && op.due == due => {
+                    if !op.is_due(now) {
+                        // Due by time but still waiting for scripted polls: keep it.
+                        continue;
+                    }
+                    let outcome = match op.fail_with.take() {
+                        Some(error) => {
+                            op.status = if op.cancel {
+                                OpStatus::Canceled
+                            } else {
+                                OpStatus::Failed
+                            };
+                            op.error = Some(error.clone());
+                            op.fail_with = Some(error);
+                            Outcome::Failed
+                        }
+                        None => {
+                            op.status = OpStatus::Succeeded;
+                            op.error = None;
+                            Outcome::Succeeded
+                        }
+                    };
+                    op.ended = Some(op.due.max(op.started).min(now));
+                    let effect = op.effect.clone();
+                    self.pending().remove(&(due, id));
+                    return Some((effect, outcome));
+                }
+                // Finished elsewhere (abort), dropped, or re-timed: forget the entry.
+                _ => {
+                    self.pending().remove(&(due, id));
+                }
+            }
         }
+        None
     }
 }
 
@@ -374,16 +481,37 @@ impl Operation {
 mod tests {
     use super::*;
 
+    const CREATE: OpKind = OpKind::named("clusterCreate");
+    const DELETE: OpKind = OpKind::named("clusterDelete");
+
     #[test]
     fn durations_parse_defaults_and_kinds() {
-        let d = Durations::parse(&["default=0".into(), "clusterCreate=30".into()]).unwrap();
-        assert_eq!(d.for_kind(OpKind::ClusterDelete), time::Duration::ZERO);
-        assert_eq!(
-            d.for_kind(OpKind::ClusterCreate),
-            time::Duration::seconds(30)
-        );
-        assert!(Durations::parse(&["nope=1".into()]).is_err());
-        assert!(Durations::parse(&["default=-1".into()]).is_err());
-        assert!(Durations::parse(&["default".into()]).is_err());
+        let known = [CREATE, DELETE];
+        let d = Durations::parse(&["default=0".into(), "clustercreate=30".into()], &known).unwrap();
+        assert_eq!(d.for_kind(&DELETE), time::Duration::ZERO);
+        assert_eq!(d.for_kind(&CREATE), time::Duration::seconds(30));
+        assert!(Durations::parse(&["nope=1".into()], &known).is_err());
+        assert!(Durations::parse(&["default=-1".into()], &known).is_err());
+        assert!(Durations::parse(&["default".into()], &known).is_err());
+    }
+
+    #[test]
+    fn operations_finish_in_due_order_and_wait_for_scripted_polls() {
+        let t0 = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let mut ops: Operations<&'static str> = Operations::default();
+        let mut late = Operation::new("b".into(), CREATE, "v", t0, "late");
+        late.due = t0 + time::Duration::seconds(5);
+        let mut scripted = Operation::new("a".into(), CREATE, "v", t0, "scripted");
+        scripted.min_polls = 1;
+        ops.add(late, 10);
+        ops.add(scripted, 10);
+        assert!(ops.finish_next(t0).is_none(), "waits for its poll");
+        assert!(ops.count_poll("a"));
+        assert_eq!(ops.finish_next(t0), Some(("scripted", Outcome::Succeeded)));
+        assert!(!ops.needs_settle(t0));
+        let later = t0 + time::Duration::seconds(5);
+        assert_eq!(ops.finish_next(later), Some(("late", Outcome::Succeeded)));
+        assert_eq!(ops.get("b").unwrap().ended, Some(later));
+        assert!(ops.finish_next(later).is_none());
     }
 }

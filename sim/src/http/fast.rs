@@ -6,7 +6,7 @@
 //! It answers only when the full path would answer 200 with the same bytes, and gives up
 //! (`None`) at the first doubt: another method, a body, another query, an escape or an empty or
 //! dot segment in the path, a refused token, an api-version the catalogue does not list, or
-//! anything [`container_service::cached_cluster_body`] will not serve (provider not
+//! anything `Core::cached_cluster_body` will not serve (provider not
 //! registered, group or cluster missing, an operation due to settle, a body not rendered yet).
 //! The full path then answers, refusals included, so the two can never disagree on an error;
 //! `sim/tests/fast_path.rs` checks that they agree on every answer.
@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
 
 use crate::arm::request::ArmResponse;
+use crate::core::clusters::NS;
 use crate::core::resource_types::{Catalog, ResourceTypeSpec};
-use crate::providers::container_service::{self, NS};
 use crate::state::AppState;
 use crate::{identity, limits};
 
@@ -40,12 +40,12 @@ pub(super) fn cluster_get<B: axum::body::HttpBody>(
         return None;
     }
     identity::check_arm_auth(state, request.headers()).ok()?;
-    // What `Catalog::check_provider` passes: the type exists and lists the api-version.
-    if !cluster_type(state.catalog)?.supports(api_version) {
+    // What `arm::api_version::check_provider` passes: the type exists and lists the api-version.
+    if !cluster_type(state.core.resource_types)?.supports(api_version) {
         return None;
     }
-    let now = state.clock.now();
-    let bytes = container_service::cached_cluster_body(state, sub, rg, name, now)?;
+    let now = state.core.clock.now();
+    let bytes = state.core.cached_cluster_body(sub, rg, name, now)?;
     Some(ArmResponse::raw_json(StatusCode::OK, bytes).into_response())
 }
 

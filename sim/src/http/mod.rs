@@ -16,11 +16,12 @@ use axum::Router;
 
 use crate::arm::error::{ArmError, ErrorBody};
 use crate::arm::path::{subscription_of, ArmPath};
-use crate::arm::request::{ArmRequest, InjectedFailure};
+use crate::arm::request::ArmRequest;
 use crate::clock::http_date_secs;
 use crate::control::faults::FaultAction;
 use crate::control::journal::Record;
 use crate::core::error::Error;
+use crate::core::ops::Injected;
 use crate::state::AppState;
 use crate::{control, identity, kubeapi, limits, providers};
 
@@ -190,7 +191,7 @@ struct RequestIds {
 
 impl RequestIds {
     fn new(state: &AppState, headers: &HeaderMap) -> Self {
-        let request_id = state.ids.uuid();
+        let request_id = state.core.ids.uuid();
         // One pass over the few headers a request has, instead of two hashed lookups.
         let (mut correlation, mut client_request_id) = (None, None);
         for (name, value) in headers {
@@ -300,7 +301,7 @@ async fn edge(state: AppState, control: Router, request: Request) -> Response {
             state
                 .faults
                 .evaluate(method.as_str(), path, subscription.as_deref(), || {
-                    state.ids.unit()
+                    state.core.ids.unit()
                 })
         {
             fault_id = Some(fired.rule_id.clone());
@@ -335,7 +336,7 @@ async fn edge(state: AppState, control: Router, request: Request) -> Response {
                     message,
                     canceled,
                 } => {
-                    request.extensions_mut().insert(InjectedFailure {
+                    request.extensions_mut().insert(Injected {
                         error: ErrorBody {
                             code,
                             message,
@@ -406,7 +407,7 @@ async fn edge(state: AppState, control: Router, request: Request) -> Response {
 fn journal_record(state: &AppState, method: &Method, uri: &Uri, ids: &RequestIds) -> Record {
     let text = |v: &HeaderValue| v.to_str().ok().map(Box::from);
     Record {
-        at_nanos: state.clock.now_nanos(),
+        at_nanos: state.core.clock.now_nanos(),
         method: method.clone(),
         target: uri.path_and_query().map_or_else(
             || Box::from(uri.path()),
@@ -444,7 +445,7 @@ const JOURNAL_BODY_MAX_BYTES: usize = 4096;
 /// virtual clock, the cache headers, and the client's request id when it sent one. They go
 /// after the handler's own; where both name a header, the edge's value wins.
 fn finish(state: &AppState, mut response: Response, ids: &RequestIds) -> Response {
-    let date = date_header(state.clock.now_unix_secs())
+    let date = date_header(state.core.clock.now_unix_secs())
         .unwrap_or_else(|| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
     let request_id = uuid_header(&ids.request_id, "");
     let routing_id = uuid_header(&ids.request_id, "AKSIM:");
@@ -643,15 +644,8 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
         return response;
     }
 
-    let req = ArmRequest {
-        method: parts.method,
-        path,
-        query,
-        headers: parts.headers,
-        body,
-        base_url: base,
-        injected_failure: parts.extensions.get::<InjectedFailure>().cloned(),
-    };
+    let mut req = ArmRequest::new(parts.method, path, query, parts.headers, body, base);
+    req.injected_failure = parts.extensions.get::<Injected>().cloned();
     if let Err(e) = identity::check_arm_auth(&state, &req.headers) {
         return e.into_response();
     }
@@ -659,7 +653,7 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
         return e.into_response();
     }
     let head = req.method == Method::HEAD;
-    match providers::dispatch(&state, &req) {
+    match providers::dispatch(&state, &mut req) {
         Ok(response) => response.into_response(),
         // HEAD answers carry no body.
         Err(e) if head => e.status.into_response(),

@@ -152,7 +152,7 @@ pub fn check_arm_auth(state: &AppState, headers: &HeaderMap) -> Result<(), ArmEr
         .tokens
         .verify(token)
         .map_err(|e| ArmError::invalid_token(&e))?;
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     if now.unix_timestamp() >= claims.exp {
         let expiry = time::OffsetDateTime::from_unix_timestamp(claims.exp)
             .map(rfc3339)
@@ -420,12 +420,12 @@ fn token_endpoint(
         resource
     };
     let tid = if adfs || uuid::Uuid::parse_str(tenant).is_err() {
-        state.store.tenant_id().to_owned()
+        state.core.store.tenant_id().to_owned()
     } else {
         tenant.to_ascii_lowercase()
     };
     let oid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, client_id.as_bytes()).to_string();
-    let now = state.clock.now().unix_timestamp();
+    let now = state.core.clock.now().unix_timestamp();
     let claims = Claims {
         aud,
         iss: format!("https://sts.windows.net/{tid}/"),

@@ -26,10 +26,11 @@ use tokio::sync::broadcast;
 use super::protobuf;
 use super::status::Status;
 use super::table;
+use crate::core::clusters::cluster_key;
 use crate::core::kube::catalog::{self, ResourceType};
 use crate::core::kube::patch::{self, PatchType};
 use crate::core::kube::validate::{self, FieldTerm, LabelSelector};
-use crate::core::kube::{plane_key, ListOptions, Plane, WatchEvent, WriteCtx};
+use crate::core::kube::{EventSink, ListOptions, Plane, WatchEvent, WriteCtx};
 use crate::limits;
 use crate::state::AppState;
 
@@ -117,17 +118,17 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
         return Status::no_route().into_response();
     }
     let sub = segments[1].to_ascii_lowercase();
-    if uuid::Uuid::parse_str(&sub).is_err() || !state.store.has_room_for(&sub) {
+    if uuid::Uuid::parse_str(&sub).is_err() || !state.core.has_room_for(&sub) {
         return Status::no_route().into_response();
     }
-    let key = plane_key(&segments[2], &segments[3]);
+    let key = cluster_key(&segments[2], &segments[3]);
     segments.drain(..4);
     let query: Vec<(String, String)> = parts
         .uri
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     let req = KubeRequest {
         method: parts.method,
         segments,
@@ -135,11 +136,7 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
         headers: parts.headers,
         body,
         now,
-        era: state
-            .config
-            .istio_admission_era
-            .as_deref()
-            .and_then(crate::core::kube::admission::era_key),
+        era: state.core.settings.istio_admission_era,
     };
     let public = matches!(
         req.segments.first().map(String::as_str),
@@ -152,18 +149,16 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
     let read_only = req.method == Method::GET && !req.flag("watch");
     let read = read_only
         .then(|| {
-            state.store.read(&sub, now, |s| {
-                let plane = s.kube_planes.get(&key)?;
-                let ready = plane.is_materialised() && !plane.needs_settle(now);
-                (ready && (public || authorized(plane, &req.headers)))
+            state.core.read_plane(&sub, &key, now, |plane| {
+                (public || authorized(plane, &req.headers))
                     .then(|| route(Access::Shared(plane), &req))
             })
         })
         .flatten();
     let routed = match read {
         Some(routed) => routed,
-        None => state.store.with(&sub, now, |s| {
-            let Some(plane) = s.kube_planes.get_mut(&key) else {
+        None => state.core.with_plane(&sub, &key, now, |plane| {
+            let Some(plane) = plane else {
                 return Err(Status::no_route());
             };
             if !public && !authorized(plane, &req.headers) {
@@ -183,6 +178,36 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
             (code, [(header::CONTENT_TYPE, ct)], bytes).into_response()
         }
         Ok(Routed::Watch(plan)) => stream_watch(state, sub, key, *plan),
+    }
+}
+
+/// The live side of a plane's watches: a broadcast channel, made on the first watch (a
+/// channel preallocates its slots, and most planes are never watched).
+#[derive(Debug)]
+struct Broadcast(broadcast::Sender<Arc<WatchEvent>>);
+
+impl EventSink for Broadcast {
+    fn send(&self, event: Arc<WatchEvent>) {
+        // No receivers left is fine: nobody is watching any more.
+        let _ = self.0.send(event);
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A receiver of the plane's live events (the channel installed on first use).
+fn subscribe(plane: &mut Plane) -> broadcast::Receiver<Arc<WatchEvent>> {
+    let sink = plane.watchers.get_or_install(|| {
+        Arc::new(Broadcast(
+            broadcast::channel(limits::KUBE_WATCH_CHANNEL_CAPACITY).0,
+        ))
+    });
+    match sink.as_any().downcast_ref::<Broadcast>() {
+        Some(broadcast) => broadcast.0.subscribe(),
+        // Another sink was installed: this watch sees only its first events.
+        None => broadcast::channel(1).1,
     }
 }
 
@@ -469,7 +494,7 @@ fn resource_request(
         (None, Method::GET) => {
             let opts = list_options(req, &rt)?;
             if req.flag("watch") {
-                return watch_plan(&plane, req, &rt, version, namespace, opts);
+                return watch_plan(&mut plane, req, &rt, version, namespace, opts);
             }
             let page = plane.list(&rt, namespace, &opts);
             let items: Vec<Value> = page
@@ -517,7 +542,7 @@ fn resource_request(
                     value: name.to_owned(),
                     negated: false,
                 });
-                return watch_plan(&plane, req, &rt, version, namespace, opts);
+                return watch_plan(&mut plane, req, &rt, version, namespace, opts);
             }
             let object = plane.get(&rt, ns, name)?;
             Ok(respond_object(req, &rt, version, StatusCode::OK, object))
@@ -551,7 +576,7 @@ fn resource_request(
 }
 
 fn watch_plan(
-    plane: &Plane,
+    plane: &mut Access<'_>,
     req: &KubeRequest,
     rt: &ResourceType,
     version: &str,
@@ -571,7 +596,8 @@ fn watch_plan(
         .and_then(|t| t.parse::<u64>().ok())
         .unwrap_or(limits::KUBE_WATCH_TIMEOUT_MAX_SECS)
         .min(limits::KUBE_WATCH_TIMEOUT_MAX_SECS);
-    let (initial, receiver) = plane.watch(rt, from)?;
+    let initial = plane.watch(rt, from)?;
+    let receiver = subscribe(plane.write()?);
     Ok(Routed::Watch(Box::new(WatchPlan {
         initial,
         receiver,
@@ -634,7 +660,7 @@ struct WatchStream {
 }
 
 fn stream_watch(state: AppState, sub: String, key: String, mut plan: WatchPlan) -> Response {
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     let mut pending = VecDeque::new();
     for e in std::mem::take(&mut plan.initial) {
         if plan.wants(&e) {
@@ -679,7 +705,7 @@ fn stream_watch(state: AppState, sub: String, key: String, mut plan: WatchPlan) 
                 Ok(Ok(e)) => {
                     if e.resource_version > w.plan.after_rv && w.plan.wants(&e) {
                         w.plan.after_rv = e.resource_version;
-                        let now = w.state.clock.now();
+                        let now = w.state.core.clock.now();
                         w.pending
                             .push_back(w.plan.encode(&e.event_type, &e.object, now));
                     }
@@ -688,18 +714,18 @@ fn stream_watch(state: AppState, sub: String, key: String, mut plan: WatchPlan) 
                 Ok(Err(_)) => w.done = true,
                 Err(_) => {
                     // Idle: let due namespace deletions happen on the virtual clock.
-                    let now = w.state.clock.now();
+                    let now = w.state.core.clock.now();
                     let (sub, key) = (w.sub.clone(), w.key.clone());
-                    let alive =
-                        w.state
-                            .store
-                            .with(&sub, now, |s| match s.kube_planes.get_mut(&key) {
-                                Some(p) => {
-                                    p.settle(now);
-                                    true
-                                }
-                                None => false,
-                            });
+                    let alive = w
+                        .state
+                        .core
+                        .with_plane(&sub, &key, now, |plane| match plane {
+                            Some(p) => {
+                                p.settle(now);
+                                true
+                            }
+                            None => false,
+                        });
                     if !alive {
                         w.done = true;
                     }

@@ -2,75 +2,15 @@
 //! shapes it (`kind: Status`, `status: Failure`, `message`, `reason`, `details`, `code`).
 //!
 //! Each well-known reason has one constructor here with kube-apiserver's message template;
-//! handlers never build error JSON by hand. A `GroupResource` names what the error is about
-//! (`namespaces`, `deployments.apps`, `virtualservices.networking.istio.io`).
+//! handlers never build error JSON by hand. The plane's domain errors (`core::kube::Error`)
+//! convert into it.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-/// The group and plural resource an error is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupResource {
-    pub group: String,
-    pub resource: String,
-}
-
-impl GroupResource {
-    pub fn new(group: &str, resource: &str) -> Self {
-        GroupResource {
-            group: group.to_owned(),
-            resource: resource.to_owned(),
-        }
-    }
-
-    /// `resource` for the core group, `resource.group` otherwise (kube-apiserver's spelling).
-    pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.resource.clone()
-        } else {
-            format!("{}.{}", self.resource, self.group)
-        }
-    }
-}
-
-/// One field error of an `Invalid` status (`details.causes[]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cause {
-    /// `FieldValueInvalid`, `FieldValueRequired`, `FieldValueTooLong`, ...
-    pub reason: &'static str,
-    /// `metadata.name`, `metadata.labels`, ...
-    pub field: String,
-    /// What kube-apiserver prints after the field: `Invalid value: "x": must be ...`.
-    pub message: String,
-}
-
-impl Cause {
-    pub fn invalid(field: &str, value: &str, detail: &str) -> Self {
-        Cause {
-            reason: "FieldValueInvalid",
-            field: field.to_owned(),
-            message: format!("Invalid value: {}: {detail}", quote(value)),
-        }
-    }
-
-    pub fn required(field: &str, detail: &str) -> Self {
-        Cause {
-            reason: "FieldValueRequired",
-            field: field.to_owned(),
-            message: if detail.is_empty() {
-                "Required value".to_owned()
-            } else {
-                format!("Required value: {detail}")
-            },
-        }
-    }
-
-    /// `field: message`, as kube-apiserver joins them into the status message.
-    pub fn line(&self) -> String {
-        format!("{}: {}", self.field, self.message)
-    }
-}
+use crate::core::kube::error::Error;
+pub use crate::core::kube::error::{quote, Cause, GroupResource};
 
 /// A Kubernetes `Status` failure.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,11 +20,6 @@ pub struct Status {
     pub reason: &'static str,
     pub message: String,
     pub details: Value,
-}
-
-/// Go's `%q` for the strings aksim quotes (names, label values).
-pub fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
 fn details(name: &str, gr: &GroupResource) -> Value {
@@ -324,6 +259,36 @@ impl Status {
         }
         body["code"] = json!(self.code.as_u16());
         body
+    }
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound { resource, name } => Status::not_found(&resource, &name),
+            Error::AlreadyExists { resource, name } => Status::already_exists(&resource, &name),
+            Error::Conflict { resource, name } => Status::conflict(&resource, &name),
+            Error::Invalid {
+                kind,
+                group,
+                name,
+                causes,
+            } => Status::invalid(&kind, &group, &name, causes),
+            Error::Forbidden {
+                resource,
+                name,
+                why,
+            } => Status::forbidden(&resource, &name, &why),
+            Error::NamespaceTerminating {
+                resource,
+                name,
+                namespace,
+            } => Status::namespace_terminating(&resource, &name, &namespace),
+            Error::WebhookDenied { webhook, reason } => Status::webhook_denied(&webhook, &reason),
+            Error::BadRequest(message) => Status::bad_request(message),
+            Error::Gone(rv) => Status::gone(rv),
+            Error::TooMany { what, limit } => Status::too_many(what, limit),
+        }
     }
 }
 

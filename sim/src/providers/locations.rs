@@ -3,11 +3,9 @@
 //! come from the catalogue (`data/resource-types.json`); the display names and geography
 //! groups below are Azure's. Latitude, longitude and paired regions are left out.
 
-use axum::http::Method;
-
 use crate::arm::error::ArmResult;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::providers::resources::only;
+use crate::arm::routes::Params;
 use crate::state::AppState;
 
 /// (name, display name, geography group) for the catalogue's regions.
@@ -54,16 +52,11 @@ const REGIONS: &[(&str, &str, &str)] = &[
 ];
 
 /// `GET /subscriptions/{sub}/locations`.
-pub fn list_locations(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(
-        state.catalog,
-        "Microsoft.Resources",
-        "subscriptions",
-        req.api_version(),
-    )?;
-    only(req, &[Method::GET])?;
+pub fn list_locations(state: &AppState, _: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let sub = p.sub();
     let value: Vec<serde_json::Value> = state
-        .catalog
+        .core
+        .resource_types
         .locations
         .iter()
         .map(|name| {

@@ -1,10 +1,13 @@
-//! ARM routing: turns a parsed path into a handler call. Segment names compare ignoring
-//! ASCII case (`resourcegroups` and `resourceGroups` both occur on the wire); names keep the
-//! caller's casing. Each provider module exports the dispatch functions for the paths under its
-//! namespace (`container_service`: one for subscription-scoped and one for group-scoped paths).
+//! ARM's routes: the one declarative table ([`ROUTES`]) of every path aksim serves, with the
+//! api-version type each is checked against, the methods it takes and its handler in the
+//! provider adapter that owns it. Adapters are thin: parse the request once, call the core's
+//! use case (`core::service`), render the answer. `arm::routes` runs the gates in ARM's order
+//! (`../shared/reference/ARM-CONTRACT.md` §0.3): subscription → api-version → method → (in
+//! the core) provider registration → resource group → resource.
 //!
-//! Gates run in ARM's order (ARM-CONTRACT §0.3): api-version → subscription → provider
-//! registration → resource group → resource.
+//! Adapters: `resources` (subscriptions, tenants, resource groups, ARM's `operationresults`),
+//! `locations`, `registration` (resource providers), `features` (Microsoft.Features),
+//! `container_service` (Microsoft.ContainerService).
 
 pub mod container_service;
 pub mod features;
@@ -12,114 +15,131 @@ pub mod locations;
 pub mod registration;
 pub mod resources;
 
+use axum::http::Method;
+
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::core::error::Error;
+use crate::arm::routes::{self, Api, Location, Params, Route, Target};
 use crate::state::AppState;
 
+const RESOURCES: &str = "Microsoft.Resources";
+const FEATURES: &str = "Microsoft.Features";
+const CS: &str = crate::core::clusters::NS;
+const GET: &[Method] = &[Method::GET];
+const POST: &[Method] = &[Method::POST];
+
+const fn route(
+    pattern: &'static str,
+    api: Api,
+    methods: &'static [Method],
+    handler: routes::Handler,
+) -> Route {
+    Route {
+        pattern,
+        api,
+        methods,
+        target: Target::Path,
+        handler,
+    }
+}
+
+const fn native(resource_type: &'static str) -> Api {
+    Api::Native(RESOURCES, resource_type)
+}
+
+const fn feature(resource_type: &'static str) -> Api {
+    Api::Native(FEATURES, resource_type)
+}
+
+const fn provider(resource_type: &'static str, location: Location) -> Api {
+    Api::Provider(CS, resource_type, location)
+}
+
+/// Every ARM route, matched in order (the first match wins).
+pub static ROUTES: &[Route] = &[
+    // Microsoft.Resources: tenant scope.
+    route("/subscriptions", native("subscriptions"), GET, resources::list_subscriptions),
+    route("/tenants", native("tenants"), GET, resources::list_tenants),
+    route("/providers", native("providers"), GET, registration::list_tenant),
+    route("/providers/{namespace}", native("providers"), GET, registration::get_tenant),
+    // Microsoft.Resources: subscription scope.
+    route("/subscriptions/{subscriptionId}", native("subscriptions"), GET, resources::get_subscription),
+    route("/subscriptions/{subscriptionId}/locations", native("subscriptions"), GET, locations::list_locations),
+    route("/subscriptions/{subscriptionId}/resourcegroups", native("resourceGroups"), GET, resources::list_groups),
+    Route {
+        pattern: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+        api: native("resourceGroups"),
+        methods: &[Method::GET, Method::HEAD, Method::PUT, Method::PATCH, Method::DELETE],
+        target: Target::Type("Microsoft.Resources/resourceGroups"),
+        handler: resources::group,
+    },
+    route("/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources", native("resources"), GET, resources::list_group_resources),
+    route("/subscriptions/{subscriptionId}/operationresults/{operationId}", native("operationresults"), GET, resources::operation_result),
+    route("/subscriptions/{subscriptionId}/providers", native("providers"), GET, registration::list),
+    route("/subscriptions/{subscriptionId}/providers/{namespace}", native("providers"), GET, registration::get),
+    route("/subscriptions/{subscriptionId}/providers/{namespace}/register", native("providers"), POST, registration::register),
+    route("/subscriptions/{subscriptionId}/providers/{namespace}/unregister", native("providers"), POST, registration::unregister),
+    // Microsoft.Features.
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/features", feature("features"), GET, features::list_all),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/subscriptionFeatureRegistrations", feature("subscriptionFeatureRegistrations"), GET, features::list_all_registrations),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/providers/{namespace}/features", feature("features"), GET, features::list),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/providers/{namespace}/features/{featureName}", feature("features"), GET, features::get),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/providers/{namespace}/features/{featureName}/register", feature("features"), POST, features::register),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/providers/{namespace}/features/{featureName}/unregister", feature("features"), POST, features::unregister),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/featureProviders/{namespace}/subscriptionFeatureRegistrations", feature("featureProviders/subscriptionFeatureRegistrations"), GET, features::list_registrations),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/featureProviders/{namespace}/subscriptionFeatureRegistrations/{featureName}", feature("featureProviders/subscriptionFeatureRegistrations"), &[Method::GET, Method::PUT, Method::DELETE], features::registration),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.Features/{resourceType}/{*}", Api::None, &[], features::unknown_type),
+    // Microsoft.ContainerService: subscription scope.
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/managedClusters", provider("managedClusters", Location::Global), GET, container_service::list_clusters),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/kubernetesVersions", provider("locations/kubernetesVersions", Location::Segment), GET, container_service::profiles::kubernetes_versions),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/meshRevisionProfiles", provider("locations/meshRevisionProfiles", Location::Segment), GET, container_service::profiles::mesh_revision_profiles),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/meshRevisionProfiles/{mode}", provider("locations/meshRevisionProfiles", Location::Segment), GET, container_service::profiles::mesh_revision_profile),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/operations/{operationId}", provider("locations/operations", Location::Segment), GET, container_service::operation_status),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/operationresults/{operationId}", provider("locations/operationresults", Location::Segment), GET, container_service::operation_result),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/{*}", Api::None, &[], no_route),
+    // Microsoft.ContainerService: resource-group scope.
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters", provider("managedClusters", Location::Global), GET, container_service::list_clusters),
+    Route {
+        pattern: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}",
+        api: provider("managedClusters", Location::Body),
+        methods: &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
+        target: Target::Type("Microsoft.ContainerService/managedClusters"),
+        handler: container_service::cluster,
+    },
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/meshUpgradeProfiles", provider("managedClusters/meshUpgradeProfiles", Location::Global), GET, container_service::profiles::mesh_upgrade_profiles),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/meshUpgradeProfiles/{mode}", provider("managedClusters/meshUpgradeProfiles", Location::Global), GET, container_service::profiles::mesh_upgrade_profile),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/abort", provider("managedClusters", Location::Global), POST, container_service::abort),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/listClusterUserCredential", provider("managedClusters", Location::Global), POST, container_service::credentials::user),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/listClusterAdminCredential", provider("managedClusters", Location::Global), POST, container_service::credentials::admin),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/listClusterMonitoringUserCredential", provider("managedClusters", Location::Global), POST, container_service::credentials::monitoring_user),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/{*}", Api::None, &[], no_route),
+    // Every other namespace and type: ARM's refusals.
+    route("/subscriptions/{subscriptionId}/providers/{namespace}/{resourceType}/{*}", Api::None, &[], unknown_type),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/{namespace}/{resourceType}/{*}", Api::None, &[], unknown_type),
+    route("/subscriptions/{subscriptionId}/{*}", Api::None, &[], no_route),
+];
+
 /// Handles one ARM request (authentication already checked).
-pub fn dispatch(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
-    let p = &req.path;
-    if p.is(0, "subscriptions") {
-        if p.len() == 1 {
-            return resources::list_subscriptions(state, req);
-        }
-        let sub = resources::parse_subscription_id(p.seg(1))?;
-        // Past `SUBSCRIPTIONS_MAX`, a subscription aksim holds no state for does not exist.
-        if !state.store.has_room_for(&sub) {
-            return Err(Error::subscription_not_found(&sub).into());
-        }
-        return dispatch_subscription(state, req, &sub);
-    }
-    if p.is(0, "tenants") && p.len() == 1 {
-        return resources::list_tenants(state, req);
-    }
-    if p.is(0, "providers") {
-        match p.len() {
-            1 => return registration::list_tenant(state, req),
-            2 => return registration::get_tenant(state, req, p.seg(1)),
-            _ => {}
-        }
-    }
-    Err(no_route(req))
+pub fn dispatch(state: &AppState, req: &mut ArmRequest) -> ArmResult<ArmResponse> {
+    routes::dispatch(state, req, ROUTES)
 }
 
-fn dispatch_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    let p = &req.path;
-    match p.len() {
-        2 => return resources::get_subscription(state, req, sub),
-        3 if p.is(2, "resourcegroups") => return resources::list_groups(state, req, sub),
-        3 if p.is(2, "locations") => return locations::list_locations(state, req, sub),
-        4 if p.is(2, "resourcegroups") => return resources::group(state, req, sub, p.seg(3)),
-        4 if p.is(2, "operationresults") => {
-            return resources::operation_result(state, req, sub, p.seg(3))
-        }
-        5 if p.is(2, "resourcegroups") && p.is(4, "resources") => {
-            return resources::list_group_resources(state, req, sub, p.seg(3))
-        }
-        3 if p.is(2, "providers") => return registration::list(state, req, sub),
-        4 if p.is(2, "providers") => return registration::get(state, req, sub, p.seg(3)),
-        5 if p.is(2, "providers") && p.is(4, "register") => {
-            return registration::change(state, req, sub, p.seg(3), true)
-        }
-        5 if p.is(2, "providers") && p.is(4, "unregister") => {
-            return registration::change(state, req, sub, p.seg(3), false)
-        }
-        n if n >= 5 && p.is(2, "providers") => return dispatch_namespace(state, req, sub),
-        n if n >= 7 && p.is(2, "resourcegroups") && p.is(4, "providers") => {
-            return dispatch_group_namespace(state, req, sub)
-        }
-        _ => {}
-    }
-    Err(no_route(req))
-}
-
-/// `/subscriptions/{s}/resourcegroups/{rg}/providers/{namespace}/{type}/...`.
-fn dispatch_group_namespace(
-    state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-) -> ArmResult<ArmResponse> {
-    let p = &req.path;
-    let namespace = p.seg(5);
-    if namespace.eq_ignore_ascii_case(container_service::NS) {
-        return container_service::dispatch_group_scope(state, req, sub, p.seg(3));
-    }
-    Err(unknown_type(state, req, namespace, p.seg(6)))
-}
-
-/// `/subscriptions/{s}/providers/{namespace}/{type}...`: one arm per provider module.
-fn dispatch_namespace(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    let p = &req.path;
-    let namespace = p.seg(3);
-    match namespace.to_ascii_lowercase().as_str() {
-        "microsoft.features" => features::dispatch(state, req, sub),
-        "microsoft.containerservice" => {
-            container_service::dispatch_subscription_scope(state, req, sub)
-        }
-        _ => Err(unknown_type(state, req, namespace, p.seg(4))),
-    }
+/// ARM's answer when nothing is served at a path.
+fn no_route(_: &AppState, req: &mut ArmRequest, _: &Params) -> ArmResult<ArmResponse> {
+    Err(routes::no_route(req))
 }
 
 /// ARM's answer for a provider path nobody serves: `InvalidResourceNamespace` for a namespace
 /// ARM does not know, `InvalidResourceType` for a type the namespace does not have.
-pub fn unknown_type(
-    state: &AppState,
-    req: &ArmRequest,
-    namespace: &str,
-    resource_type: &str,
-) -> ArmError {
-    if state.catalog.provider(namespace).is_none() {
-        return Error::invalid_resource_namespace(namespace).into();
+fn unknown_type(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let (namespace, resource_type) = (p.get("namespace"), p.get("resourceType"));
+    let catalog = state.core.resource_types;
+    if catalog.provider(namespace).is_none() {
+        return Err(crate::core::error::Error::invalid_resource_namespace(namespace).into());
     }
-    ArmError::invalid_resource_type(
+    Err(ArmError::invalid_resource_type(
         resource_type,
-        state.catalog.canonical_namespace(namespace),
+        catalog.canonical_namespace(namespace),
         req.api_version().unwrap_or_default(),
-    )
-}
-
-/// ARM's answer when no route matches.
-pub fn no_route(req: &ArmRequest) -> ArmError {
-    ArmError::no_route(req.method.as_str(), &req.path.joined())
+    ))
 }

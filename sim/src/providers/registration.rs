@@ -1,84 +1,22 @@
 //! Resource-provider registration (Microsoft.Resources `providers`): register, unregister,
-//! get and list at subscription scope, get and list at tenant scope, and the
-//! [`require_registered`] gate every resource-provider handler calls. api-versions: the `arm`
-//! set of `data/resource-types.json` (includes 2016-02-01, which azure-mgmt-core's automatic
-//! registration sends — ARM-CONTRACT §4.3).
+//! get and list at subscription scope, get and list at tenant scope (the state machine and the
+//! gate every resource-provider request passes are `core::registration`). api-versions: the
+//! `arm` set of `data/resource-types.json` (includes 2016-02-01, which azure-mgmt-core's
+//! automatic registration sends — `../shared/reference/ARM-CONTRACT.md` §4.3).
 //!
 //! Provider documents (`resourceTypes`, `apiVersions`, `locations`, `registrationPolicy`) are
-//! generated from `state.catalog`, the same catalogue the api-version check reads.
+//! generated from `core::resource_types`, the same catalogue the api-version check reads.
 //! RegistrationFree providers are always `Registered`; RegistrationRequired ones start
 //! `NotRegistered` in a fresh subscription and move on the virtual clock.
 
-use axum::http::Method;
-
 use crate::arm::error::ArmResult;
+use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::arm::routes::Params;
 use crate::core::error::Error;
+use crate::core::registration::RegState;
 use crate::core::resource_types::ProviderSpec;
-use crate::core::store::{RegState, Subscription};
-use crate::providers::resources::{only, page};
 use crate::state::AppState;
-
-const NS: &str = "Microsoft.Resources";
-
-fn is_free(spec: &ProviderSpec) -> bool {
-    spec.registration_policy
-        .eq_ignore_ascii_case("RegistrationFree")
-}
-
-/// A provider's registration state in `sub` at `now`.
-pub fn provider_state(
-    sub: &Subscription,
-    spec: &ProviderSpec,
-    now: time::OffsetDateTime,
-) -> RegState {
-    if is_free(spec) {
-        return RegState::Registered;
-    }
-    sub.providers
-        .get(spec.key.as_str())
-        .map_or(RegState::NotRegistered, |r| r.state(now))
-}
-
-/// Whether `namespace` is Registered in `sub` at `now` ([`require_registered`] would pass
-/// without writing).
-pub fn is_registered(
-    state: &crate::state::AppState,
-    sub: &crate::core::store::Subscription,
-    namespace: &str,
-    now: time::OffsetDateTime,
-) -> bool {
-    state
-        .catalog
-        .provider(namespace)
-        .is_some_and(|spec| provider_state(sub, spec, now) == RegState::Registered)
-}
-
-/// 409 MissingSubscriptionRegistration unless `namespace` is Registered (or auto-registration is on, which registers it now).
-pub fn require_registered(
-    state: &crate::state::AppState,
-    sub: &mut crate::core::store::Subscription,
-    namespace: &str,
-    now: time::OffsetDateTime,
-) -> crate::arm::ArmResult<()> {
-    let spec = state
-        .catalog
-        .provider(namespace)
-        .ok_or_else(|| Error::invalid_resource_namespace(namespace))?;
-    if provider_state(sub, spec, now) == RegState::Registered {
-        return Ok(());
-    }
-    if state.config.auto_register_providers {
-        let seq = sub.next_registration_seq();
-        sub.touched = true;
-        sub.providers
-            .entry(spec.key.clone())
-            .or_default()
-            .register_now(now, seq);
-        return Ok(());
-    }
-    Err(Error::missing_subscription_registration(&spec.namespace).into())
-}
 
 /// The `Provider` document; `sub` is `None` at tenant scope (no registration state there).
 fn provider_json(spec: &ProviderSpec, sub: Option<(&str, RegState)>) -> serde_json::Value {
@@ -116,46 +54,23 @@ fn provider_json(spec: &ProviderSpec, sub: Option<(&str, RegState)>) -> serde_js
     serde_json::Value::Object(body)
 }
 
-fn find(state: &AppState, namespace: &str) -> ArmResult<&'static ProviderSpec> {
-    state
-        .catalog
-        .provider(namespace)
-        .ok_or_else(|| Error::invalid_resource_namespace(namespace).into())
-}
-
-fn check_version(state: &AppState, req: &ArmRequest) -> ArmResult<()> {
-    crate::arm::api_version::check_native(state.catalog, NS, "providers", req.api_version())
-}
-
 /// `GET /subscriptions/{s}/providers` (`$expand` tolerated).
-pub fn list(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    check_version(state, req)?;
-    only(req, &[Method::GET])?;
-    let now = state.clock.now();
-    let items = state.store.with(sub, now, |s| {
-        state
-            .catalog
-            .providers
-            .iter()
-            .map(|spec| provider_json(spec, Some((sub, provider_state(s, spec, now)))))
-            .collect()
-    });
+pub fn list(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let sub = p.sub();
+    let items = state
+        .core
+        .provider_states(sub)
+        .into_iter()
+        .map(|(spec, reg)| provider_json(spec, Some((sub, reg))))
+        .collect();
     Ok(ArmResponse::ok(&page(req, items)?))
 }
 
 /// `GET /subscriptions/{s}/providers/{ns}` (`$expand` tolerated).
-pub fn get(
-    state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    namespace: &str,
-) -> ArmResult<ArmResponse> {
-    check_version(state, req)?;
-    only(req, &[Method::GET])?;
-    let spec = find(state, namespace)?;
-    let now = state.clock.now();
-    let reg = state.store.with(sub, now, |s| provider_state(s, spec, now));
-    Ok(ArmResponse::ok(&provider_json(spec, Some((sub, reg)))))
+pub fn get(state: &AppState, _: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let spec = state.core.provider(p.get("namespace"))?;
+    let reg = state.core.provider_state(p.sub(), spec);
+    Ok(ArmResponse::ok(&provider_json(spec, Some((p.sub(), reg)))))
 }
 
 /// Checks the optional register body: nothing, `{}`, or
@@ -193,53 +108,29 @@ fn check_register_body(req: &ArmRequest) -> ArmResult<()> {
     Ok(())
 }
 
-/// `POST /subscriptions/{s}/providers/{ns}/register|unregister`.
-pub fn change(
-    state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    namespace: &str,
-    on: bool,
-) -> ArmResult<ArmResponse> {
-    check_version(state, req)?;
-    only(req, &[Method::POST])?;
-    if on {
-        check_register_body(req)?;
-    } else {
-        req.expect_no_body()?;
-    }
-    let spec = find(state, namespace)?;
-    let now = state.clock.now();
-    let delay = state.registration_delay();
-    let reg = state.store.with(sub, now, |s| -> ArmResult<_> {
-        if is_free(spec) {
-            return Ok(RegState::Registered);
-        }
-        if !on {
-            let count = s.resources_in_namespace(&spec.namespace);
-            if count > 0 {
-                return Err(Error::provider_has_resources(&spec.namespace, count).into());
-            }
-        }
-        let seq = s.next_registration_seq();
-        s.touched = true;
-        let record = s.providers.entry(spec.key.clone()).or_default();
-        if on {
-            record.register(now, delay, false, seq);
-        } else {
-            record.unregister(now, delay, seq);
-        }
-        Ok(record.state(now))
-    })?;
-    Ok(ArmResponse::ok(&provider_json(spec, Some((sub, reg)))))
+/// `POST /subscriptions/{s}/providers/{ns}/register`.
+pub fn register(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    check_register_body(req)?;
+    change(state, p, true)
+}
+
+/// `POST /subscriptions/{s}/providers/{ns}/unregister`.
+pub fn unregister(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    req.expect_no_body()?;
+    change(state, p, false)
+}
+
+fn change(state: &AppState, p: &Params, on: bool) -> ArmResult<ArmResponse> {
+    let spec = state.core.provider(p.get("namespace"))?;
+    let reg = state.core.change_provider(p.sub(), spec, on)?;
+    Ok(ArmResponse::ok(&provider_json(spec, Some((p.sub(), reg)))))
 }
 
 /// `GET /providers` (tenant scope).
-pub fn list_tenant(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
-    check_version(state, req)?;
-    only(req, &[Method::GET])?;
+pub fn list_tenant(state: &AppState, req: &mut ArmRequest, _: &Params) -> ArmResult<ArmResponse> {
     let items = state
-        .catalog
+        .core
+        .resource_types
         .providers
         .iter()
         .map(|spec| provider_json(spec, None))
@@ -248,9 +139,7 @@ pub fn list_tenant(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse>
 }
 
 /// `GET /providers/{ns}` (tenant scope).
-pub fn get_tenant(state: &AppState, req: &ArmRequest, namespace: &str) -> ArmResult<ArmResponse> {
-    check_version(state, req)?;
-    only(req, &[Method::GET])?;
-    let spec = find(state, namespace)?;
+pub fn get_tenant(state: &AppState, _: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let spec = state.core.provider(p.get("namespace"))?;
     Ok(ArmResponse::ok(&provider_json(spec, None)))
 }

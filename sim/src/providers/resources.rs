@@ -12,26 +12,14 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 
-use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::error::ArmResult;
+use crate::arm::operation;
+use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::core::error::{is_resource_group_char, Error};
-use crate::core::groups::{GroupState, ResourceGroup};
-use crate::core::ops::{Effect, OpKind, OpStatus, Operation};
-use crate::limits;
+use crate::arm::routes::Params;
+use crate::core::error::Error;
+use crate::core::groups;
 use crate::state::AppState;
-
-const NS: &str = "Microsoft.Resources";
-
-/// A subscription id from a path: a GUID, returned lower-case.
-pub fn parse_subscription_id(raw: &str) -> ArmResult<String> {
-    match uuid::Uuid::parse_str(raw) {
-        Ok(id) if raw.len() == 36 => Ok(id
-            .hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer())
-            .to_owned()),
-        _ => Err(ArmError::invalid_subscription_id(raw)),
-    }
-}
 
 fn subscription_json(state: &AppState, id: &str, display_name: &str) -> serde_json::Value {
     serde_json::json!({
@@ -39,7 +27,7 @@ fn subscription_json(state: &AppState, id: &str, display_name: &str) -> serde_js
         "authorizationSource": "RoleBased",
         "managedByTenants": [],
         "subscriptionId": id,
-        "tenantId": state.store.tenant_id(),
+        "tenantId": state.core.store.tenant_id(),
         "displayName": display_name,
         "state": "Enabled",
         "subscriptionPolicies": {
@@ -50,21 +38,21 @@ fn subscription_json(state: &AppState, id: &str, display_name: &str) -> serde_js
     })
 }
 
-pub fn list_subscriptions(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(state.catalog, NS, "subscriptions", req.api_version())?;
-    only(req, &[Method::GET])?;
-    let mut ids = state.store.touched_ids();
-    let default = state.default_subscription();
+/// `GET /subscriptions`: the default subscription and every one with state.
+pub fn list_subscriptions(
+    state: &AppState,
+    _: &mut ArmRequest,
+    _: &Params,
+) -> ArmResult<ArmResponse> {
+    let core = &state.core;
+    let mut ids = core.store.touched_ids();
+    let default = core.settings.default_subscription.clone();
     if !ids.contains(&default) {
         ids.insert(0, default);
     }
-    let now = state.clock.now();
     let value: Vec<serde_json::Value> = ids
         .iter()
-        .map(|id| {
-            let name = state.store.with(id, now, |s| s.display_name.clone());
-            subscription_json(state, id, &name)
-        })
+        .map(|id| subscription_json(state, id, &core.subscription_name(id)))
         .collect();
     Ok(ArmResponse::ok(&serde_json::json!({
         "value": value,
@@ -72,19 +60,17 @@ pub fn list_subscriptions(state: &AppState, req: &ArmRequest) -> ArmResult<ArmRe
     })))
 }
 
-pub fn get_subscription(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(state.catalog, NS, "subscriptions", req.api_version())?;
-    only(req, &[Method::GET])?;
-    let name = state
-        .store
-        .with(sub, state.clock.now(), |s| s.display_name.clone());
-    Ok(ArmResponse::ok(&subscription_json(state, sub, &name)))
+pub fn get_subscription(
+    state: &AppState,
+    _: &mut ArmRequest,
+    p: &Params,
+) -> ArmResult<ArmResponse> {
+    let name = state.core.subscription_name(p.sub());
+    Ok(ArmResponse::ok(&subscription_json(state, p.sub(), &name)))
 }
 
-pub fn list_tenants(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(state.catalog, NS, "tenants", req.api_version())?;
-    only(req, &[Method::GET])?;
-    let tid = state.store.tenant_id();
+pub fn list_tenants(state: &AppState, _: &mut ArmRequest, _: &Params) -> ArmResult<ArmResponse> {
+    let tid = state.core.store.tenant_id();
     Ok(ArmResponse::ok(&serde_json::json!({
         "value": [{
             "id": format!("/tenants/{tid}"),
@@ -97,31 +83,6 @@ pub fn list_tenants(state: &AppState, req: &ArmRequest) -> ArmResult<ArmResponse
             "tenantType": "AAD"
         }]
     })))
-}
-
-/// Refuses methods a route does not serve.
-pub fn only(req: &ArmRequest, methods: &[Method]) -> ArmResult<()> {
-    if methods.contains(&req.method) {
-        Ok(())
-    } else {
-        Err(ArmError::method_not_allowed(
-            req.method.as_str(),
-            &req.path.joined(),
-        ))
-    }
-}
-
-/// ARM's resource-group name rule: 1–90 of letters, digits, `-_.()`, not ending in `.`.
-pub fn validate_group_name(name: &str) -> ArmResult<()> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 90
-        && name.chars().all(is_resource_group_char)
-        && !name.ends_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid_resource_group_name(name).into())
-    }
 }
 
 #[derive(Deserialize)]
@@ -143,35 +104,11 @@ struct GroupPatch {
     managed_by: Option<String>,
 }
 
-fn validate_tags(tags: &Option<BTreeMap<String, String>>) -> ArmResult<()> {
-    let Some(tags) = tags else { return Ok(()) };
-    if tags.len() > 50 {
-        return Err(Error::bad_request(
-            "The number of tags exceeds the maximum of 50 tags per resource.",
-        )
-        .with_target("tags")
-        .into());
-    }
-    for (k, v) in tags {
-        if k.is_empty() || k.chars().count() > 512 || v.chars().count() > 256 {
-            return Err(ArmError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidTag",
-                format!(
-                    "The tag name '{k}' or its value is invalid: names are 1-512 characters, \
-                     values at most 256."
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(state.catalog, NS, "resourceGroups", req.api_version())?;
-    validate_group_name(name)?;
-    let key = name.to_ascii_lowercase();
-    let now = state.clock.now();
+/// `/subscriptions/{s}/resourcegroups/{name}`: PUT, GET, HEAD, PATCH, DELETE.
+pub fn group(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let (sub, name) = (p.sub(), p.get("resourceGroupName"));
+    let core = &state.core;
+    groups::validate_name(name)?;
     match req.method {
         Method::PUT => {
             let body: GroupBody = req.json()?;
@@ -179,160 +116,62 @@ pub fn group(state: &AppState, req: &ArmRequest, sub: &str, name: &str) -> ArmRe
                 .location
                 .filter(|l| !l.trim().is_empty())
                 .ok_or_else(Error::location_required)?;
-            let location = state.catalog.normalize_location(&location).ok_or_else(|| {
-                ArmError::new(
-                    StatusCode::BAD_REQUEST,
-                    "LocationNotAvailableForResourceGroup",
-                    format!(
-                        "The provided location '{location}' is not available for resource group. \
-                         List of available regions is '{}'.",
-                        state.catalog.locations.join(",")
-                    ),
-                )
-            })?;
-            validate_tags(&body.tags)?;
-            state.store.with(sub, now, |s| {
-                if let Some(existing) = s.resource_groups.get_mut(&key) {
-                    if existing.state == GroupState::Deleting {
-                        return Err(being_deleted(&existing.name));
-                    }
-                    if existing.location != location {
-                        return Err(ArmError::new(
-                            StatusCode::CONFLICT,
-                            "InvalidResourceGroupLocation",
-                            format!(
-                                "Invalid resource group location '{location}'. The Resource group \
-                                 already exists in location '{}'.",
-                                existing.location
-                            ),
-                        ));
-                    }
-                    existing.tags = body.tags;
-                    existing.managed_by = body.managed_by;
-                    return Ok(ArmResponse::ok(&existing.to_json(sub)));
-                }
-                if s.resource_groups.len() >= limits::RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX {
-                    return Err(Error::conflict(
-                        "ResourceGroupQuotaExceeded",
-                        format!(
-                            "Creating the resource group '{name}' would exceed the quota of {} \
-                             resource groups per subscription.",
-                            limits::RESOURCE_GROUPS_PER_SUBSCRIPTION_MAX
-                        ),
-                    )
-                    .into());
-                }
-                let group = ResourceGroup {
-                    name: name.to_owned(),
-                    location,
-                    tags: body.tags,
-                    managed_by: body.managed_by,
-                    state: GroupState::Succeeded,
-                };
-                let json = group.to_json(sub);
-                s.resource_groups.insert(key.clone(), group);
-                s.touched = true;
-                Ok(ArmResponse::json(StatusCode::CREATED, &json))
-            })
+            let location = core
+                .resource_types
+                .normalize_location(&location)
+                .ok_or_else(|| {
+                    groups::location_not_available(&location, &core.resource_types.locations)
+                })?;
+            groups::validate_tags(&body.tags)?;
+            let put = groups::Put {
+                location,
+                tags: body.tags,
+                managed_by: body.managed_by,
+            };
+            let (json, created) = core.put_group(sub, name, put)?;
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(ArmResponse::json(status, &json))
         }
-        Method::GET | Method::HEAD => {
-            let head = req.method == Method::HEAD;
-            state
-                .store
-                .with(sub, now, |s| match s.resource_groups.get(&key) {
-                    Some(_) if head => Ok(ArmResponse::empty(StatusCode::NO_CONTENT)),
-                    Some(group) => Ok(ArmResponse::ok(&group.to_json(sub))),
-                    None if head => Ok(ArmResponse::empty(StatusCode::NOT_FOUND)),
-                    None => Err(Error::resource_group_not_found(name).into()),
-                })
-        }
+        Method::HEAD => Ok(ArmResponse::empty(match core.get_group(sub, name) {
+            Some(_) => StatusCode::NO_CONTENT,
+            None => StatusCode::NOT_FOUND,
+        })),
         Method::PATCH => {
             let patch: GroupPatch = req.json()?;
-            validate_tags(&patch.tags)?;
-            state.store.with(sub, now, |s| {
-                let group = s
-                    .resource_groups
-                    .get_mut(&key)
-                    .ok_or_else(|| Error::resource_group_not_found(name))?;
-                if group.state == GroupState::Deleting {
-                    return Err(being_deleted(&group.name));
-                }
-                if patch.tags.is_some() {
-                    group.tags = patch.tags;
-                }
-                if patch.managed_by.is_some() {
-                    group.managed_by = patch.managed_by;
-                }
-                Ok(ArmResponse::ok(&group.to_json(sub)))
-            })
+            groups::validate_tags(&patch.tags)?;
+            let json = core.patch_group(sub, name, patch.tags, patch.managed_by)?;
+            Ok(ArmResponse::ok(&json))
         }
-        Method::DELETE => state.store.with(sub, now, |s| {
-            let group = s
-                .resource_groups
-                .get_mut(&key)
-                .ok_or_else(|| Error::resource_group_not_found(name))?;
-            let effect = Effect::DeleteResourceGroup {
-                group_key: key.clone(),
-            };
-            // A second DELETE while one runs points at the running operation.
-            if group.state == GroupState::Deleting {
-                let running = s
-                    .operations
-                    .values()
-                    .find(|op| op.status == OpStatus::InProgress && op.effect == effect)
-                    .cloned();
-                if let Some(op) = running {
-                    return Ok(accepted(&op, &req.base_url, sub));
-                }
-            }
-            group.state = GroupState::Deleting;
-            let op = state.start_operation(req, OpKind::ResourceGroupDelete, None, None, effect);
-            let response = accepted(&op, &req.base_url, sub);
-            s.add_operation(op);
-            Ok(response)
-        }),
-        _ => Err(ArmError::method_not_allowed(
-            req.method.as_str(),
-            "Microsoft.Resources/resourceGroups",
-        )),
+        Method::DELETE => {
+            let api_version = req.api_version().unwrap_or_default();
+            let op = core.delete_group(sub, name, api_version, req.injected_failure.as_ref())?;
+            Ok(operation::accepted_location(&op, &req.base_url, sub))
+        }
+        _ => match core.get_group(sub, name) {
+            Some(json) => Ok(ArmResponse::ok(&json)),
+            None => Err(Error::resource_group_not_found(name).into()),
+        },
     }
 }
 
-/// ARM's answer to a write into a resource group whose delete is running.
-pub fn being_deleted(name: &str) -> ArmError {
-    Error::conflict(
-        "ResourceGroupBeingDeleted",
-        format!(
-            "The resource group '{name}' is in deprovisioning state and cannot perform this \
-             operation."
-        ),
-    )
-    .into()
-}
-
-fn accepted(op: &Operation, base: &str, sub: &str) -> ArmResponse {
-    ArmResponse::empty(StatusCode::ACCEPTED)
-        .with_header("location", &op.location_url(base, sub))
-        .with_header("retry-after", &limits::RETRY_AFTER_SECS.to_string())
-}
-
-pub fn list_groups(state: &AppState, req: &ArmRequest, sub: &str) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(state.catalog, NS, "resourceGroups", req.api_version())?;
-    only(req, &[Method::GET])?;
+pub fn list_groups(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
     let filter = match req
         .query("$filter")
         .map(str::trim)
         .filter(|f| !f.is_empty())
     {
-        Some(raw) => Some(TagFilter::parse(raw).ok_or_else(|| ArmError::invalid_filter(raw))?),
+        Some(raw) => Some(
+            TagFilter::parse(raw)
+                .ok_or_else(|| crate::arm::error::ArmError::invalid_filter(raw))?,
+        ),
         None => None,
     };
-    let items: Vec<serde_json::Value> = state.store.with(sub, state.clock.now(), |s| {
-        s.resource_groups
-            .values()
-            .filter(|g| filter.as_ref().is_none_or(|f| f.matches(g.tags.as_ref())))
-            .map(|g| g.to_json(sub))
-            .collect()
+    let items = state.core.list_groups(p.sub(), |g| {
+        filter.as_ref().is_none_or(|f| f.matches(g.tags.as_ref()))
     });
     Ok(ArmResponse::ok(&page(req, items)?))
 }
@@ -404,109 +243,28 @@ impl TagFilter {
 
 pub fn list_group_resources(
     state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    name: &str,
+    req: &mut ArmRequest,
+    p: &Params,
 ) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(state.catalog, NS, "resources", req.api_version())?;
-    only(req, &[Method::GET])?;
-    let key = name.to_ascii_lowercase();
     let items = state
-        .store
-        .with(sub, state.clock.now(), |s| -> ArmResult<_> {
-            if !s.resource_groups.contains_key(&key) {
-                return Err(Error::resource_group_not_found(name).into());
-            }
-            let prefix = format!("{key}/");
-            Ok(s.managed_clusters
-                .iter()
-                .filter(|(k, _)| k.starts_with(&prefix))
-                .map(|(_, c)| c.generic_resource())
-                .collect::<Vec<_>>())
-        })?;
+        .core
+        .list_group_resources(p.sub(), p.get("resourceGroupName"))?;
     Ok(ArmResponse::ok(&page(req, items)?))
 }
 
+/// ARM's own `operationresults/{id}`: 202 while running, 200 when done.
 pub fn operation_result(
     state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    id: &str,
+    req: &mut ArmRequest,
+    p: &Params,
 ) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_native(
-        state.catalog,
-        NS,
-        "operationresults",
-        req.api_version(),
-    )?;
-    only(req, &[Method::GET])?;
     let op = state
-        .store
-        .with(sub, state.clock.now(), |s| {
-            s.poll_operation(id, state.clock.now())
-        })
-        .filter(|op| op.namespace.is_none())
-        .ok_or_else(|| Error::operation_not_found(id))?;
-    Ok(match op.status {
-        OpStatus::InProgress => accepted(&op, &req.base_url, sub),
-        OpStatus::Succeeded => ArmResponse::empty(StatusCode::OK),
-        OpStatus::Failed | OpStatus::Canceled => {
-            let error = op
-                .error
-                .unwrap_or_else(|| Error::internal("operation failed").body);
-            ArmResponse::json(StatusCode::OK, &serde_json::json!({ "error": error }))
-        }
-    })
-}
-
-/// One page of a list, with an absolute `nextLink` when more remain (`$skiptoken` is the
-/// offset; `$top` caps the page).
-pub fn page(req: &ArmRequest, items: Vec<serde_json::Value>) -> ArmResult<serde_json::Value> {
-    let total = items.len();
-    page_of(req, total, |skip, top| {
-        items.into_iter().skip(skip).take(top).collect()
-    })
-}
-
-/// [`page`] for lists whose items are costly to build: of `total` items, `render(skip, top)`
-/// builds only the page's.
-pub fn page_of(
-    req: &ArmRequest,
-    total: usize,
-    render: impl FnOnce(usize, usize) -> Vec<serde_json::Value>,
-) -> ArmResult<serde_json::Value> {
-    let skip: usize = match req.query("$skiptoken") {
-        Some(t) => t.parse().map_err(|_| {
-            Error::bad_request(format!("The continuation token '{t}' is not valid."))
-        })?,
-        None => 0,
-    };
-    let top: usize =
-        match req.query("$top") {
-            Some(t) => t.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                Error::bad_request(format!("The value '{t}' of $top is not valid."))
-            })?,
-            None => limits::ARM_LIST_PAGE_SIZE,
-        }
-        .min(limits::ARM_LIST_PAGE_SIZE);
-    let value = render(skip, top);
-    let mut body = serde_json::Map::new();
-    body.insert("value".into(), serde_json::Value::Array(value));
-    if skip + top < total {
-        let mut query: Vec<(String, String)> = req
-            .query
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken"))
-            .cloned()
-            .collect();
-        query.push(("$skiptoken".into(), (skip + top).to_string()));
-        let qs = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish();
-        body.insert(
-            "nextLink".into(),
-            format!("{}{}?{qs}", req.base_url, req.path.joined()).into(),
-        );
-    }
-    Ok(serde_json::Value::Object(body))
+        .core
+        .poll_operation(p.sub(), p.get("operationId"), None)?;
+    Ok(operation::result(
+        &op,
+        &req.base_url,
+        p.sub(),
+        StatusCode::OK,
+    ))
 }

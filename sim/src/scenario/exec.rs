@@ -262,7 +262,10 @@ impl Run {
 
     async fn advance(&mut self, seconds: f64) -> Result<(), String> {
         if let Some(state) = &self.state {
-            state.clock.advance(time::Duration::seconds_f64(seconds));
+            state
+                .core
+                .clock
+                .advance(time::Duration::seconds_f64(seconds));
             return Ok(());
         }
         self.sim_call(

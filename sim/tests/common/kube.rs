@@ -1,7 +1,8 @@
 //! Helpers for the Kubernetes plane: create a plane in the store, call its API in-process,
 //! and (for the real-client tests) run the HTTPS server on 127.0.0.1:0.
 
-use aksim::core::kube::{plane_key, MeshView, Plane};
+use aksim::core::clusters::cluster_key;
+use aksim::core::kube::{MeshView, Plane};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use serde_json::Value;
@@ -32,26 +33,28 @@ impl Sim {
     /// Creates the plane of rg1/c1 reporting `version`, with no namespace termination delay
     /// unless `delay` says otherwise.
     pub fn plane(&self, version: &str) {
-        let now = self.state.clock.now();
-        self.state.store.with(SUB, now, |s| {
-            s.kube_planes
-                .insert(plane_key(RG, CLUSTER), Plane::new(version, TOKEN, now))
+        let now = self.state.core.clock.now();
+        self.state.core.store.with(SUB, now, |s| {
+            s.clusters
+                .planes
+                .insert(cluster_key(RG, CLUSTER), Plane::new(version, TOKEN, now))
         });
     }
 
     /// Runs `f` on the plane of rg1/c1.
     pub fn with_plane<R>(&self, f: impl FnOnce(&mut Plane) -> R) -> R {
-        let now = self.state.clock.now();
-        self.state.store.with(SUB, now, |s| {
-            f(s.kube_planes
-                .get_mut(&plane_key(RG, CLUSTER))
+        let now = self.state.core.clock.now();
+        self.state.core.store.with(SUB, now, |s| {
+            f(s.clusters
+                .planes
+                .get_mut(&cluster_key(RG, CLUSTER))
                 .expect("the test plane exists"))
         })
     }
 
     /// What the managed-cluster code does after a mesh change.
     pub fn reconcile(&self, view: &MeshView) {
-        let now = self.state.clock.now();
+        let now = self.state.core.clock.now();
         self.with_plane(|p| p.reconcile_addon(view, now));
     }
 
@@ -163,29 +166,31 @@ impl Server {
 
     /// Creates plane rg1/c1 with `version`.
     pub fn plane(&self, version: &str) {
-        let now = self.state.clock.now();
-        self.state.store.with(SUB, now, |s| {
-            s.kube_planes
-                .insert(plane_key(RG, CLUSTER), Plane::new(version, TOKEN, now))
+        let now = self.state.core.clock.now();
+        self.state.core.store.with(SUB, now, |s| {
+            s.clusters
+                .planes
+                .insert(cluster_key(RG, CLUSTER), Plane::new(version, TOKEN, now))
         });
     }
 
     pub fn with_plane<R>(&self, f: impl FnOnce(&mut Plane) -> R) -> R {
-        let now = self.state.clock.now();
-        self.state.store.with(SUB, now, |s| {
-            f(s.kube_planes
-                .get_mut(&plane_key(RG, CLUSTER))
+        let now = self.state.core.clock.now();
+        self.state.core.store.with(SUB, now, |s| {
+            f(s.clusters
+                .planes
+                .get_mut(&cluster_key(RG, CLUSTER))
                 .expect("the test plane exists"))
         })
     }
 
     pub fn reconcile(&self, view: &MeshView) {
-        let now = self.state.clock.now();
+        let now = self.state.core.clock.now();
         self.with_plane(|p| p.reconcile_addon(view, now));
     }
 
     pub fn server_url(&self) -> String {
-        aksim::core::kube::server_url(&self.base, SUB, RG, CLUSTER)
+        aksim::kubeapi::server_url(&self.base, SUB, RG, CLUSTER)
     }
 
     pub fn ca_path(&self) -> std::path::PathBuf {

@@ -114,6 +114,7 @@ impl Sim {
     /// Moves the virtual clock.
     pub fn advance(&self, seconds: f64) {
         self.state
+            .core
             .clock
             .advance(time::Duration::seconds_f64(seconds));
     }

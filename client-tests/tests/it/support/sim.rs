@@ -15,7 +15,7 @@ pub struct SimHandle {
     /// The CA certificate clients must trust (`<tls dir>/ca.pem`).
     pub ca_path: PathBuf,
     pub ca_pem: String,
-    /// The server's state: `state.clock.advance(..)` moves virtual time.
+    /// The server's state: `state.core.clock.advance(..)` moves virtual time.
     pub state: AppState,
     /// Trusts only aksim's CA; ALPN offers h2 and http/1.1.
     pub client: reqwest::Client,
@@ -176,6 +176,7 @@ impl SimHandle {
     /// Moves the virtual clock forward.
     pub fn advance(&self, seconds: f64) {
         self.state
+            .core
             .clock
             .advance(time::Duration::seconds_f64(seconds));
     }

@@ -1,19 +1,84 @@
-//! A managed cluster as the store keeps it: the writable JSON the client sent (read-only input
-//! removed, nulls dropped) plus the server-computed values. Rendering the ARM body lives in
-//! `providers::container_service::model`; the store only holds data and applies effects.
+//! Managed clusters: the one home of the cluster model and its lifecycle.
+//!
+//! A [`ManagedCluster`] is the writable JSON the client sent (read-only input removed, nulls
+//! dropped) plus the server-computed values; its Kubernetes plane (`core::kube::Plane`) lives
+//! next to it under the same key in [`Clusters`], and the two live and die together.
+//! Submodules: `body` (reading a PUT), `render` (the GET shape), `mesh` (the typed
+//! `serviceMeshProfile`), `rules` (the registry of named PUT rules), `catalog` (Kubernetes
+//! versions and mesh revisions), `lifecycle` (create/update/delete/abort and what their
+//! operations do when they end), `profiles` (kubernetesVersions, meshRevisionProfiles,
+//! meshUpgradeProfiles).
+
+pub mod body;
+pub mod catalog;
+pub mod lifecycle;
+pub mod mesh;
+pub mod profiles;
+mod render;
+pub mod rules;
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
-pub mod catalog;
-pub mod mesh;
-pub mod model;
-pub mod rules;
-
+use crate::core::kube::Plane;
+use crate::core::ops::{OpKind, Outcome};
 use mesh::MeshProfile;
+
+/// The provider namespace.
+pub const NS: &str = "Microsoft.ContainerService";
+/// The resource type clusters report.
+pub const RESOURCE_TYPE: &str = "Microsoft.ContainerService/ManagedClusters";
+
+/// The operation kinds of a cluster.
+pub const CREATE: OpKind = OpKind::named("clusterCreate");
+pub const UPDATE: OpKind = OpKind::named("clusterUpdate");
+pub const DELETE: OpKind = OpKind::named("clusterDelete");
+
+/// The key of a cluster (and of its plane) among a subscription's clusters: `"{rg}/{cluster}"`,
+/// lower-case.
+pub fn cluster_key(resource_group: &str, cluster: &str) -> String {
+    format!(
+        "{}/{}",
+        resource_group.to_ascii_lowercase(),
+        cluster.to_ascii_lowercase()
+    )
+}
+
+/// A cluster's `provisioningState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProvisioningState {
+    Creating,
+    Updating,
+    Deleting,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+impl ProvisioningState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProvisioningState::Creating => "Creating",
+            ProvisioningState::Updating => "Updating",
+            ProvisioningState::Deleting => "Deleting",
+            ProvisioningState::Succeeded => "Succeeded",
+            ProvisioningState::Failed => "Failed",
+            ProvisioningState::Canceled => "Canceled",
+        }
+    }
+
+    /// Whether a write operation is running in this state.
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            ProvisioningState::Creating | ProvisioningState::Updating | ProvisioningState::Deleting
+        )
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -46,8 +111,7 @@ pub struct ManagedCluster {
     pub pool_etags: BTreeMap<String, String>,
     /// `None`: never meshed (no `serviceMeshProfile` key in responses).
     pub mesh: Option<MeshProfile>,
-    /// `Creating`, `Updating`, `Deleting`, `Succeeded`, `Failed`.
-    pub provisioning_state: String,
+    pub provisioning_state: ProvisioningState,
     /// The operation whose completion settles `provisioning_state`.
     pub operation_id: Option<String>,
     /// The serialised GET body; rebuilt after every change.
@@ -66,11 +130,149 @@ impl ManagedCluster {
         crate::compact::map(&mut self.properties);
     }
 
-    /// Whether a write operation is running (second writes get `OperationNotAllowed`).
-    pub fn running_operation(&self) -> Option<&str> {
-        match self.provisioning_state.as_str() {
-            "Creating" | "Updating" | "Deleting" => Some(&self.provisioning_state),
-            _ => None,
+    /// The running write operation's state (second writes get `OperationNotAllowed`).
+    pub fn running_operation(&self) -> Option<&'static str> {
+        self.provisioning_state
+            .is_running()
+            .then(|| self.provisioning_state.as_str())
+    }
+
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ContainerService/managedClusters/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
+    pub fn fqdn(&self) -> String {
+        format!(
+            "{}-{}.hcp.{}.azmk8s.io",
+            self.dns_prefix.to_ascii_lowercase(),
+            self.fqdn_hash,
+            self.location
+        )
+    }
+
+    pub fn support_plan(&self) -> &str {
+        self.properties
+            .get("supportPlan")
+            .and_then(Value::as_str)
+            .unwrap_or("KubernetesOfficial")
+    }
+
+    pub fn addons(&self) -> Option<&Map<String, Value>> {
+        self.properties
+            .get("addonProfiles")
+            .and_then(Value::as_object)
+    }
+
+    pub fn disable_local_accounts(&self) -> bool {
+        self.properties
+            .get("disableLocalAccounts")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// Marks the cluster changed: the cached body is rebuilt on the next read.
+    pub fn touch(&mut self) {
+        self.cached = None;
+    }
+
+    /// New eTags for the cluster and each agent pool (every cluster-level write).
+    pub fn new_etags(&mut self, mut fresh: impl FnMut() -> String) {
+        self.etag = fresh();
+        let names: Vec<String> = self
+            .properties
+            .get("agentPoolProfiles")
+            .and_then(Value::as_array)
+            .map(|pools| {
+                pools
+                    .iter()
+                    .filter_map(|p| p.get("name").and_then(Value::as_str))
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.pool_etags = names
+            .into_iter()
+            .map(|n| (n, fresh()))
+            .collect::<BTreeMap<_, _>>();
+        self.touch();
+    }
+}
+
+/// What a cluster's operation does when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Effect {
+    /// A create/update finished: `Succeeded`, and the Kubernetes plane is reconciled with the
+    /// cluster's mesh. Ignored when a newer operation took over.
+    ClusterProvisioned {
+        cluster_key: String,
+        operation_id: String,
+    },
+    /// A delete finished: the cluster and its plane are gone.
+    ClusterDeleted {
+        cluster_key: String,
+        operation_id: String,
+    },
+}
+
+/// A subscription's managed clusters and their Kubernetes planes, under one key each.
+#[derive(Debug, Clone, Default)]
+pub struct Clusters {
+    pub clusters: BTreeMap<String, ManagedCluster>,
+    pub planes: BTreeMap<String, Plane>,
+}
+
+impl Clusters {
+    pub fn len(&self) -> usize {
+        self.clusters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&ManagedCluster> {
+        self.clusters.get(key)
+    }
+
+    /// Removes every cluster (and plane) of the resource group `group_key`.
+    pub fn remove_group(&mut self, group_key: &str) {
+        let prefix = format!("{group_key}/");
+        self.planes.retain(|key, _| !key.starts_with(&prefix));
+        self.clusters.retain(|key, _| !key.starts_with(&prefix));
+    }
+
+    /// Applies a finished operation's effect.
+    pub fn apply(&mut self, effect: &Effect, outcome: Outcome, now: OffsetDateTime) {
+        match (effect, outcome) {
+            (
+                Effect::ClusterProvisioned {
+                    cluster_key,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => lifecycle::on_provisioned(self, cluster_key, operation_id, now),
+            (
+                Effect::ClusterDeleted {
+                    cluster_key,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => lifecycle::on_deleted(self, cluster_key, operation_id),
+            (
+                Effect::ClusterProvisioned {
+                    cluster_key,
+                    operation_id,
+                }
+                | Effect::ClusterDeleted {
+                    cluster_key,
+                    operation_id,
+                },
+                Outcome::Failed,
+            ) => lifecycle::on_failed(self, cluster_key, operation_id),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! driven by `data/istio-admission.json`: blocked Istio kinds per era, the EnvoyFilter type
 //! allow-list, and the shared MeshConfig rules for `istio-shared-configmap-asm-X-Y`.
 //!
-//! Every denial is a [`Status::webhook_denied`]: HTTP 400, empty reason, message
+//! Every denial is a [`Error::webhook_denied`]: HTTP 400, empty reason, message
 //! `admission webhook "<name>" denied the request: <reason>` (ARM-CONTRACT.md §6). The webhook
 //! only exists while the add-on is enabled; callers check that.
 
@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::catalog::ResourceType;
+use super::error::Error;
 use super::MeshView;
-use crate::kubeapi::status::Status;
 
 /// The add-on's own namespace (the Istio root namespace).
 pub const ADDON_NAMESPACE: &str = "aks-istio-system";
@@ -94,8 +94,8 @@ pub fn era(name: Option<&str>) -> &'static Era {
         .expect("the default era exists (checked by a unit test)")
 }
 
-fn deny(reason: String) -> Status {
-    Status::webhook_denied(&rules().webhook, &reason)
+fn deny(reason: String) -> Error {
+    Error::webhook_denied(&rules().webhook, &reason)
 }
 
 /// `asm-1-22` → `(1, 22)`.
@@ -111,7 +111,7 @@ pub fn check_istio_object(
     object: &Value,
     mesh: &MeshView,
     era_name: Option<&str>,
-) -> Result<(), Status> {
+) -> Result<(), Error> {
     if !mesh.enabled || !rt.is_istio() {
         return Ok(());
     }
@@ -146,7 +146,7 @@ pub fn check_istio_object(
 
 /// Every `configPatches[].patch.value.typed_config["@type"]` (and `typedConfig`) must be on
 /// the allow-list.
-fn check_envoy_filter(object: &Value) -> Result<(), Status> {
+fn check_envoy_filter(object: &Value) -> Result<(), Error> {
     let r = rules();
     let patches = object
         .pointer("/spec/configPatches")
@@ -183,7 +183,7 @@ pub fn is_shared_configmap(namespace: &str, name: &str) -> bool {
 }
 
 /// Validates a shared MeshConfig configmap: only the key `mesh`, YAML mapping, allowed fields.
-pub fn check_shared_configmap(name: &str, object: &Value) -> Result<(), Status> {
+pub fn check_shared_configmap(name: &str, object: &Value) -> Result<(), Error> {
     let r = rules();
     let msgs = &r.messages;
     let data = object.get("data").and_then(Value::as_object);

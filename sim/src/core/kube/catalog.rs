@@ -61,8 +61,8 @@ pub struct ResourceType {
 }
 
 impl ResourceType {
-    pub fn group_resource(&self) -> crate::kubeapi::status::GroupResource {
-        crate::kubeapi::status::GroupResource::new(&self.group, &self.resource)
+    pub fn group_resource(&self) -> super::error::GroupResource {
+        super::error::GroupResource::new(&self.group, &self.resource)
     }
 
     /// `v1` or `group/version`.

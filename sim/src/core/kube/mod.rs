@@ -8,7 +8,7 @@
 //!
 //! A plane is a generic object store (JSON objects keyed by group, resource, namespace and
 //! name) with one `resourceVersion` counter that only moves forward, a bounded history of
-//! watch events and a broadcast channel for live watchers. Everything time-dependent (a
+//! watch events and a sink for live watchers ([`Watchers`]). Everything time-dependent (a
 //! namespace leaving `Terminating`) is settled on the virtual clock when someone looks
 //! ([`Plane::settle`]). A cluster's plane starts lazy ([`Plane::lazy`]): it records its
 //! creation and each reconcile, and builds its objects by replaying them on first use
@@ -20,6 +20,7 @@
 pub mod addon;
 pub mod admission;
 pub mod catalog;
+pub mod error;
 pub mod inject;
 pub mod patch;
 pub mod validate;
@@ -31,30 +32,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use tokio::sync::broadcast;
 
-use crate::kubeapi::status::{self, GroupResource, Status};
 use crate::limits;
 use catalog::ResourceType;
+use error::{Cause, Error, GroupResource};
 use validate::{FieldTerm, LabelSelector};
-
-/// The key of a cluster's plane in `Subscription::kube_planes`: `"{rg}/{cluster}"`, lower-case.
-pub fn plane_key(resource_group: &str, cluster: &str) -> String {
-    format!(
-        "{}/{}",
-        resource_group.to_ascii_lowercase(),
-        cluster.to_ascii_lowercase()
-    )
-}
-
-/// The API server URL a cluster's kubeconfig carries: `{base}/k8s/{sub}/{rg}/{cluster}`.
-pub fn server_url(base: &str, subscription: &str, resource_group: &str, cluster: &str) -> String {
-    format!(
-        "{base}/k8s/{subscription}/{}/{}",
-        resource_group.to_ascii_lowercase(),
-        cluster.to_ascii_lowercase()
-    )
-}
 
 /// What the add-on's in-cluster objects are derived from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,24 +108,31 @@ mod shared {
     }
 }
 
-/// The live side of the watch machinery (not part of snapshots). The channel is created on
-/// the first watch: a broadcast channel preallocates its slots, and most planes are never
-/// watched (it was most of a plain cluster's memory).
-#[derive(Debug, Clone, Default)]
-pub struct EventChannel(std::sync::OnceLock<broadcast::Sender<Arc<WatchEvent>>>);
+/// Where a plane sends its live events: installed by the wire when the plane is first
+/// watched (a broadcast channel there); not part of snapshots.
+pub trait EventSink: Send + Sync + std::fmt::Debug {
+    fn send(&self, event: Arc<WatchEvent>);
+    /// The sink as `Any`, so its installer can find its own type again.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
 
-impl EventChannel {
-    fn subscribe(&self) -> broadcast::Receiver<Arc<WatchEvent>> {
-        self.0
-            .get_or_init(|| broadcast::channel(limits::KUBE_WATCH_CHANNEL_CAPACITY).0)
-            .subscribe()
+/// A plane's live-event sink, if anyone watches.
+#[derive(Debug, Clone, Default)]
+pub struct Watchers(Option<Arc<dyn EventSink>>);
+
+impl Watchers {
+    fn send(&self, event: WatchEvent) {
+        if let Some(sink) = &self.0 {
+            sink.send(Arc::new(event));
+        }
     }
 
-    fn send(&self, event: WatchEvent) {
-        if let Some(sender) = self.0.get() {
-            // No receivers left is fine: nobody is watching any more.
-            let _ = sender.send(Arc::new(event));
-        }
+    /// The installed sink, or `make`'s (installed now).
+    pub fn get_or_install(
+        &mut self,
+        make: impl FnOnce() -> Arc<dyn EventSink>,
+    ) -> &Arc<dyn EventSink> {
+        self.0.get_or_insert_with(make)
     }
 }
 
@@ -218,7 +207,7 @@ pub struct Plane {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lazy: Option<Box<Lazy>>,
     #[serde(skip)]
-    pub channel: EventChannel,
+    pub watchers: Watchers,
 }
 
 /// A plane that nobody has looked at through Kubernetes yet: everything it would hold is
@@ -399,7 +388,7 @@ impl Plane {
             }
         }
         self.events.push_back(event.clone());
-        self.channel.send(event);
+        self.watchers.send(event);
     }
 
     /// Stores `object` under a fresh resourceVersion and tells watchers.
@@ -522,11 +511,11 @@ impl Plane {
 
     // ----- reads ----------------------------------------------------------------------------
 
-    pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
+    pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Error> {
         self.objects
             .get(&object_key(&rt.group, &rt.resource, namespace, name))
             .map(|o| Value::clone(o))
-            .ok_or_else(|| Status::not_found(&rt.group_resource(), name))
+            .ok_or_else(|| Error::not_found(&rt.group_resource(), name))
     }
 
     /// Lists `rt` in `namespace` (`None` = all namespaces / cluster scope), filtered and paged.
@@ -576,7 +565,7 @@ impl Plane {
 
     // ----- writes ---------------------------------------------------------------------------
 
-    fn check_type_meta(rt: &ResourceType, version: &str, object: &Value) -> Result<(), Status> {
+    fn check_type_meta(rt: &ResourceType, version: &str, object: &Value) -> Result<(), Error> {
         let want_api = rt.api_version(version);
         if let Some(api) = object.get("apiVersion") {
             let api = api.as_str().unwrap_or("");
@@ -586,7 +575,7 @@ impl Plane {
                 api.split('/').next() == Some(rt.group.as_str())
             };
             if !same_group || !(rt.versions.iter().any(|v| rt.api_version(v) == api)) {
-                return Err(Status::bad_request(format!(
+                return Err(Error::bad_request(format!(
                     "the API version in the data ({api}) does not match the expected API version ({want_api})"
                 )));
             }
@@ -594,7 +583,7 @@ impl Plane {
         if let Some(kind) = object.get("kind") {
             let kind = kind.as_str().unwrap_or("");
             if kind != rt.kind {
-                return Err(Status::bad_request(format!(
+                return Err(Error::bad_request(format!(
                     "the kind in the data ({kind}) does not match the expected kind ({}) of {}",
                     rt.kind,
                     rt.group_resource().qualified()
@@ -610,9 +599,9 @@ impl Plane {
         version: &str,
         namespace: &str,
         object: &mut Value,
-    ) -> Result<(), Status> {
+    ) -> Result<(), Error> {
         if !object.is_object() {
-            return Err(Status::bad_request(format!(
+            return Err(Error::bad_request(format!(
                 "the body of the request must be a JSON object of kind {}",
                 rt.kind
             )));
@@ -621,17 +610,17 @@ impl Plane {
         match object.get("metadata") {
             None | Some(Value::Null) => object["metadata"] = json!({}),
             Some(Value::Object(_)) => {}
-            Some(_) => return Err(Status::bad_request("metadata must be a JSON object")),
+            Some(_) => return Err(Error::bad_request("metadata must be a JSON object")),
         }
         if let Some(n) = object["metadata"].get("name") {
             if !n.is_string() {
-                return Err(Status::bad_request("metadata.name must be a string"));
+                return Err(Error::bad_request("metadata.name must be a string"));
             }
         }
         if rt.namespaced {
             let given = str_at(object, "/metadata/namespace");
             if !given.is_empty() && given != namespace {
-                return Err(Status::bad_request(
+                return Err(Error::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
                 ));
             }
@@ -644,28 +633,28 @@ impl Plane {
         Ok(())
     }
 
-    fn validate(rt: &ResourceType, object: &Value) -> Result<(), Status> {
+    fn validate(rt: &ResourceType, object: &Value) -> Result<(), Error> {
         let name = str_at(object, "/metadata/name");
         let mut causes = validate::metadata_causes(&object["metadata"], rt.name_rule);
         match rt.resource.as_str() {
             "pods" => {
                 let containers = object.pointer("/spec/containers").and_then(Value::as_array);
                 match containers {
-                    None => causes.push(status::Cause::required("spec.containers", "")),
+                    None => causes.push(Cause::required("spec.containers", "")),
                     Some(cs) if cs.is_empty() => {
-                        causes.push(status::Cause::required("spec.containers", ""))
+                        causes.push(Cause::required("spec.containers", ""))
                     }
                     Some(cs) => {
                         for (i, c) in cs.iter().enumerate() {
                             let cname = str_at(c, "/name");
                             if cname.is_empty() {
-                                causes.push(status::Cause::required(
+                                causes.push(Cause::required(
                                     &format!("spec.containers[{i}].name"),
                                     "",
                                 ));
                             } else {
                                 for e in validate::name_errors(cname, validate::NameRule::Label) {
-                                    causes.push(status::Cause::invalid(
+                                    causes.push(Cause::invalid(
                                         &format!("spec.containers[{i}].name"),
                                         cname,
                                         &e,
@@ -673,7 +662,7 @@ impl Plane {
                                 }
                             }
                             if str_at(c, "/image").is_empty() {
-                                causes.push(status::Cause::required(
+                                causes.push(Cause::required(
                                     &format!("spec.containers[{i}].image"),
                                     "",
                                 ));
@@ -686,23 +675,23 @@ impl Plane {
                 let group = str_at(object, "/spec/group");
                 let plural = str_at(object, "/spec/names/plural");
                 if group.is_empty() {
-                    causes.push(status::Cause::required("spec.group", ""));
+                    causes.push(Cause::required("spec.group", ""));
                 }
                 if plural.is_empty() {
-                    causes.push(status::Cause::required("spec.names.plural", ""));
+                    causes.push(Cause::required("spec.names.plural", ""));
                 }
                 if str_at(object, "/spec/names/kind").is_empty() {
-                    causes.push(status::Cause::required("spec.names.kind", ""));
+                    causes.push(Cause::required("spec.names.kind", ""));
                 }
                 if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
-                    causes.push(status::Cause::invalid(
+                    causes.push(Cause::invalid(
                         "metadata.name",
                         name,
                         "must be spec.names.plural+\".\"+spec.group",
                     ));
                 }
                 if catalog::from_crd(object).is_none() && causes.is_empty() {
-                    causes.push(status::Cause::required(
+                    causes.push(Cause::required(
                         "spec.versions",
                         "must have exactly one version marked as storage version",
                     ));
@@ -713,7 +702,7 @@ impl Plane {
         if causes.is_empty() {
             Ok(())
         } else {
-            Err(Status::invalid(&rt.kind, &rt.group, name, causes))
+            Err(Error::invalid(&rt.kind, &rt.group, name, causes))
         }
     }
 
@@ -832,15 +821,15 @@ impl Plane {
         rt: &ResourceType,
         namespace: &str,
         name: &str,
-    ) -> Result<(), Status> {
+    ) -> Result<(), Error> {
         let Some(ns) = self.namespace_object(namespace) else {
-            return Err(Status::not_found(
+            return Err(Error::not_found(
                 &GroupResource::new("", "namespaces"),
                 namespace,
             ));
         };
         if ns.pointer("/metadata/deletionTimestamp").is_some() {
-            return Err(Status::namespace_terminating(
+            return Err(Error::namespace_terminating(
                 &rt.group_resource(),
                 name,
                 namespace,
@@ -850,12 +839,7 @@ impl Plane {
     }
 
     /// Refuses writes to the add-on's own objects.
-    fn check_not_addon(
-        &self,
-        rt: &ResourceType,
-        namespace: &str,
-        name: &str,
-    ) -> Result<(), Status> {
+    fn check_not_addon(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<(), Error> {
         if !self
             .addon_keys
             .contains(&object_key(&rt.group, &rt.resource, namespace, name))
@@ -876,7 +860,7 @@ impl Plane {
         } else {
             String::new()
         };
-        Err(Status::forbidden(
+        Err(Error::forbidden(
             &rt.group_resource(),
             name,
             &format!("this object is managed by the Istio-based service mesh add-on and cannot be modified{hint}"),
@@ -890,7 +874,7 @@ impl Plane {
         namespace: &str,
         object: &Value,
         ctx: WriteCtx,
-    ) -> Result<(), Status> {
+    ) -> Result<(), Error> {
         if !self.mesh.enabled {
             return Ok(());
         }
@@ -929,7 +913,7 @@ impl Plane {
         namespace: &str,
         mut object: Value,
         ctx: WriteCtx,
-    ) -> Result<Value, Status> {
+    ) -> Result<Value, Error> {
         self.materialise();
         Self::normalize_body(rt, version, namespace, &mut object)?;
         // `status` belongs to the server (no status subresource writes).
@@ -949,7 +933,7 @@ impl Plane {
         }
         let key = object_key(&rt.group, &rt.resource, namespace, &name);
         if self.objects.contains_key(&key) {
-            return Err(Status::already_exists(&rt.group_resource(), &name));
+            return Err(Error::already_exists(&rt.group_resource(), &name));
         }
         // Mutating admission: sidecar injection.
         if rt.group.is_empty() && rt.resource == "pods" {
@@ -964,7 +948,7 @@ impl Plane {
         }
         self.admit(rt, namespace, &object, ctx)?;
         if self.objects.len() >= limits::KUBE_OBJECTS_PER_PLANE_MAX {
-            return Err(Status::too_many(
+            return Err(Error::too_many(
                 "objects",
                 limits::KUBE_OBJECTS_PER_PLANE_MAX,
             ));
@@ -985,7 +969,7 @@ impl Plane {
         name: &str,
         mut object: Value,
         ctx: WriteCtx,
-    ) -> Result<Value, Status> {
+    ) -> Result<Value, Error> {
         self.materialise();
         let old = self.get(rt, namespace, name)?;
         Self::normalize_body(rt, version, namespace, &mut object)?;
@@ -993,14 +977,14 @@ impl Plane {
         if given.is_empty() {
             object["metadata"]["name"] = json!(name);
         } else if given != name {
-            return Err(Status::bad_request(format!(
+            return Err(Error::bad_request(format!(
                 "the name of the object ({given}) does not match the name on the URL ({name})"
             )));
         }
         if let Some(rv) = object.pointer("/metadata/resourceVersion") {
             let rv = rv.as_str().unwrap_or("");
             if !rv.is_empty() && rv != str_at(&old, "/metadata/resourceVersion") {
-                return Err(Status::conflict(&rt.group_resource(), name));
+                return Err(Error::conflict(&rt.group_resource(), name));
             }
         }
         Self::validate(rt, &object)?;
@@ -1069,13 +1053,13 @@ impl Plane {
         kind: patch::PatchType,
         body: &Value,
         ctx: WriteCtx,
-    ) -> Result<Value, Status> {
+    ) -> Result<Value, Error> {
         self.materialise();
         let mut old = self.get(rt, namespace, name)?;
         old["apiVersion"] = json!(rt.api_version(version));
-        let patched = patch::apply(kind, &old, body).map_err(Status::bad_request)?;
+        let patched = patch::apply(kind, &old, body).map_err(Error::bad_request)?;
         if !patched.is_object() {
-            return Err(Status::bad_request("the patch removed the whole object"));
+            return Err(Error::bad_request("the patch removed the whole object"));
         }
         self.replace(rt, version, namespace, name, patched, ctx)
     }
@@ -1087,13 +1071,13 @@ impl Plane {
         namespace: &str,
         name: &str,
         ctx: WriteCtx,
-    ) -> Result<Value, Status> {
+    ) -> Result<Value, Error> {
         self.materialise();
         let old = self.get(rt, namespace, name)?;
         self.check_not_addon(rt, namespace, name)?;
         if rt.group.is_empty() && rt.resource == "namespaces" {
             if PROTECTED_NAMESPACES.contains(&name) {
-                return Err(Status::forbidden(
+                return Err(Error::forbidden(
                     &rt.group_resource(),
                     name,
                     "this namespace may not be deleted",
@@ -1288,14 +1272,9 @@ impl Plane {
     // ----- watches --------------------------------------------------------------------------
 
     /// Starts a watch: the events to send first (synthetic ADDED for the current state when
-    /// `from` is `None`, else the retained history after `from`) and a live receiver. Must be
-    /// called under the subscription lock so nothing falls between the two.
-    pub fn watch(
-        &self,
-        rt: &ResourceType,
-        from: Option<u64>,
-    ) -> Result<(Vec<WatchEvent>, broadcast::Receiver<Arc<WatchEvent>>), Status> {
-        let receiver = self.channel.subscribe();
+    /// `from` is `None`, else the retained history after `from`). The caller subscribes to the
+    /// plane's [`Watchers`] under the same lock, so nothing falls between the two.
+    pub fn watch(&self, rt: &ResourceType, from: Option<u64>) -> Result<Vec<WatchEvent>, Error> {
         let initial = match from {
             None => self
                 .objects_of(rt)
@@ -1314,7 +1293,7 @@ impl Plane {
                 .collect(),
             Some(rv) => {
                 if rv < self.history_floor {
-                    return Err(Status::gone(rv));
+                    return Err(Error::gone(rv));
                 }
                 self.events
                     .iter()
@@ -1325,6 +1304,6 @@ impl Plane {
                     .collect()
             }
         };
-        Ok((initial, receiver))
+        Ok(initial)
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::kubeapi::status::{Cause, Status};
+use super::error::{Cause, Error};
 use crate::limits;
 
 const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case \
@@ -297,7 +297,7 @@ fn selector_key(k: &str) -> Result<String, String> {
     if let Some(e) = errors.first() {
         return Err(format!(
             "unable to parse requirement: invalid label key {}: {e}",
-            crate::kubeapi::status::quote(k)
+            super::error::quote(k)
         ));
     }
     Ok(k.to_owned())
@@ -308,7 +308,7 @@ fn selector_value(v: &str) -> Result<String, String> {
     if let Some(e) = label_value_errors(v).first() {
         return Err(format!(
             "unable to parse requirement: invalid label value: {}: at key: {e}",
-            crate::kubeapi::status::quote(v)
+            super::error::quote(v)
         ));
     }
     Ok(v.to_owned())
@@ -327,26 +327,26 @@ fn value_set(rest: &str) -> Result<Vec<String>, String> {
 }
 
 /// Parses a `labelSelector` query value (`a=b,c!=d,e in (x,y),!f,g`).
-pub fn parse_label_selector(s: &str) -> Result<LabelSelector, Status> {
+pub fn parse_label_selector(s: &str) -> Result<LabelSelector, Error> {
     if s.len() > limits::KUBE_SELECTOR_MAX_CHARS {
-        return Err(Status::bad_request(format!(
+        return Err(Error::bad_request(format!(
             "unable to parse requirement: the selector is longer than {} characters",
             limits::KUBE_SELECTOR_MAX_CHARS
         )));
     }
     let mut reqs = Vec::new();
-    let parts = split_top(s).map_err(Status::bad_request)?;
+    let parts = split_top(s).map_err(Error::bad_request)?;
     for part in parts {
         let p = part.trim();
         if p.is_empty() {
             if s.trim().is_empty() {
                 continue;
             }
-            return Err(Status::bad_request(
+            return Err(Error::bad_request(
                 "found ',', expected: !, identifier, or 'end of string'",
             ));
         }
-        let r = parse_requirement(p).map_err(Status::bad_request)?;
+        let r = parse_requirement(p).map_err(Error::bad_request)?;
         reqs.push(r);
     }
     Ok(LabelSelector(reqs))
@@ -397,7 +397,7 @@ pub struct FieldTerm {
 }
 
 /// Parses a `fieldSelector` against the fields a resource supports.
-pub fn parse_field_selector(s: &str, supported: &[&str]) -> Result<Vec<FieldTerm>, Status> {
+pub fn parse_field_selector(s: &str, supported: &[&str]) -> Result<Vec<FieldTerm>, Error> {
     let mut terms = Vec::new();
     for part in s.split(',') {
         let p = part.trim();
@@ -411,13 +411,13 @@ pub fn parse_field_selector(s: &str, supported: &[&str]) -> Result<Vec<FieldTerm
         } else if let Some((f, v)) = p.split_once('=') {
             (f, v, false)
         } else {
-            return Err(Status::bad_request(format!(
+            return Err(Error::bad_request(format!(
                 "invalid selector: '{s}'; can't understand '{p}'"
             )));
         };
         let field = field.trim();
         if !supported.contains(&field) {
-            return Err(Status::bad_request(format!(
+            return Err(Error::bad_request(format!(
                 "field label not supported: {field}"
             )));
         }

@@ -3,18 +3,17 @@
 //! each names a namespace, a resource type, api-version patterns and JSON conditions on the
 //! body, and the feature the shape needs.
 //!
-//! A feature is *in effect* (ARM-CONTRACT §0.9, §3) when it is `Registered` and the provider
-//! was registered again at or after the moment the feature became `Registered`, and the
-//! provider is `Registered` now — the documented order "feature register → wait → provider
-//! register". The server-side mechanism is inferred (docs/deviations.md). Without it the
-//! request gets AKS's generic 400 `BadRequest` text (§2.3).
+//! A feature is in effect as `Registrations::feature_in_effect` says. Without it the request gets
+//! AKS's generic 400 `BadRequest` text (`../shared/reference/ARM-CONTRACT.md` §2.3).
 
 use serde::Deserialize;
 
-use crate::core::error::Error;
-use crate::core::store::RegState;
+use time::OffsetDateTime;
+
+use super::Registrations;
+use crate::core::error::{Error, Result};
+use crate::core::resource_types::Catalog;
 use crate::limits;
-use crate::providers::features::feature_key;
 
 const EMBEDDED: &str = include_str!("../../../data/preview-gates.json");
 
@@ -92,6 +91,30 @@ impl GateSet {
         Ok(GateSet { rules: raw.rules })
     }
 
+    /// The preview gates for one write: 400 `BadRequest` when a gated request shape is used
+    /// without its feature in effect.
+    #[allow(clippy::too_many_arguments)] // the write's coordinates, its body and the state
+    pub fn check(
+        &self,
+        registrations: &Registrations,
+        catalog: &Catalog,
+        namespace: &str,
+        resource_type: &str,
+        api_version: &str,
+        body: Option<&serde_json::Value>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        for rule in self.matching(namespace, resource_type, api_version, body) {
+            if !registrations.feature_in_effect(catalog, &rule.feature, now) {
+                return Err(match &rule.message {
+                    Some(m) => Error::bad_request(m.replace("{feature}", &rule.feature)),
+                    None => Error::preview_feature_not_enabled(&rule.feature),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The rules that apply to one write.
     pub fn matching<'a>(
         &'a self,
@@ -153,62 +176,6 @@ fn holds(condition: &Condition, body: Option<&serde_json::Value>) -> bool {
             .is_some_and(|got| got.eq_ignore_ascii_case(want)),
         Some(want) => at == want,
     }
-}
-
-/// Whether `feature` (`Namespace/Name`) is in effect for `sub` at `now`: Registered, and the
-/// provider registered again since and Registered now.
-pub fn feature_in_effect(
-    state: &crate::state::AppState,
-    sub: &crate::core::store::Subscription,
-    feature: &str,
-    now: time::OffsetDateTime,
-) -> bool {
-    let Some((namespace, name)) = feature.split_once('/') else {
-        return false;
-    };
-    let Some(record) = sub.features.get(&feature_key(namespace, name)) else {
-        return false;
-    };
-    let Some(since) = record.registered_since(now) else {
-        return false;
-    };
-    let Some(spec) = state.catalog.provider(namespace) else {
-        return false;
-    };
-    if crate::providers::registration::provider_state(sub, spec, now) != RegState::Registered {
-        return false;
-    }
-    sub.providers
-        .get(&namespace.to_ascii_lowercase())
-        .and_then(|p| p.last_register_at.map(|at| (at, p.last_register_seq)))
-        .is_some_and(|(at, seq)| at >= since && seq > record.started_seq)
-}
-
-/// The preview gates for one write: 400 BadRequest when a gated request shape is used without its feature in effect.
-pub fn check_preview_gates(
-    state: &crate::state::AppState,
-    sub: &crate::core::store::Subscription,
-    namespace: &str,
-    resource_type: &str,
-    api_version: &str,
-    body: Option<&serde_json::Value>,
-    now: time::OffsetDateTime,
-) -> crate::core::error::Result<()> {
-    if !state.config.preview_gating_on() {
-        return Ok(());
-    }
-    for rule in state
-        .preview_gates
-        .matching(namespace, resource_type, api_version, body)
-    {
-        if !feature_in_effect(state, sub, &rule.feature, now) {
-            return Err(match &rule.message {
-                Some(m) => Error::bad_request(m.replace("{feature}", &rule.feature)),
-                None => Error::preview_feature_not_enabled(&rule.feature),
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,219 +1,170 @@
-//! Registration state machines for preview features (Microsoft.Features) and resource
-//! providers, as stored in a `Subscription`. Knows no HTTP.
+//! Registration: which preview features (Microsoft.Features) and resource providers a
+//! subscription has registered, on the virtual clock, and the two gates that read them — a
+//! provider must be registered before its resources are used (409
+//! `MissingSubscriptionRegistration`), and a preview-only request shape needs its feature in
+//! effect ([`gates`]).
 //!
-//! The machine (ARM-CONTRACT §0.9, §3, §4.1):
-//!
-//! ```text
-//! NotRegistered ─register─► Registering ─(delay)─► Registered ─unregister─► Unregistering ─(delay)─► Unregistered
-//!        └──────register (approval required)──► Pending ─unregister─► Unregistering
-//! Unregistering / Unregistered ─register─► Registering (or Pending)
-//! ```
-//!
-//! Nothing runs in the background: a record keeps the phase it was last put in and, for the
-//! two transitional phases, when that phase ends; [`Registration::state`] computes the state
-//! at any instant of the virtual clock. A delay of zero skips the transitional phase.
+//! A feature is *in effect* when it is `Registered` and the provider was registered again at or
+//! after the moment the feature became `Registered`, and the provider is `Registered` now — the
+//! documented order "feature register → wait → provider register"
+//! (`../shared/reference/ARM-CONTRACT.md` §0.9, §3; the server-side mechanism is inferred,
+//! docs/deviations.md).
 
+pub mod features;
 pub mod gates;
+mod record;
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
 use time::OffsetDateTime;
 
-/// Every state Azure shows for a feature or a provider (PascalCase on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RegState {
-    NotRegistered,
-    Pending,
-    Registering,
-    Registered,
-    Unregistering,
-    Unregistered,
+pub use record::{RegState, Registration};
+
+use crate::core::error::{Error, Result};
+use crate::core::resource_types::{Catalog, ProviderSpec};
+use features::{ApprovalType, FeatureSpec};
+
+/// A subscription's feature and provider registrations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Registrations {
+    /// Keyed by lower-case `namespace/feature`; a feature without a record is
+    /// `NotRegistered`.
+    pub features: BTreeMap<String, Registration>,
+    /// Keyed by lower-case namespace; a provider without a record is `NotRegistered`
+    /// (RegistrationFree providers are never stored: always `Registered`).
+    pub providers: BTreeMap<String, Registration>,
+    /// Orders register/unregister requests that share a clock instant.
+    pub seq: u64,
 }
 
-impl RegState {
-    pub const ALL: [RegState; 6] = [
-        RegState::NotRegistered,
-        RegState::Pending,
-        RegState::Registering,
-        RegState::Registered,
-        RegState::Unregistering,
-        RegState::Unregistered,
-    ];
-
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegState::NotRegistered => "NotRegistered",
-            RegState::Pending => "Pending",
-            RegState::Registering => "Registering",
-            RegState::Registered => "Registered",
-            RegState::Unregistering => "Unregistering",
-            RegState::Unregistered => "Unregistered",
-        }
-    }
-
-    /// States in which a register request starts a new registration.
-    fn is_off(self) -> bool {
-        matches!(
-            self,
-            RegState::NotRegistered | RegState::Unregistering | RegState::Unregistered
-        )
-    }
+/// Whether a provider needs no registration at all.
+pub fn is_free(spec: &ProviderSpec) -> bool {
+    spec.registration_policy
+        .eq_ignore_ascii_case("RegistrationFree")
 }
 
-/// One feature's or one provider's registration in one subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Registration {
-    /// The phase as last written; a transitional phase past `due` reads as its end state.
-    pub phase: RegState,
-    /// When a transitional phase (`Registering`, `Unregistering`) ends.
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub due: Option<OffsetDateTime>,
-    /// When the current registration became (or becomes) `Registered`.
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub registered_at: Option<OffsetDateTime>,
-    /// Sequence number of the request that started the current phase.
-    #[serde(default)]
-    pub started_seq: u64,
-    /// When the last register request arrived (also for no-op re-registers).
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    pub last_register_at: Option<OffsetDateTime>,
-    /// Sequence number of the last register request.
-    #[serde(default)]
-    pub last_register_seq: u64,
-}
+impl Registrations {
+    /// The next registration request number.
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
 
-impl Default for Registration {
-    fn default() -> Self {
-        Registration {
-            phase: RegState::NotRegistered,
-            due: None,
-            registered_at: None,
-            started_seq: 0,
-            last_register_at: None,
-            last_register_seq: 0,
+    pub fn provider_state(&self, spec: &ProviderSpec, now: OffsetDateTime) -> RegState {
+        if is_free(spec) {
+            return RegState::Registered;
         }
-    }
-}
-
-impl Registration {
-    /// The state at `now`.
-    pub fn state(&self, now: OffsetDateTime) -> RegState {
-        let elapsed = self.due.is_none_or(|due| now >= due);
-        match self.phase {
-            RegState::Registering if elapsed => RegState::Registered,
-            RegState::Unregistering if elapsed => RegState::Unregistered,
-            phase => phase,
-        }
+        self.providers
+            .get(spec.key.as_str())
+            .map_or(RegState::NotRegistered, |r| r.state(now))
     }
 
-    /// When the registration became `Registered`, if it is `Registered` at `now`.
-    pub fn registered_since(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        (self.state(now) == RegState::Registered)
-            .then_some(self.registered_at)
-            .flatten()
+    pub fn is_registered(&self, catalog: &Catalog, namespace: &str, now: OffsetDateTime) -> bool {
+        catalog
+            .provider(namespace)
+            .is_some_and(|spec| self.provider_state(spec, now) == RegState::Registered)
     }
 
-    /// Writes the state at `now` back into `phase` (drops an elapsed `due`).
-    fn settle(&mut self, now: OffsetDateTime) {
-        let state = self.state(now);
-        if state != self.phase {
-            self.phase = state;
-            self.due = None;
-        }
-    }
-
-    /// A register request. From an "off" state it starts `Registering` (or `Pending` when
-    /// the feature needs approval; `Registered` at once when `delay` is zero); from
-    /// `Registering`, `Registered` or `Pending` it changes nothing but the request record.
-    pub fn register(
+    /// The provider gate every resource-provider request passes: `Ok(false)` when `namespace`
+    /// is registered; with ARM's auto-registration (`auto`) an unregistered provider is
+    /// registered at once (`Ok(true)`: the subscription changed); otherwise 409
+    /// `MissingSubscriptionRegistration`.
+    pub fn require(
         &mut self,
+        catalog: &Catalog,
+        namespace: &str,
         now: OffsetDateTime,
+        auto: bool,
+    ) -> Result<bool> {
+        let spec = catalog
+            .provider(namespace)
+            .ok_or_else(|| Error::invalid_resource_namespace(namespace))?;
+        if self.provider_state(spec, now) == RegState::Registered {
+            return Ok(false);
+        }
+        if auto {
+            let seq = self.next_seq();
+            self.providers
+                .entry(spec.key.clone())
+                .or_default()
+                .register_now(now, seq);
+            return Ok(true);
+        }
+        Err(Error::missing_subscription_registration(&spec.namespace))
+    }
+
+    /// A provider register (`on`) or unregister request; returns the state it is in after.
+    pub fn change_provider(
+        &mut self,
+        spec: &ProviderSpec,
+        on: bool,
         delay: time::Duration,
-        approval_required: bool,
-        seq: u64,
-    ) {
-        self.settle(now);
-        self.last_register_at = Some(now);
-        self.last_register_seq = seq;
-        if !self.phase.is_off() {
-            return;
+        now: OffsetDateTime,
+    ) -> RegState {
+        if is_free(spec) {
+            return RegState::Registered;
         }
-        self.started_seq = seq;
-        if approval_required {
-            self.phase = RegState::Pending;
-            self.due = None;
-            self.registered_at = None;
-        } else if delay <= time::Duration::ZERO {
-            self.phase = RegState::Registered;
-            self.due = None;
-            self.registered_at = Some(now);
+        let seq = self.next_seq();
+        let record = self.providers.entry(spec.key.clone()).or_default();
+        if on {
+            record.register(now, delay, false, seq);
         } else {
-            self.phase = RegState::Registering;
-            self.due = Some(now + delay);
-            self.registered_at = Some(now + delay);
+            record.unregister(now, delay, seq);
         }
+        record.state(now)
     }
 
-    /// Registers at once, whatever the state (ARM's auto-registration).
-    pub fn register_now(&mut self, now: OffsetDateTime, seq: u64) {
-        self.settle(now);
-        self.last_register_at = Some(now);
-        self.last_register_seq = seq;
-        if self.phase != RegState::Registered {
-            self.phase = RegState::Registered;
-            self.due = None;
-            self.registered_at = Some(now);
-            self.started_seq = seq;
-        }
+    /// A feature's state at `now`.
+    pub fn feature_state(&self, spec: &FeatureSpec, now: OffsetDateTime) -> RegState {
+        self.features
+            .get(&spec.key())
+            .map_or(RegState::NotRegistered, |r| r.state(now))
     }
 
-    /// An unregister request. From `Registering`, `Registered` or `Pending` it starts
-    /// `Unregistering` (`Unregistered` at once when `delay` is zero); otherwise it changes
-    /// nothing.
-    pub fn unregister(&mut self, now: OffsetDateTime, delay: time::Duration, seq: u64) {
-        self.settle(now);
-        if self.phase.is_off() {
-            return;
-        }
-        self.started_seq = seq;
-        self.registered_at = None;
-        if delay <= time::Duration::ZERO {
-            self.phase = RegState::Unregistered;
-            self.due = None;
+    /// A feature register (`on`) or unregister request; returns the record after it.
+    pub fn change_feature(
+        &mut self,
+        spec: &FeatureSpec,
+        on: bool,
+        delay: time::Duration,
+        now: OffsetDateTime,
+    ) -> Registration {
+        let seq = self.next_seq();
+        let record = self.features.entry(spec.key()).or_default();
+        if on {
+            record.register(
+                now,
+                delay,
+                spec.approval_type == ApprovalType::ApprovalRequired,
+                seq,
+            );
         } else {
-            self.phase = RegState::Unregistering;
-            self.due = Some(now + delay);
+            record.unregister(now, delay, seq);
         }
+        record.clone()
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn registering_settles_on_the_clock() {
-        let t0 = datetime!(2026-01-01 0:00 UTC);
-        let d = time::Duration::seconds(3);
-        let mut r = Registration::default();
-        assert_eq!(r.state(t0), RegState::NotRegistered);
-        r.register(t0, d, false, 1);
-        assert_eq!(r.state(t0), RegState::Registering);
-        assert_eq!(
-            r.state(t0 + time::Duration::seconds(2)),
-            RegState::Registering
-        );
-        assert_eq!(r.state(t0 + d), RegState::Registered);
-        assert_eq!(r.registered_since(t0 + d), Some(t0 + d));
-        r.unregister(t0 + d, d, 2);
-        assert_eq!(r.state(t0 + d), RegState::Unregistering);
-        assert_eq!(r.state(t0 + d + d), RegState::Unregistered);
-        r.register(t0 + d + d, time::Duration::ZERO, false, 3);
-        assert_eq!(r.state(t0 + d + d), RegState::Registered);
-        let mut p = Registration::default();
-        p.register(t0, d, true, 1);
-        assert_eq!(p.state(t0 + d + d), RegState::Pending);
+    /// Whether `feature` (`Namespace/Name`) is in effect at `now`: Registered, and the provider
+    /// registered again since and Registered now.
+    pub fn feature_in_effect(&self, catalog: &Catalog, feature: &str, now: OffsetDateTime) -> bool {
+        let Some((namespace, name)) = feature.split_once('/') else {
+            return false;
+        };
+        let Some(record) = self.features.get(&features::feature_key(namespace, name)) else {
+            return false;
+        };
+        let Some(since) = record.registered_since(now) else {
+            return false;
+        };
+        let Some(spec) = catalog.provider(namespace) else {
+            return false;
+        };
+        if self.provider_state(spec, now) != RegState::Registered {
+            return false;
+        }
+        self.providers
+            .get(&namespace.to_ascii_lowercase())
+            .and_then(|p| p.last_register_at.map(|at| (at, p.last_register_seq)))
+            .is_some_and(|(at, seq)| at >= since && seq > record.started_seq)
     }
 }

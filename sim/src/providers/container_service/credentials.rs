@@ -1,21 +1,19 @@
 //! `listClusterUserCredential`, `listClusterAdminCredential`, `listClusterMonitoringUserCredential`
-//! (ARM-CONTRACT §5.3): 200 `{"kubeconfigs":[{"name","value":<base64 kubeconfig YAML>}]}`.
+//! (`../shared/reference/ARM-CONTRACT.md` §5.3): 200 `{"kubeconfigs":[{"name","value":<base64 kubeconfig YAML>}]}`.
 //!
-//! The kubeconfig points at the cluster's Kubernetes plane (`kube::server_url`), trusts the
+//! The kubeconfig points at the cluster's Kubernetes plane (`kubeapi::server_url`), trusts the
 //! simulator's CA (omitted when serving plain HTTP), and authenticates with the plane's token.
 //! The context is named after the cluster; the user is `clusterUser_<rg>_<name>` /
 //! `clusterAdmin_<rg>_<name>` (az renames a context whose user starts with `clusterAdmin` to
 //! `<name>-admin` when merging).
 
-use axum::http::Method;
 use base64::Engine;
 
-use super::{cluster_not_found, gate_group, NS};
 use crate::arm::error::ArmResult;
 use crate::arm::request::{ArmRequest, ArmResponse};
+use crate::arm::routes::Params;
 use crate::core::error::Error;
-use crate::core::kube::{plane_key, server_url, Plane};
-use crate::providers::resources::only;
+use crate::kubeapi::server_url;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,16 +24,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::User, Kind::Admin, Kind::MonitoringUser];
-
-    pub fn action(self) -> &'static str {
-        match self {
-            Kind::User => "listClusterUserCredential",
-            Kind::Admin => "listClusterAdminCredential",
-            Kind::MonitoringUser => "listClusterMonitoringUserCredential",
-        }
-    }
-
     /// `kubeconfigs[].name` and the user-name prefix.
     fn name(self) -> &'static str {
         match self {
@@ -75,22 +63,26 @@ pub fn kubeconfig(
     )
 }
 
-pub fn list(
+/// `POST .../listClusterUserCredential` (`?format=azure|exec`, `?server-fqdn=`).
+pub fn user(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    list(state, req, p, Kind::User)
+}
+
+/// `POST .../listClusterAdminCredential` (refused when local accounts are disabled).
+pub fn admin(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    list(state, req, p, Kind::Admin)
+}
+
+/// `POST .../listClusterMonitoringUserCredential`.
+pub fn monitoring_user(
     state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    rg: &str,
-    name: &str,
-    kind: Kind,
+    req: &mut ArmRequest,
+    p: &Params,
 ) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_provider(
-        state.catalog,
-        NS,
-        "managedClusters",
-        req.api_version(),
-        None,
-    )?;
-    only(req, &[Method::POST])?;
+    list(state, req, p, Kind::MonitoringUser)
+}
+
+fn list(state: &AppState, req: &ArmRequest, p: &Params, kind: Kind) -> ArmResult<ArmResponse> {
     req.expect_no_body()?;
     if let Some(format) = req.query("format") {
         if kind != Kind::User {
@@ -110,41 +102,22 @@ pub fn list(
             ).into());
         }
     }
-    let now = state.clock.now();
-    let key = plane_key(rg, name);
-    let fallback_token = state.ids.hex(32);
-    let (cluster_name, group, token) = state.store.with(sub, now, |s| -> ArmResult<_> {
-        gate_group(state, s, rg, now)?;
-        let cluster = s
-            .managed_clusters
-            .get(&key)
-            .ok_or_else(|| cluster_not_found(name, rg))?;
-        if kind == Kind::Admin && cluster.disable_local_accounts() {
-            return Err(Error::bad_request(
-                "Getting static credential is not allowed because this cluster is set to disable \
-                 local accounts.",
-            )
-            .into());
-        }
-        let (cluster_name, group, version) = (
-            cluster.name.clone(),
-            cluster.resource_group.clone(),
-            cluster.current_kubernetes_version.clone(),
-        );
-        let plane = s
-            .kube_planes
-            .entry(key.clone())
-            .or_insert_with(|| Plane::lazy(&version, &fallback_token, now));
-        Ok((cluster_name, group, plane.token.clone()))
-    })?;
-    let server = server_url(&req.base_url, sub, &group, &cluster_name);
+    let sub = p.sub();
+    let credential = state.core.cluster_credential(
+        sub,
+        p.get("resourceGroupName"),
+        p.get("resourceName"),
+        kind == Kind::Admin,
+    )?;
+    let (cluster_name, group) = (&credential.cluster_name, &credential.resource_group);
+    let server = server_url(&req.base_url, sub, group, cluster_name);
     let user = format!("{}_{group}_{cluster_name}", kind.name());
     let yaml = kubeconfig(
-        &cluster_name,
+        cluster_name,
         &server,
         state.ca_pem.as_deref(),
         &user,
-        &token,
+        &credential.token,
     );
     let value = base64::engine::general_purpose::STANDARD.encode(yaml);
     Ok(ArmResponse::ok(&serde_json::json!({

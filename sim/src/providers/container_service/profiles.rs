@@ -1,34 +1,31 @@
-//! Catalogue views: `locations/{loc}/kubernetesVersions`, `locations/{loc}/meshRevisionProfiles`
-//! (list and `/istio`) and a cluster's `meshUpgradeProfiles` (list and `/istio`), all computed
-//! from the AKS catalogue (`catalog.rs`) and, for upgrades, the cluster (ARM-CONTRACT §5.5).
+//! Catalogue views on the wire: `locations/{loc}/kubernetesVersions`,
+//! `locations/{loc}/meshRevisionProfiles` (list and `/{mode}`) and a cluster's
+//! `meshUpgradeProfiles` (list and `/{mode}`); the documents are `core::clusters::profiles`.
 //!
 //! Choices where Azure's behaviour is unknown (docs/deviations.md): a mode other than `istio`
 //! → 404 `NotFound`; meshUpgradeProfiles of a cluster without an Istio mesh → an empty list
-//! (az then warns "No mesh upgrade profiles found") and 404 for `/istio`; during a canary
-//! upgrade both → 400 `BadRequest` with the troubleshooting guide's text.
+//! (az then warns "No mesh upgrade profiles found") and 404 for `/istio`.
 
-use axum::http::{Method, StatusCode};
-use serde_json::{json, Value};
+use axum::http::StatusCode;
 
-use super::{cluster_not_found, gate_group, NS};
 use crate::arm::error::{ArmError, ArmResult};
+use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::core::clusters::catalog::{minor_of, AksCatalog, MeshRevision};
+use crate::arm::routes::Params;
+use crate::core::clusters::{profiles, NS};
 use crate::core::error::Error;
-use crate::core::kube::plane_key;
-use crate::providers::registration;
-use crate::providers::resources::{only, page};
 use crate::state::AppState;
 
 /// Longest `mode` path segment (spec).
 pub const MODE_MAX_CHARS: usize = 24;
 
 fn check_location(state: &AppState, location: &str, resource_type: &str) -> ArmResult<String> {
-    state.catalog.normalize_location(location).ok_or_else(|| {
+    let catalog = state.core.resource_types;
+    catalog.normalize_location(location).ok_or_else(|| {
         Error::location_not_available(
             location,
             &format!("{NS}/{resource_type}"),
-            &state.catalog.locations,
+            &catalog.locations,
         )
         .into()
     })
@@ -57,199 +54,96 @@ fn check_mode(mode: &str, what: &str) -> ArmResult<()> {
     Ok(())
 }
 
+/// `GET locations/{loc}/kubernetesVersions`.
 pub fn kubernetes_versions(
     state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    location: &str,
+    _: &mut ArmRequest,
+    p: &Params,
 ) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_provider(
-        state.catalog,
-        NS,
-        "locations/kubernetesVersions",
-        req.api_version(),
-        Some(location),
-    )?;
-    only(req, &[Method::GET])?;
-    check_location(state, location, "locations/kubernetesVersions")?;
-    let now = state.clock.now();
-    state.store.with(sub, now, |s| {
-        registration::require_registered(state, s, NS, now)
-    })?;
-    let catalog = &state.aks_catalog;
-    let versions = &catalog.kubernetes.versions;
-    let values: Vec<Value> = versions
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let next_minor = versions.get(i + 1);
-            let mut patches = serde_json::Map::new();
-            for (j, patch) in v.patch_versions.iter().enumerate() {
-                let mut upgrades: Vec<String> = v.patch_versions[j + 1..].to_vec();
-                if let Some(n) = next_minor {
-                    upgrades.extend(n.patch_versions.iter().cloned());
-                }
-                patches.insert(patch.clone(), json!({ "upgrades": upgrades }));
-            }
-            let mut plans = vec!["KubernetesOfficial"];
-            if v.lts {
-                plans.push("AKSLongTermSupport");
-            }
-            let mut item = json!({
-                "version": v.version,
-                "capabilities": { "supportPlan": plans },
-                "patchVersions": patches,
-            });
-            if v.version == catalog.kubernetes.default {
-                item["isDefault"] = true.into();
-            }
-            if v.preview {
-                item["isPreview"] = true.into();
-            }
-            item
-        })
-        .collect();
-    Ok(ArmResponse::ok(&json!({ "values": values })))
+    check_location(state, p.get("location"), "locations/kubernetesVersions")?;
+    Ok(ArmResponse::ok(&state.core.kubernetes_versions(p.sub())?))
 }
 
-fn revision_json(catalog: &AksCatalog, r: &MeshRevision) -> Value {
-    let mut item = json!({ "revision": r.revision });
-    let upgrades = catalog.upgrade_targets(&r.revision);
-    if !upgrades.is_empty() {
-        item["upgrades"] = upgrades.into();
-    }
-    item["compatibleWith"] = serde_json::to_value(&r.compatible_with).unwrap_or_default();
-    item
-}
-
-pub fn mesh_revision_profiles(
+fn revision_profile(
     state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    location: &str,
+    p: &Params,
     mode: Option<&str>,
-) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_provider(
-        state.catalog,
-        NS,
-        "locations/meshRevisionProfiles",
-        req.api_version(),
-        Some(location),
-    )?;
-    only(req, &[Method::GET])?;
+) -> ArmResult<serde_json::Value> {
+    let location = p.get("location");
     let canonical = check_location(state, location, "locations/meshRevisionProfiles")?;
     if let Some(mode) = mode {
         check_mode(mode, "Mesh revision profile")?;
     }
-    let now = state.clock.now();
-    state.store.with(sub, now, |s| {
-        registration::require_registered(state, s, NS, now)
-    })?;
-    let catalog = &state.aks_catalog;
-    let revisions: Vec<Value> = if catalog.region_supported(&canonical) {
-        catalog
-            .listed_revisions()
-            .map(|r| revision_json(catalog, r))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let profile = json!({
-        "id": format!("/subscriptions/{sub}/providers/{NS}/locations/{location}/meshRevisionProfiles/istio"),
-        "name": "istio",
-        "type": "Microsoft.ContainerService/locations/meshRevisionProfiles",
-        "properties": { "meshRevisions": revisions },
-    });
-    if mode.is_some() {
-        return Ok(ArmResponse::ok(&profile));
-    }
+    Ok(state
+        .core
+        .mesh_revision_profile(p.sub(), location, &canonical)?)
+}
+
+/// `GET locations/{loc}/meshRevisionProfiles`: a list of one.
+pub fn mesh_revision_profiles(
+    state: &AppState,
+    req: &mut ArmRequest,
+    p: &Params,
+) -> ArmResult<ArmResponse> {
+    let profile = revision_profile(state, p, None)?;
     Ok(ArmResponse::ok(&page(req, vec![profile])?))
 }
 
-pub fn mesh_upgrade_profiles(
+/// `GET locations/{loc}/meshRevisionProfiles/{mode}`.
+pub fn mesh_revision_profile(
     state: &AppState,
-    req: &ArmRequest,
-    sub: &str,
-    rg: &str,
-    name: &str,
-    mode: Option<&str>,
+    _: &mut ArmRequest,
+    p: &Params,
 ) -> ArmResult<ArmResponse> {
-    crate::arm::api_version::check_provider(
-        state.catalog,
-        NS,
-        "managedClusters/meshUpgradeProfiles",
-        req.api_version(),
-        None,
-    )?;
-    only(req, &[Method::GET])?;
-    let now = state.clock.now();
-    let key = plane_key(rg, name);
-    let (cluster_name, group, revisions, minor, plan) = state.store.with(sub, now, |s| {
-        gate_group(state, s, rg, now)?;
-        let c = s
-            .managed_clusters
-            .get(&key)
-            .ok_or_else(|| cluster_not_found(name, rg))?;
-        let minor = minor_of(&c.kubernetes_version)
-            .map(|(a, b)| format!("{a}.{b}"))
-            .unwrap_or_default();
-        Ok::<_, ArmError>((
-            c.name.clone(),
-            c.resource_group.clone(),
-            c.mesh
-                .as_ref()
-                .map(|m| m.revisions().to_vec())
-                .unwrap_or_default(),
-            minor,
-            c.support_plan().to_owned(),
-        ))
-    })?;
+    Ok(ArmResponse::ok(&revision_profile(
+        state,
+        p,
+        Some(p.get("mode")),
+    )?))
+}
+
+/// The cluster's name (as stored) and its upgrade profile.
+fn upgrade_profile(
+    state: &AppState,
+    p: &Params,
+    mode: Option<&str>,
+) -> ArmResult<(String, Option<serde_json::Value>)> {
+    let info =
+        state
+            .core
+            .cluster_info(p.sub(), p.get("resourceGroupName"), p.get("resourceName"))?;
     if let Some(mode) = mode {
         check_mode(mode, "Mesh upgrade profile")?;
     }
-    if revisions.len() > 1 {
-        return Err(Error::bad_request(
-            "Mesh upgrade is in progress. Please complete or roll back the current upgrade \
-             before attempting to retrieve versioning and compatibility information",
-        )
-        .into());
+    let profile = profiles::mesh_upgrade_profile(&state.core.aks, &info.cluster)?;
+    Ok((info.cluster.name, profile))
+}
+
+/// `GET .../meshUpgradeProfiles`: a list of one, empty without an Istio mesh.
+pub fn mesh_upgrade_profiles(
+    state: &AppState,
+    req: &mut ArmRequest,
+    p: &Params,
+) -> ArmResult<ArmResponse> {
+    let profiles = upgrade_profile(state, p, None)?.1.into_iter().collect();
+    Ok(ArmResponse::ok(&page(req, profiles)?))
+}
+
+/// `GET .../meshUpgradeProfiles/{mode}`: 404 without an Istio mesh.
+pub fn mesh_upgrade_profile(
+    state: &AppState,
+    _: &mut ArmRequest,
+    p: &Params,
+) -> ArmResult<ArmResponse> {
+    match upgrade_profile(state, p, Some(p.get("mode")))? {
+        (_, Some(profile)) => Ok(ArmResponse::ok(&profile)),
+        (cluster_name, None) => Err(ArmError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!(
+                "Mesh upgrade profile 'istio' was not found: Azure Service Mesh is not enabled \
+                 for managed cluster '{cluster_name}'."
+            ),
+        )),
     }
-    let catalog = &state.aks_catalog;
-    let Some(current) = revisions.first() else {
-        if mode.is_some() {
-            return Err(ArmError::new(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                format!(
-                    "Mesh upgrade profile 'istio' was not found: Azure Service Mesh is not \
-                     enabled for managed cluster '{cluster_name}'."
-                ),
-            ));
-        }
-        return Ok(ArmResponse::ok(&page(req, Vec::new())?));
-    };
-    let upgrades: Vec<String> = catalog
-        .upgrade_targets(current)
-        .into_iter()
-        .filter(|t| catalog.is_compatible(t, &minor, &plan))
-        .collect();
-    let compatible: Value = catalog
-        .revision(current)
-        .map(|r| serde_json::to_value(&r.compatible_with).unwrap_or_default())
-        .unwrap_or_else(|| json!([]));
-    let mut properties = json!({ "revision": current });
-    if !upgrades.is_empty() {
-        properties["upgrades"] = upgrades.into();
-    }
-    properties["compatibleWith"] = compatible;
-    let profile = json!({
-        "id": format!("/subscriptions/{sub}/resourceGroups/{group}/providers/{NS}/managedClusters/{cluster_name}/meshUpgradeProfiles/istio"),
-        "name": "istio",
-        "type": "Microsoft.ContainerService/managedClusters/meshUpgradeProfiles",
-        "properties": properties,
-    });
-    if mode.is_some() {
-        return Ok(ArmResponse::ok(&profile));
-    }
-    Ok(ArmResponse::ok(&page(req, vec![profile])?))
 }
