@@ -130,7 +130,9 @@ fn json_arg(text: &str) -> Result<serde_json::Value, String> {
 /// Runs one `ctl` command; the text to print, or the error.
 pub async fn run(args: CtlArgs) -> Result<String, String> {
     let ca = args.ca.clone().or_else(|| {
-        let default = crate::Config::default().tls_dir().join(crate::tls::CA_FILE);
+        let default = crate::config::Config::default()
+            .tls_dir()
+            .join(crate::tls::CA_FILE);
         default.exists().then_some(default)
     });
     let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));

@@ -102,7 +102,7 @@ impl World {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .map_err(|e| format!("runtime: {e}"))?;
-        let mut config = crate::Config::for_tests();
+        let mut config = crate::config::Config::for_tests();
         config.auto_register_providers = true;
         config.seed = Some(seed);
         let state = AppState::new(config, crate::identity::TokenIssuer::ephemeral(), None)?;
@@ -192,7 +192,7 @@ impl World {
         let request = builder
             .body(Body::from(body.to_vec()))
             .map_err(|e| format!("request: {e}"))?;
-        let app = crate::app(self.state.clone());
+        let app = crate::http::app(self.state.clone());
         self.runtime.block_on(async move {
             let response = app
                 .oneshot(request)

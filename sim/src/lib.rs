@@ -6,6 +6,7 @@
 //! code map and invariants.
 
 pub mod arm;
+pub mod cli;
 pub mod clock;
 pub mod compact;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The `aksim` binary: parse flags, start tracing, bind, serve until SIGINT/SIGTERM.
 
-use aksim::config::{Cli, Command, LogFormat, ScenarioCommand};
+use aksim::cli::{Cli, Command, ScenarioCommand};
+use aksim::config::LogFormat;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 

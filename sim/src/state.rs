@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::control::faults::Faults;
 use crate::control::journal::Journal;
 use crate::core::{Core, CoreConfig};
-use crate::identity::TokenIssuer;
+use crate::identity::tokens::TokenIssuer;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -7,7 +7,6 @@ pub mod operation;
 pub mod paging;
 pub mod path;
 pub mod request;
-pub mod routes;
 
 pub use error::{ArmError, ArmResult};
 pub use request::{ArmRequest, ArmResponse};

@@ -19,13 +19,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::arm::error::ArmError;
-use crate::arm::routes::parse_subscription_id;
 use crate::clock::rfc3339;
 use crate::control::faults::FaultSpec;
 use crate::control::journal::Filter;
 use crate::core::ops::{OpKind, OpScript};
 use crate::core::OP_KINDS;
 use crate::limits;
+use crate::providers::routes::parse_subscription_id;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -20,11 +20,11 @@ use serde::Deserialize;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
 use crate::clock::rfc3339;
 use crate::core::error::Error;
 use crate::core::registration::features::FeatureSpec;
 use crate::core::registration::{RegState, Registration};
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 const NS: &str = "Microsoft.Features";

@@ -5,7 +5,7 @@
 
 use crate::arm::error::ArmResult;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 /// (name, display name, geography group) for the catalogue's regions.

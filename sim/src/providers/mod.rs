@@ -7,20 +7,21 @@
 //!
 //! Adapters: `resources` (subscriptions, tenants, resource groups, ARM's `operationresults`),
 //! `locations`, `registration` (resource providers), `features` (Microsoft.Features),
-//! `container_service` (Microsoft.ContainerService).
+//! `container_service` (Microsoft.ContainerService); `routes` is the table's machinery.
 
 pub mod container_service;
 pub mod features;
 pub mod locations;
 pub mod registration;
 pub mod resources;
+pub mod routes;
 
 use axum::http::Method;
 
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::{self, Api, Location, Params, Route, Target};
 use crate::state::AppState;
+use routes::{Api, Location, Params, Route, Target};
 
 const RESOURCES: &str = "Microsoft.Resources";
 const FEATURES: &str = "Microsoft.Features";

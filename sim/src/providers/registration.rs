@@ -12,10 +12,10 @@
 use crate::arm::error::ArmResult;
 use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
 use crate::core::error::Error;
 use crate::core::registration::RegState;
 use crate::core::resource_types::ProviderSpec;
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 /// The `Provider` document; `sub` is `None` at tenant scope (no registration state there).

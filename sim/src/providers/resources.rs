@@ -16,9 +16,9 @@ use crate::arm::error::ArmResult;
 use crate::arm::operation;
 use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
 use crate::core::error::Error;
 use crate::core::groups;
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 fn subscription_json(state: &AppState, id: &str, display_name: &str) -> serde_json::Value {

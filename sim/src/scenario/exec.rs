@@ -27,7 +27,7 @@ const AKS_API: &str = "2026-06-01";
 #[derive(Clone)]
 pub enum Target {
     /// A fresh in-process aksim per scenario, built from this config.
-    InProcess(Box<crate::Config>),
+    InProcess(Box<crate::config::Config>),
     /// A running server.
     Remote {
         base: String,
@@ -111,7 +111,7 @@ impl Reply {
 struct Run {
     target: Target,
     state: Option<AppState>,
-    app: Option<crate::App>,
+    app: Option<crate::http::App>,
     base: String,
     /// Whether `/_sim` is available (in-process: always).
     sim: bool,
@@ -553,7 +553,7 @@ async fn prepare(
                 config.mesh_catalog = Some(catalog.to_owned());
             }
             let state = AppState::new(config, crate::identity::TokenIssuer::ephemeral(), None)?;
-            let app = crate::app(state.clone());
+            let app = crate::http::app(state.clone());
             let base = format!("{}://{IN_PROCESS_HOST}", state.config.scheme());
             (Some(state), Some(app), base, true)
         }

@@ -187,7 +187,7 @@ pub async fn run(
 /// The in-process target every test and `aksim scenario run` use by default: operations take
 /// no virtual time unless a scenario says so.
 pub fn in_process_target() -> Target {
-    let mut config = crate::Config::for_tests();
+    let mut config = crate::config::Config::for_tests();
     config.seed = None;
     Target::InProcess(Box::new(config))
 }

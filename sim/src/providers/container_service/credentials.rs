@@ -11,9 +11,9 @@ use base64::Engine;
 
 use crate::arm::error::ArmResult;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
 use crate::core::error::Error;
 use crate::kubeapi::server_url;
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

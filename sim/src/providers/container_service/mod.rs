@@ -20,8 +20,8 @@ use crate::arm::error::ArmResult;
 use crate::arm::operation;
 use crate::arm::paging::page_of;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
 use crate::core::service::ClusterWrite;
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 /// `GET .../managedClusters` (subscription or resource-group scope), paged.

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use crate::arm::error::{ArmError, ArmResult};
 use crate::arm::paging::page;
 use crate::arm::request::{ArmRequest, ArmResponse};
-use crate::arm::routes::Params;
 use crate::core::clusters::{profiles, NS};
 use crate::core::error::Error;
+use crate::providers::routes::Params;
 use crate::state::AppState;
 
 /// Longest `mode` path segment (spec).
