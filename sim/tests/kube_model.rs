@@ -60,7 +60,7 @@ proptest! {
         let now = time::OffsetDateTime::now_utc();
         let mut plane = Plane::new("1.33.2", "t", now);
         plane.termination_delay_secs = 0.0;
-        let rt = plane.find_type("", "v1", "namespaces").unwrap();
+        let rt = aksim::core::kube::catalog::find_type(&plane.resource_types(), "", "v1", "namespaces").unwrap();
         let mut model = initial_model();
         let ctx = WriteCtx::new(now);
         for op in ops {

@@ -69,9 +69,13 @@ const LAYERS: &[(&str, &[&str])] = &[
             "control::sandbox",
             "control::snapshot",
             "http::fast",
+            "http::headers",
         ],
     ),
-    ("wire: edge", &["http", "server"]),
+    (
+        "wire: edge",
+        &["http", "http::edge", "http::dispatch", "server"],
+    ),
     (
         "tools",
         &[

@@ -557,7 +557,7 @@ async fn provider_document_comes_from_the_catalogue() {
             CS,
             "managedClusters",
             Some(v),
-            None,
+            || None,
         )
         .unwrap();
     }

@@ -33,7 +33,7 @@ pub fn check_provider(
     namespace: &str,
     resource_type: &str,
     api_version: Option<&str>,
-    location: Option<&str>,
+    location: impl FnOnce() -> Option<String>,
 ) -> ArmResult<()> {
     let given = api_version.ok_or_else(ArmError::missing_api_version)?;
     let spec = catalog
@@ -50,7 +50,7 @@ pub fn check_provider(
     let supported: Vec<&str> = spec.api_versions.iter().map(String::as_str).collect();
     let locations: Vec<&str> = spec.locations.iter().map(String::as_str).collect();
     Err(ArmError::no_registered_provider(
-        location.unwrap_or("global"),
+        location().as_deref().unwrap_or("global"),
         given,
         &canonical_type,
         &supported,
@@ -90,7 +90,7 @@ mod tests {
                 "microsoft.containerservice",
                 "managedclusters",
                 Some(v),
-                None,
+                || None,
             )
             .unwrap();
         }
@@ -99,7 +99,7 @@ mod tests {
             "Microsoft.ContainerService",
             "locations/operations",
             Some("2016-03-30"),
-            None,
+            || None,
         )
         .unwrap();
         let e = check_provider(
@@ -107,7 +107,7 @@ mod tests {
             "Microsoft.ContainerService",
             "managedClusters",
             Some("2019-01-01"),
-            Some("eastus"),
+            || Some("eastus".to_owned()),
         )
         .unwrap_err();
         assert_eq!(e.code(), "NoRegisteredProviderFound");

@@ -306,8 +306,10 @@ fn route(plane: Access<'_>, req: &KubeRequest) -> Result<Routed, Status> {
                 catalog::openapi_v3_group_version(&types, group, version),
             ))
         }
-        ["api", "v1", rest @ ..] => resource_request(plane, req, "", "v1", rest),
-        ["apis", group, version, rest @ ..] => resource_request(plane, req, group, version, rest),
+        ["api", "v1", rest @ ..] => resource_request(plane, &types, req, "", "v1", rest),
+        ["apis", group, version, rest @ ..] => {
+            resource_request(plane, &types, req, group, version, rest)
+        }
         _ => Err(Status::no_route()),
     }
 }
@@ -464,6 +466,7 @@ fn respond_object(
 
 fn resource_request(
     mut plane: Access<'_>,
+    types: &[ResourceType],
     req: &KubeRequest,
     group: &str,
     version: &str,
@@ -471,9 +474,7 @@ fn resource_request(
 ) -> Result<Routed, Status> {
     let (resource, namespace, name, sub) =
         parse_target(group, rest).ok_or_else(Status::no_route)?;
-    let rt = plane
-        .find_type(group, version, resource)
-        .ok_or_else(Status::no_route)?;
+    let rt = catalog::find_type(types, group, version, resource).ok_or_else(Status::no_route)?;
     if (!rt.namespaced && namespace.is_some())
         || (rt.namespaced && namespace.is_none() && name.is_some())
     {

@@ -177,11 +177,12 @@ fn check_api_version(
             api_version::check_native(catalog, namespace, resource_type, req.api_version())
         }
         Api::Provider(namespace, resource_type, location) => {
-            let location = match location {
+            // Named only in the refusal, so looked up only for one.
+            let location = || match location {
                 Location::Global => None,
                 Location::Segment => Some(params.get("location").to_owned()),
                 // ARM names the request's location; for a PUT it is the body's.
-                Location::Body if req.method == Method::PUT && req.api_version().is_some() => req
+                Location::Body if req.method == Method::PUT => req
                     .json_ref()
                     .ok()
                     .flatten()
@@ -194,7 +195,7 @@ fn check_api_version(
                 namespace,
                 resource_type,
                 req.api_version(),
-                location.as_deref(),
+                location,
             )
         }
     }

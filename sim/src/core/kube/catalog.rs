@@ -136,6 +136,21 @@ fn builtin(
     }
 }
 
+/// The type of `types` served at `group/version/resource`.
+pub fn find_type(
+    types: &[ResourceType],
+    group: &str,
+    version: &str,
+    resource: &str,
+) -> Option<ResourceType> {
+    types
+        .iter()
+        .find(|t| {
+            t.group == group && t.resource == resource && t.versions.iter().any(|v| v == version)
+        })
+        .cloned()
+}
+
 /// The built-in types every plane serves.
 pub fn builtins() -> Vec<ResourceType> {
     use NameRule::{Dns1035, Label, Subdomain};
