@@ -275,7 +275,6 @@ fn every_rule_has_a_scenario() {
         }
     }
     let missing: Vec<&str> = aksim::core::clusters::rules::rules()
-        .iter()
         .map(|r| r.id)
         .filter(|id| !tagged.contains(*id))
         .collect();
