@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::control::faults::Faults;
 use crate::control::journal::Journal;
+use crate::control::sandbox::SandboxCatalogs;
 use crate::identity::TokenIssuer;
 use crate::ids::Ids;
 use crate::providers::container_service::catalog::AksCatalog;
@@ -45,7 +46,9 @@ pub struct Inner {
     /// Preview gates (built-in, or `--preview-gates`).
     pub preview_gates: GateSet,
     /// Kubernetes versions and mesh revisions (`--mesh-catalog`).
-    pub aks_catalog: AksCatalog,
+    pub aks_catalog: Arc<AksCatalog>,
+    /// Sandbox subscriptions' own AKS catalogues (`POST /_sim/sandboxes` with `meshCatalog`).
+    pub sandbox_catalogs: SandboxCatalogs,
     /// The CA certificate (PEM) clients must trust; `None` when serving plain HTTP in tests.
     pub ca_pem: Option<String>,
     pub started: Instant,
@@ -103,7 +106,8 @@ impl AppState {
                 registration_seconds: RwLock::new(config.registration_seconds),
                 features,
                 preview_gates,
-                aks_catalog,
+                aks_catalog: Arc::new(aks_catalog),
+                sandbox_catalogs: SandboxCatalogs::default(),
                 ca_pem,
                 started: Instant::now(),
                 config,
@@ -121,6 +125,13 @@ impl AppState {
         self.config.subscription.to_ascii_lowercase()
     }
 
+    /// The AKS catalogue subscription `sub` sees: its sandbox's, else the server's.
+    pub fn aks_catalog_for(&self, sub: &str) -> Arc<AksCatalog> {
+        self.sandbox_catalogs
+            .get(sub)
+            .unwrap_or_else(|| self.aks_catalog.clone())
+    }
+
     /// How long a feature or provider registration takes now.
     pub fn registration_delay(&self) -> time::Duration {
         time::Duration::seconds_f64(*self.registration_seconds.read())
@@ -130,6 +141,7 @@ impl AppState {
     /// sequence. The clock and the configured durations are kept.
     pub fn reset(&self) {
         self.store.clear();
+        self.sandbox_catalogs.clear();
         self.journal.clear();
         self.faults.clear();
         self.scripts.write().clear();

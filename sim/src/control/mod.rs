@@ -163,7 +163,8 @@ async fn reset_all(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn reset_one(State(state): State<AppState>, Path(sub): Path<String>) -> Response {
     match parse_subscription_id(&sub) {
         Ok(id) => {
-            let had_state = state.store.remove(&id);
+            let had_catalog = state.sandbox_catalogs.remove(&id);
+            let had_state = state.store.remove(&id) || had_catalog;
             Json(serde_json::json!({ "reset": id, "hadState": had_state })).into_response()
         }
         Err(e) => e.into_response(),
@@ -539,6 +540,7 @@ async fn snapshot_import_one(
     match snapshot::parse(&body) {
         Ok(mut snap) => {
             snap.subscriptions.retain(|s| s.id == id);
+            snap.catalogs.retain(|sub, _| *sub == id);
             if snap.subscriptions.is_empty() {
                 return bad(format!("the snapshot holds no subscription '{id}'")).into_response();
             }

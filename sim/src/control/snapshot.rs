@@ -6,11 +6,14 @@
 //! The clock is moved forward to the snapshot's time if it is behind (never backwards), so
 //! running operations keep their meaning.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::providers::container_service::catalog::AksCatalog;
 use crate::state::AppState;
 use crate::store::Subscription;
 
@@ -27,6 +30,10 @@ pub struct Snapshot {
     /// Virtual time when the snapshot was taken.
     pub clock: String,
     pub subscriptions: Vec<Subscription>,
+    /// The AKS catalogues of sandbox subscriptions (`POST /_sim/sandboxes` with
+    /// `meshCatalog`), by subscription id; absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub catalogs: BTreeMap<String, AksCatalog>,
 }
 
 /// Takes a snapshot of every subscription with state, or of the ones in `only`.
@@ -40,12 +47,20 @@ pub fn export(state: &AppState, only: Option<&str>) -> Snapshot {
         .iter()
         .map(|id| state.store.with(id, now, |s| s.clone()))
         .collect();
+    let catalogs = ids
+        .iter()
+        .filter_map(|id| {
+            let catalog = state.sandbox_catalogs.get(id)?;
+            Some((id.clone(), AksCatalog::clone(&catalog)))
+        })
+        .collect();
     Snapshot {
         format: FORMAT.to_owned(),
         version: VERSION,
         aksim_version: env!("CARGO_PKG_VERSION").to_owned(),
         clock: rfc3339(now),
         subscriptions,
+        catalogs,
     }
 }
 
@@ -101,6 +116,15 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
                 .map_err(|e| format!("subscription '{}', plane '{key}': {e}", sub.id))?;
         }
     }
+    for (id, catalog) in &snapshot.catalogs {
+        if !seen.contains(id) {
+            return Err(format!(
+                "\"catalogs\" names subscription '{id}', which the snapshot does not hold"
+            ));
+        }
+        let text = serde_json::to_string(catalog).map_err(|e| e.to_string())?;
+        AksCatalog::parse(&text).map_err(|e| format!("the catalogue of '{id}': {e}"))?;
+    }
     Ok(snapshot)
 }
 
@@ -111,9 +135,15 @@ pub fn import(state: &AppState, snapshot: Snapshot, replace_all: bool) -> usize 
     }
     if replace_all {
         state.store.clear();
+        state.sandbox_catalogs.clear();
     }
     let count = snapshot.subscriptions.len();
+    let mut catalogs = snapshot.catalogs;
     for sub in snapshot.subscriptions {
+        state.sandbox_catalogs.remove(&sub.id);
+        if let Some(catalog) = catalogs.remove(&sub.id) {
+            state.sandbox_catalogs.set(&sub.id, Arc::new(catalog));
+        }
         state.store.replace(sub);
     }
     count

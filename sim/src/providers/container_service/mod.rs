@@ -300,10 +300,11 @@ struct Desired {
 impl Desired {
     fn resolve(
         state: &AppState,
+        sub: &str,
         existing: Option<&ManagedCluster>,
         body: &model::PutBody,
     ) -> ArmResult<Desired> {
-        let catalog = &state.aks_catalog;
+        let catalog = &state.aks_catalog_for(sub);
         let location = state
             .catalog
             .normalize_location(&body.location)
@@ -407,7 +408,7 @@ fn build_cluster(
     desired: Desired,
 ) -> ManagedCluster {
     let (sub, rg, name) = ids;
-    let catalog = &state.aks_catalog;
+    let catalog = &state.aks_catalog_for(sub);
     let current_version = catalog
         .resolve_kubernetes(&desired.kubernetes_version)
         .map(|(_, full)| full)
@@ -497,9 +498,9 @@ fn put_cluster(
             return Err(ArmError::managed_cluster_quota_exceeded(name));
         }
         let body = model::read_put(raw)?;
-        let desired = Desired::resolve(state, existing, &body)?;
+        let desired = Desired::resolve(state, sub, existing, &body)?;
         rules::evaluate(&RuleInput {
-            catalog: &state.aks_catalog,
+            catalog: &state.aks_catalog_for(sub),
             api_version: &api_version,
             old: existing.map(stored_facts),
             new: desired.facts(&body, existing),

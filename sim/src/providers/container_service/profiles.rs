@@ -72,7 +72,7 @@ pub fn kubernetes_versions(
     state.store.with(sub, now, |s| {
         registration::require_registered(state, s, NS, now)
     })?;
-    let catalog = &state.aks_catalog;
+    let catalog = &state.aks_catalog_for(sub);
     let versions = &catalog.kubernetes.versions;
     let values: Vec<Value> = versions
         .iter()
@@ -140,7 +140,7 @@ pub fn mesh_revision_profiles(
     state.store.with(sub, now, |s| {
         registration::require_registered(state, s, NS, now)
     })?;
-    let catalog = &state.aks_catalog;
+    let catalog = &state.aks_catalog_for(sub);
     let revisions: Vec<Value> = if catalog.region_supported(&canonical) {
         catalog
             .listed_revisions()
@@ -207,7 +207,7 @@ pub fn mesh_upgrade_profiles(
              before attempting to retrieve versioning and compatibility information",
         ));
     }
-    let catalog = &state.aks_catalog;
+    let catalog = &state.aks_catalog_for(sub);
     let Some(current) = revisions.first() else {
         if mode.is_some() {
             return Err(ArmError::new(
