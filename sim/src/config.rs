@@ -63,12 +63,26 @@ pub struct ScenarioRun {
     /// Write a JUnit XML report here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
-    /// Print only failures and the summary.
+    /// Print only failures, skips and the summary (no progress, no table).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Fail the run when any scenario is skipped (for CI that wants every scenario run).
+    #[arg(long)]
+    pub fail_on_skip: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     /// Accept requests without a bearer token.
     Off,
@@ -193,6 +207,17 @@ pub struct Config {
     /// plane enforces: `2023`, `2024` or `current` (see `data/istio-admission.json`).
     #[arg(long, env = "AKSIM_ISTIO_ADMISSION_ERA")]
     pub istio_admission_era: Option<String>,
+}
+
+impl AuthMode {
+    /// The flag's value: `off`, `any`, `strict`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMode::Off => "off",
+            AuthMode::Any => "any",
+            AuthMode::Strict => "strict",
+        }
+    }
 }
 
 impl Default for Config {

@@ -191,8 +191,12 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
             let report = runtime.block_on(aksim::scenario::run(&options, &target, |o| {
                 done += 1;
                 if !quiet {
-                    let mark = if o.failure.is_none() { "ok" } else { "FAILED" };
-                    eprintln!("[{done}] {mark:>6}  {}", o.name);
+                    let mark = match o.verdict {
+                        aksim::scenario::Verdict::Passed => "ok",
+                        aksim::scenario::Verdict::Failed(_) => "FAILED",
+                        aksim::scenario::Verdict::Skipped(_) => "skipped",
+                    };
+                    eprintln!("[{done}] {mark:>7}  {}", o.name);
                 }
             }));
             let report = match report {
@@ -202,20 +206,19 @@ fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            print!("{}", report.render());
+            print!("{}", report.render(quiet));
             if let Some(path) = &args.junit {
                 if let Err(e) = std::fs::write(path, report.junit()) {
                     eprintln!("aksim: cannot write {}: {e}", path.display());
                     return ExitCode::FAILURE;
                 }
             }
-            if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                if report.outcomes.is_empty() && report.invalid.is_empty() {
-                    eprintln!("aksim: no scenarios matched");
+            match report.verdict(args.fail_on_skip) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(why) => {
+                    eprintln!("aksim: the run failed: {why}");
+                    ExitCode::FAILURE
                 }
-                ExitCode::FAILURE
             }
         }
     }
