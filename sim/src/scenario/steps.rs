@@ -7,35 +7,22 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::matching::{resolve, subset, substitute, substitute_json};
-use super::model::{Expect, Step};
+use super::model::{Expect, KubeRequest, Request, Step};
 use super::session::{Reply, Session};
 
 /// api-version of the runner's own ARM calls (setup, credentials).
 pub(crate) const AKS_API: &str = "2026-06-01";
 
+/// Runs one step: its action, then its expectations and captures. (Simulator-only steps on a
+/// target without `/_sim` never get here: the scenario is skipped as a whole before it starts,
+/// `plan::skip_reason`.)
 pub(crate) async fn run_step(run: &mut Session, step: &Step) -> Result<(), String> {
     let vars = run.vars.clone();
-    // Simulator-only steps on a target without `/_sim` never get here: the scenario is
-    // skipped as a whole before it starts (`plan::skip_reason`).
     let reply = if let Some(secs) = step.advance_clock {
         run.advance(secs).await?;
         None
     } else if let Some(fault) = &step.fault {
-        let mut body = substitute_json(fault, &vars)?;
-        // Scope the rule to this scenario's subscription so parallel scenarios against one
-        // server never see each other's faults.
-        if let Some(map) = body.as_object_mut() {
-            map.entry("subscription")
-                .or_insert_with(|| Value::String(run.subscription.clone()));
-        }
-        let reply = run.sim_call("POST", "/_sim/faults", Some(&body)).await?;
-        if let Some(id) = reply
-            .json()
-            .and_then(|j| j["id"].as_str().map(str::to_owned))
-        {
-            run.armed_faults.push(id);
-        }
-        Some(reply)
+        Some(arm_fault(run, fault, &vars).await?)
     } else if let Some(scripts) = &step.operation_scripts {
         let body = substitute_json(scripts, &vars)?;
         Some(
@@ -44,69 +31,13 @@ pub(crate) async fn run_step(run: &mut Session, step: &Step) -> Result<(), Strin
         )
     } else if let Some(url) = &step.wait_for_operation {
         let url = substitute(url, &vars)?;
-        let terminal = |r: &Reply| {
-            if r.status == 202 {
-                return false;
-            }
-            match r
-                .json()
-                .and_then(|j| j.get("status").and_then(Value::as_str).map(str::to_owned))
-            {
-                Some(status) => ["succeeded", "failed", "canceled"]
-                    .contains(&status.to_ascii_lowercase().as_str()),
-                None => r.status < 300 || r.status >= 400,
-            }
-        };
-        Some(run.poll(&url, terminal).await?)
+        Some(run.poll(&url, operation_ended).await?)
     } else if let Some(create) = &step.create_cluster {
         Some(create_cluster(run, create, &vars).await?)
     } else if let Some(request) = &step.request {
-        let path = with_api_version(
-            &substitute(&request.path, &vars)?,
-            request.api_version.as_deref(),
-        );
-        let mut headers = BTreeMap::new();
-        for (k, v) in &request.headers {
-            headers.insert(k.clone(), substitute(v, &vars)?);
-        }
-        let body = request
-            .body
-            .as_ref()
-            .map(|b| substitute_json(b, &vars))
-            .transpose()?;
-        Some(
-            run.send(&request.method, &path, &headers, body.as_ref(), None)
-                .await?,
-        )
+        Some(arm_request(run, request, &vars).await?)
     } else if let Some(kube) = &step.kube {
-        let cluster = substitute(&kube.cluster, &vars)?;
-        let (server, token) = kube_credentials(run, &cluster).await?;
-        let path = substitute(&kube.path, &vars)?;
-        let mut headers = BTreeMap::new();
-        for (k, v) in &kube.headers {
-            headers.insert(k.clone(), substitute(v, &vars)?);
-        }
-        let body = kube
-            .body
-            .as_ref()
-            .map(|b| substitute_json(b, &vars))
-            .transpose()?;
-        let url = format!("{server}{path}");
-        let bearer = format!("Bearer {token}");
-        let mut reply = run
-            .send(&kube.method, &url, &headers, body.as_ref(), Some(&bearer))
-            .await?;
-        if reply.status == 401 {
-            // The cluster was re-created since the credentials were fetched: fetch them again.
-            run.kube_credentials.remove(&cluster);
-            let (server, token) = kube_credentials(run, &cluster).await?;
-            let url = format!("{server}{path}");
-            let bearer = format!("Bearer {token}");
-            reply = run
-                .send(&kube.method, &url, &headers, body.as_ref(), Some(&bearer))
-                .await?;
-        }
-        Some(reply)
+        Some(kube_request(run, kube, &vars).await?)
     } else {
         return Err("a step needs an action".into());
     };
@@ -120,6 +51,110 @@ pub(crate) async fn run_step(run: &mut Session, step: &Step) -> Result<(), Strin
         return Err("this step has no response to check or capture".into());
     }
     Ok(())
+}
+
+/// Arms a fault rule, scoped to this scenario's subscription so parallel scenarios against
+/// one server never see each other's faults; the runner removes it when the scenario ends.
+async fn arm_fault(
+    run: &mut Session,
+    fault: &Value,
+    vars: &BTreeMap<String, String>,
+) -> Result<Reply, String> {
+    let mut body = substitute_json(fault, vars)?;
+    if let Some(map) = body.as_object_mut() {
+        map.entry("subscription")
+            .or_insert_with(|| Value::String(run.subscription.clone()));
+    }
+    let reply = run.sim_call("POST", "/_sim/faults", Some(&body)).await?;
+    if let Some(id) = reply
+        .json()
+        .and_then(|j| j["id"].as_str().map(str::to_owned))
+    {
+        run.armed_faults.push(id);
+    }
+    Ok(reply)
+}
+
+/// Whether an operation status answer is final (a terminal `status`, or no longer a 202).
+fn operation_ended(r: &Reply) -> bool {
+    if r.status == 202 {
+        return false;
+    }
+    match r
+        .json()
+        .and_then(|j| j.get("status").and_then(Value::as_str).map(str::to_owned))
+    {
+        Some(status) => {
+            ["succeeded", "failed", "canceled"].contains(&status.to_ascii_lowercase().as_str())
+        }
+        None => r.status < 300 || r.status >= 400,
+    }
+}
+
+/// The headers of a step, variables substituted.
+fn headers_of(
+    headers: &BTreeMap<String, String>,
+    vars: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
+    headers
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
+        .collect()
+}
+
+async fn arm_request(
+    run: &mut Session,
+    request: &Request,
+    vars: &BTreeMap<String, String>,
+) -> Result<Reply, String> {
+    let path = with_api_version(
+        &substitute(&request.path, vars)?,
+        request.api_version.as_deref(),
+    );
+    let headers = headers_of(&request.headers, vars)?;
+    let body = request
+        .body
+        .as_ref()
+        .map(|b| substitute_json(b, vars))
+        .transpose()?;
+    run.send(&request.method, &path, &headers, body.as_ref(), None)
+        .await
+}
+
+/// A request to a cluster's Kubernetes API with the credentials of `listClusterUserCredential`
+/// (fetched again once when the cluster was re-created since).
+async fn kube_request(
+    run: &mut Session,
+    kube: &KubeRequest,
+    vars: &BTreeMap<String, String>,
+) -> Result<Reply, String> {
+    let cluster = substitute(&kube.cluster, vars)?;
+    let path = substitute(&kube.path, vars)?;
+    let headers = headers_of(&kube.headers, vars)?;
+    let body = kube
+        .body
+        .as_ref()
+        .map(|b| substitute_json(b, vars))
+        .transpose()?;
+    let mut attempt = 0;
+    loop {
+        let (server, token) = kube_credentials(run, &cluster).await?;
+        let bearer = format!("Bearer {token}");
+        let reply = run
+            .send(
+                &kube.method,
+                &format!("{server}{path}"),
+                &headers,
+                body.as_ref(),
+                Some(&bearer),
+            )
+            .await?;
+        attempt += 1;
+        if reply.status != 401 || attempt > 1 {
+            return Ok(reply);
+        }
+        run.kube_credentials.remove(&cluster);
+    }
 }
 
 /// `createCluster`: PUT the body `az aks create` sends, wait for the operation, GET.
