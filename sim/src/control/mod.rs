@@ -3,8 +3,9 @@
 //! fault rules, the request journal (query, export, verify) and snapshots.
 //!
 //! JSON in, JSON out. Errors use the ARM envelope with code `InvalidControlRequest`; a bad
-//! request changes nothing.
+//! request changes nothing. Bodies are read through `body.rs` (a limit, ARM's 413 past it).
 
+pub mod body;
 pub mod faults;
 pub mod glob;
 pub mod journal;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 use crate::arm::error::ArmError;
 use crate::arm::lro::{OpKind, OpScript};
 use crate::clock::rfc3339;
+use crate::control::body::{ControlBody, SnapshotBody};
 use crate::control::faults::FaultSpec;
 use crate::control::journal::Filter;
 use crate::limits;
@@ -181,7 +183,7 @@ struct Advance {
     seconds: f64,
 }
 
-async fn clock_advance(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn clock_advance(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let advance: Advance = match parse(&body) {
         Ok(a) => a,
         Err(e) => return e.into_response(),
@@ -218,7 +220,7 @@ async fn durations(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 /// Body: `{"default": 0, "clusterCreate": 30}` (seconds per kind; omitted kinds keep the
 /// default).
-async fn set_durations(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn set_durations(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let map: serde_json::Map<String, serde_json::Value> = match parse(&body) {
         Ok(m) => m,
         Err(e) => return e.into_response(),
@@ -243,7 +245,7 @@ struct Scale {
     factor: f64,
 }
 
-async fn clock_scale(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn clock_scale(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let scale: Scale = match parse(&body) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -266,7 +268,7 @@ struct Seed {
 }
 
 /// Restarts the id sequence from `seed` (ids, ETags, operation ids, tokens' ids).
-async fn seed(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn seed(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     match parse::<Seed>(&body) {
         Ok(s) => {
             state.ids.reseed(Some(s.seed));
@@ -297,7 +299,7 @@ async fn scripts(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 /// Body: `{"clusterCreate": {"polls": 3, "result": "Failed", "error": {"code","message"}}}`.
 /// Kinds not named keep their script.
-async fn set_scripts(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn set_scripts(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let map: std::collections::BTreeMap<String, OpScript> = match parse(&body) {
         Ok(m) => m,
         Err(e) => return e.into_response(),
@@ -329,7 +331,7 @@ async fn list_faults(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "value": state.faults.list() }))
 }
 
-async fn add_fault(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn add_fault(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let spec: FaultSpec = match parse(&body) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -438,7 +440,7 @@ struct Verify {
 
 /// Did requests matching the filter happen the expected number of times? 200 when yes, 417
 /// when no; both answer `{ok, count, expected}`.
-async fn journal_verify(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn journal_verify(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     // serde cannot deny unknown fields through a flatten; check the keys by hand.
     let keys: serde_json::Map<String, serde_json::Value> = match parse(&body) {
         Ok(k) => k,
@@ -490,7 +492,7 @@ struct JournalConfig {
     capacity: usize,
 }
 
-async fn journal_config(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn journal_config(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     match parse::<JournalConfig>(&body) {
         Ok(c) if c.capacity <= limits::JOURNAL_CAPACITY_MAX => {
             state.journal.set_capacity(c.capacity);
@@ -517,7 +519,10 @@ async fn snapshot_one(State(state): State<AppState>, Path(sub): Path<String>) ->
 }
 
 /// Replaces the whole state with the snapshot.
-async fn snapshot_import_all(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn snapshot_import_all(
+    State(state): State<AppState>,
+    SnapshotBody(body): SnapshotBody,
+) -> Response {
     match snapshot::parse(&body) {
         Ok(snap) => {
             let n = snapshot::import(&state, snap, true);
@@ -531,7 +536,7 @@ async fn snapshot_import_all(State(state): State<AppState>, body: axum::body::By
 async fn snapshot_import_one(
     State(state): State<AppState>,
     Path(sub): Path<String>,
-    body: axum::body::Bytes,
+    SnapshotBody(body): SnapshotBody,
 ) -> Response {
     let id = match parse_subscription_id(&sub) {
         Ok(id) => id,
@@ -562,7 +567,10 @@ async fn registration(State(state): State<AppState>) -> Json<serde_json::Value> 
 }
 
 /// Body: `{"delaySeconds": 3}` — how long registrations started from now on take.
-async fn set_registration(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn set_registration(
+    State(state): State<AppState>,
+    ControlBody(body): ControlBody,
+) -> Response {
     match parse::<RegistrationSettings>(&body) {
         Ok(s)
             if s.delay_seconds.is_finite()
@@ -580,7 +588,7 @@ async fn set_registration(State(state): State<AppState>, body: axum::body::Bytes
     }
 }
 
-async fn create_sandbox(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn create_sandbox(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let preset: sandbox::Preset = match parse(&body) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
