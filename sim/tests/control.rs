@@ -443,6 +443,48 @@ async fn sandboxes_start_with_their_preset() {
     );
 }
 
+/// PUT replaces the durations table (kinds left out take the body's `default`, a `default`
+/// left out is aksim's 2 s); PATCH changes only the kinds named.
+#[tokio::test]
+async fn durations_put_replaces_the_table_and_patch_merges() {
+    let sim = Sim::new();
+    let put = |body: serde_json::Value| {
+        control(&sim, Method::PUT, "/_sim/operations/durations", Some(body))
+    };
+    let r = put(json!({"clusterCreate": 600})).await;
+    assert_eq!(r.body["clusterCreate"], 600.0);
+    assert_eq!(r.body["default"], 2.0, "a default left out is aksim's own");
+    let r = put(json!({"default": 2})).await;
+    assert_eq!(
+        r.body,
+        json!({"default": 2.0, "resourceGroupDelete": 2.0, "clusterCreate": 2.0, "clusterUpdate": 2.0, "clusterDelete": 2.0}),
+        "kinds left out take the new default"
+    );
+    let r = control(
+        &sim,
+        Method::PATCH,
+        "/_sim/operations/durations",
+        Some(json!({"clusterDelete": 9})),
+    )
+    .await;
+    assert_eq!(r.body["clusterDelete"], 9.0);
+    assert_eq!(r.body["clusterCreate"], 2.0, "PATCH keeps the others");
+    let r = control(
+        &sim,
+        Method::PATCH,
+        "/_sim/operations/durations",
+        Some(json!({"default": 0})),
+    )
+    .await;
+    assert_eq!(r.body["clusterCreate"], 0.0);
+    assert_eq!(
+        r.body["clusterDelete"], 9.0,
+        "a kind with its own duration keeps it"
+    );
+    let get = control(&sim, Method::GET, "/_sim/operations/durations", None).await;
+    assert_eq!(get.body, r.body);
+}
+
 /// The revisions a subscription's `meshRevisionProfiles` lists in eastus.
 async fn revisions_of(sim: &Sim, sub: &str) -> Vec<String> {
     let r = sim

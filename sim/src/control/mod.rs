@@ -41,7 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/clock/unfreeze", post(clock_unfreeze))
         .route("/clock/scale", post(clock_scale))
         .route("/seed", post(seed))
-        .route("/operations/durations", get(durations).put(set_durations))
+        .route(
+            "/operations/durations",
+            get(durations).put(set_durations).patch(patch_durations),
+        )
         .route(
             "/operations/scripts",
             get(scripts).put(set_scripts).delete(clear_scripts),
@@ -218,24 +221,41 @@ async fn durations(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.durations.read().as_json())
 }
 
-/// Body: `{"default": 0, "clusterCreate": 30}` (seconds per kind; omitted kinds keep the
-/// default).
+/// `{"default": 0, "clusterCreate": 30}` as `KIND=SECONDS` items.
+fn duration_items(body: &[u8]) -> Result<Vec<String>, ArmError> {
+    let map: serde_json::Map<String, serde_json::Value> = parse(body)?;
+    map.iter()
+        .map(|(kind, secs)| match secs.as_f64() {
+            Some(s) => Ok(format!("{kind}={s}")),
+            None => Err(bad(format!("'{kind}' must be a number of seconds"))),
+        })
+        .collect()
+}
+
+/// PUT replaces the whole table: kinds left out take the body's `default`, and a `default`
+/// left out is aksim's own (2 s) — as `--op-duration` does at start.
 async fn set_durations(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
-    let map: serde_json::Map<String, serde_json::Value> = match parse(&body) {
-        Ok(m) => m,
-        Err(e) => return e.into_response(),
-    };
-    let mut items = Vec::new();
-    for (kind, secs) in &map {
-        match secs.as_f64() {
-            Some(s) => items.push(format!("{kind}={s}")),
-            None => return bad(format!("'{kind}' must be a number of seconds")).into_response(),
+    let parsed = duration_items(&body)
+        .and_then(|items| crate::arm::lro::Durations::parse(&items).map_err(bad));
+    match parsed {
+        Ok(durations) => {
+            *state.durations.write() = durations;
+            Json(state.durations.read().as_json()).into_response()
         }
+        Err(e) => e.into_response(),
     }
-    let result = state.durations.write().apply(&items);
+}
+
+/// PATCH changes only the kinds named (a `default` named changes the kinds without their own).
+async fn patch_durations(
+    State(state): State<AppState>,
+    ControlBody(body): ControlBody,
+) -> Response {
+    let result =
+        duration_items(&body).and_then(|items| state.durations.write().apply(&items).map_err(bad));
     match result {
         Ok(()) => Json(state.durations.read().as_json()).into_response(),
-        Err(e) => bad(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -1,5 +1,10 @@
 //! `aksim ctl`: the control API from the command line. Each subcommand is one `/_sim` call;
-//! the answer is printed as JSON, and a refusal exits non-zero with the server's message.
+//! the answer is printed as JSON. Anything else exits non-zero with a message that names the
+//! fix (`explain.rs`): nothing listening, a certificate not trusted (and where the CA was looked
+//! for), http against https and the other way round, or the server's refusal (status, ARM code
+//! and message).
+
+mod explain;
 
 use std::path::PathBuf;
 
@@ -10,9 +15,13 @@ pub struct CtlArgs {
     /// Base URL of the running aksim.
     #[arg(long, env = "AKSIM_URL", default_value = "https://127.0.0.1:8443")]
     pub url: String,
-    /// CA certificate to trust (default: `ca.pem` in the TLS directory, if present).
+    /// CA certificate to trust (default: `ca.pem` in --tls-dir).
     #[arg(long, env = "AKSIM_CA")]
     pub ca: Option<PathBuf>,
+    /// aksim's TLS directory, where its `ca.pem` is (default: as `aksim --tls-dir`,
+    /// `$XDG_DATA_HOME/aksim/tls` or `~/.local/share/aksim/tls`).
+    #[arg(long, env = "AKSIM_TLS_DIR")]
+    pub tls_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Ctl,
 }
@@ -33,8 +42,18 @@ pub enum Ctl {
     /// The virtual clock.
     #[command(subcommand)]
     Clock(ClockCmd),
-    /// Virtual seconds per operation kind: show, or set KIND=SECONDS...
-    Durations { set: Vec<String> },
+    /// Virtual seconds per operation kind: show, or set KIND=SECONDS... (replacing the table:
+    /// kinds left out take `default`), or change only those named with --merge.
+    Durations {
+        set: Vec<String>,
+        #[arg(long, requires = "set")]
+        merge: bool,
+    },
+    /// How long feature/provider registrations take: show, or set with --delay SECONDS.
+    Registration {
+        #[arg(long)]
+        delay: Option<f64>,
+    },
     /// Operation scripts: show, set '{"clusterCreate":{"polls":3}}', or clear.
     Scripts {
         #[arg(long, conflicts_with = "clear")]
@@ -93,6 +112,10 @@ pub enum JournalCmd {
         expectation: String,
     },
     Clear,
+    /// Resize the ring (0 turns the journal off).
+    Config {
+        capacity: usize,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -127,51 +150,37 @@ fn json_arg(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))
 }
 
-/// Runs one `ctl` command; the text to print, or the error.
-pub async fn run(args: CtlArgs) -> Result<String, String> {
-    let ca = args.ca.clone().or_else(|| {
-        let default = crate::Config::default().tls_dir().join(crate::tls::CA_FILE);
-        default.exists().then_some(default)
-    });
-    let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
-    if let Some(ca) = &ca {
-        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
-        builder = builder.add_root_certificate(
-            reqwest::Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", ca.display()))?,
-        );
-    }
-    let client = builder.build().map_err(|e| e.to_string())?;
-    let base = args.url.trim_end_matches('/').to_owned();
+/// A request body.
+enum Payload {
+    None,
+    Json(serde_json::Value),
+    /// A file's bytes, sent as they are (`snapshot import`: no re-encoding of a large file).
+    Raw(Vec<u8>),
+}
+
+/// The `/_sim` call of a command.
+fn request_for(command: &Ctl) -> Result<(reqwest::Method, String, Payload), String> {
     use reqwest::Method;
-    let (method, path, body): (Method, String, Option<serde_json::Value>) = match &args.command {
-        Ctl::Health => (Method::GET, "/_sim/health".into(), None),
-        Ctl::Info => (Method::GET, "/_sim/info".into(), None),
-        Ctl::Reset { subscription: None } => (Method::POST, "/_sim/reset".into(), None),
+    let json = |v: serde_json::Value| Payload::Json(v);
+    Ok(match command {
+        Ctl::Health => (Method::GET, "/_sim/health".into(), Payload::None),
+        Ctl::Info => (Method::GET, "/_sim/info".into(), Payload::None),
+        Ctl::Reset { subscription: None } => (Method::POST, "/_sim/reset".into(), Payload::None),
         Ctl::Reset {
             subscription: Some(s),
-        } => (Method::POST, format!("/_sim/reset/{s}"), None),
+        } => (Method::POST, format!("/_sim/reset/{s}"), Payload::None),
         Ctl::Seed { seed } => (
             Method::POST,
             "/_sim/seed".into(),
-            Some(serde_json::json!({ "seed": seed })),
+            json(serde_json::json!({ "seed": seed })),
         ),
-        Ctl::Clock(ClockCmd::Show) => (Method::GET, "/_sim/clock".into(), None),
-        Ctl::Clock(ClockCmd::Advance { seconds }) => (
-            Method::POST,
-            "/_sim/clock/advance".into(),
-            Some(serde_json::json!({ "seconds": seconds })),
+        Ctl::Clock(clock) => clock_request(clock),
+        Ctl::Durations { set, .. } if set.is_empty() => (
+            Method::GET,
+            "/_sim/operations/durations".into(),
+            Payload::None,
         ),
-        Ctl::Clock(ClockCmd::Freeze) => (Method::POST, "/_sim/clock/freeze".into(), None),
-        Ctl::Clock(ClockCmd::Unfreeze) => (Method::POST, "/_sim/clock/unfreeze".into(), None),
-        Ctl::Clock(ClockCmd::Scale { factor }) => (
-            Method::POST,
-            "/_sim/clock/scale".into(),
-            Some(serde_json::json!({ "factor": factor })),
-        ),
-        Ctl::Durations { set } if set.is_empty() => {
-            (Method::GET, "/_sim/operations/durations".into(), None)
-        }
-        Ctl::Durations { set } => {
+        Ctl::Durations { set, merge } => {
             let mut map = serde_json::Map::new();
             for item in set {
                 let (k, v) = item
@@ -180,77 +189,180 @@ pub async fn run(args: CtlArgs) -> Result<String, String> {
                 let secs: f64 = v.parse().map_err(|_| format!("'{v}' is not a number"))?;
                 map.insert(k.to_owned(), secs.into());
             }
+            let method = if *merge { Method::PATCH } else { Method::PUT };
             (
-                Method::PUT,
+                method,
                 "/_sim/operations/durations".into(),
-                Some(serde_json::Value::Object(map)),
+                json(serde_json::Value::Object(map)),
             )
         }
-        Ctl::Scripts { clear: true, .. } => {
-            (Method::DELETE, "/_sim/operations/scripts".into(), None)
+        Ctl::Registration { delay: None } => {
+            (Method::GET, "/_sim/registration".into(), Payload::None)
         }
+        Ctl::Registration { delay: Some(d) } => (
+            Method::PUT,
+            "/_sim/registration".into(),
+            json(serde_json::json!({ "delaySeconds": d })),
+        ),
+        Ctl::Scripts { clear: true, .. } => (
+            Method::DELETE,
+            "/_sim/operations/scripts".into(),
+            Payload::None,
+        ),
         Ctl::Scripts { set: Some(s), .. } => (
             Method::PUT,
             "/_sim/operations/scripts".into(),
-            Some(json_arg(s)?),
+            json(json_arg(s)?),
         ),
-        Ctl::Scripts { .. } => (Method::GET, "/_sim/operations/scripts".into(), None),
-        Ctl::Faults(FaultsCmd::List) => (Method::GET, "/_sim/faults".into(), None),
+        Ctl::Scripts { .. } => (
+            Method::GET,
+            "/_sim/operations/scripts".into(),
+            Payload::None,
+        ),
+        Ctl::Faults(FaultsCmd::List) => (Method::GET, "/_sim/faults".into(), Payload::None),
         Ctl::Faults(FaultsCmd::Add { rule }) => {
-            (Method::POST, "/_sim/faults".into(), Some(json_arg(rule)?))
+            (Method::POST, "/_sim/faults".into(), json(json_arg(rule)?))
         }
         Ctl::Faults(FaultsCmd::Remove { id }) => {
-            (Method::DELETE, format!("/_sim/faults/{id}"), None)
+            (Method::DELETE, format!("/_sim/faults/{id}"), Payload::None)
         }
-        Ctl::Faults(FaultsCmd::Clear) => (Method::DELETE, "/_sim/faults".into(), None),
-        Ctl::Journal(JournalCmd::Show { filters }) => (
-            Method::GET,
-            format!("/_sim/journal{}", query(filters)?),
-            None,
-        ),
-        Ctl::Journal(JournalCmd::Export { filters }) => (
-            Method::GET,
-            format!("/_sim/journal.jsonl{}", query(filters)?),
-            None,
-        ),
-        Ctl::Journal(JournalCmd::Verify { expectation }) => (
-            Method::POST,
-            "/_sim/journal/verify".into(),
-            Some(json_arg(expectation)?),
-        ),
-        Ctl::Journal(JournalCmd::Clear) => (Method::DELETE, "/_sim/journal".into(), None),
+        Ctl::Faults(FaultsCmd::Clear) => (Method::DELETE, "/_sim/faults".into(), Payload::None),
+        Ctl::Journal(journal) => journal_request(journal)?,
         Ctl::Snapshot(SnapshotCmd::Export { subscription, .. }) => match subscription {
-            Some(s) => (Method::GET, format!("/_sim/snapshot/{s}"), None),
-            None => (Method::GET, "/_sim/snapshot".into(), None),
+            Some(s) => (Method::GET, format!("/_sim/snapshot/{s}"), Payload::None),
+            None => (Method::GET, "/_sim/snapshot".into(), Payload::None),
         },
         Ctl::Snapshot(SnapshotCmd::Import { file, subscription }) => {
-            let text = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let value: serde_json::Value = serde_json::from_slice(&text)
-                .map_err(|e| format!("{}: not valid JSON: {e}", file.display()))?;
+            let limit = crate::limits::SNAPSHOT_IMPORT_MAX_BYTES;
+            let size = std::fs::metadata(file)
+                .map_err(|e| format!("{}: {e}", file.display()))?
+                .len();
+            if size > limit as u64 {
+                return Err(format!(
+                    "{} is {size} bytes; aksim imports snapshots up to {limit} bytes \
+                     (SNAPSHOT_IMPORT_MAX_BYTES, docs/limits.md)",
+                    file.display()
+                ));
+            }
+            let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
             let path = match subscription {
                 Some(s) => format!("/_sim/snapshot/{s}"),
                 None => "/_sim/snapshot".into(),
             };
-            (Method::PUT, path, Some(value))
+            (Method::PUT, path, Payload::Raw(bytes))
         }
         Ctl::Sandbox { preset } => (
             Method::POST,
             "/_sim/sandboxes".into(),
-            Some(json_arg(preset)?),
+            json(json_arg(preset)?),
         ),
-    };
-    let mut request = client.request(method, format!("{base}{path}"));
-    if let Some(body) = body {
-        request = request.json(&body);
+    })
+}
+
+fn clock_request(clock: &ClockCmd) -> (reqwest::Method, String, Payload) {
+    use reqwest::Method;
+    match clock {
+        ClockCmd::Show => (Method::GET, "/_sim/clock".into(), Payload::None),
+        ClockCmd::Advance { seconds } => (
+            Method::POST,
+            "/_sim/clock/advance".into(),
+            Payload::Json(serde_json::json!({ "seconds": seconds })),
+        ),
+        ClockCmd::Freeze => (Method::POST, "/_sim/clock/freeze".into(), Payload::None),
+        ClockCmd::Unfreeze => (Method::POST, "/_sim/clock/unfreeze".into(), Payload::None),
+        ClockCmd::Scale { factor } => (
+            Method::POST,
+            "/_sim/clock/scale".into(),
+            Payload::Json(serde_json::json!({ "factor": factor })),
+        ),
+    }
+}
+
+fn journal_request(journal: &JournalCmd) -> Result<(reqwest::Method, String, Payload), String> {
+    use reqwest::Method;
+    Ok(match journal {
+        JournalCmd::Show { filters } => (
+            Method::GET,
+            format!("/_sim/journal{}", query(filters)?),
+            Payload::None,
+        ),
+        JournalCmd::Export { filters } => (
+            Method::GET,
+            format!("/_sim/journal.jsonl{}", query(filters)?),
+            Payload::None,
+        ),
+        JournalCmd::Verify { expectation } => (
+            Method::POST,
+            "/_sim/journal/verify".into(),
+            Payload::Json(json_arg(expectation)?),
+        ),
+        JournalCmd::Clear => (Method::DELETE, "/_sim/journal".into(), Payload::None),
+        JournalCmd::Config { capacity } => (
+            Method::PUT,
+            "/_sim/journal/config".into(),
+            Payload::Json(serde_json::json!({ "capacity": capacity })),
+        ),
+    })
+}
+
+/// Where `ctl` looks for aksim's CA, in order: `--ca` / `AKSIM_CA`, then `ca.pem` in
+/// `--tls-dir` / `AKSIM_TLS_DIR`, else in the default TLS directory.
+pub fn ca_candidates(args: &CtlArgs) -> Vec<PathBuf> {
+    if let Some(ca) = &args.ca {
+        return vec![ca.clone()];
+    }
+    let dir = args
+        .tls_dir
+        .clone()
+        .unwrap_or_else(|| crate::Config::default().tls_dir());
+    vec![dir.join(crate::tls::CA_FILE)]
+}
+
+/// A client trusting aksim's CA (the first candidate that exists), and the places looked at.
+fn client(args: &CtlArgs) -> Result<(reqwest::Client, Vec<PathBuf>), String> {
+    let candidates = ca_candidates(args);
+    let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
+    if let Some(ca) = candidates.iter().find(|c| c.exists()) {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        builder = builder.add_root_certificate(
+            reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.display()))?,
+        );
+    } else if args.ca.is_some() {
+        let ca = &candidates[0];
+        return Err(format!("--ca {}: no such file", ca.display()));
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    Ok((client, candidates))
+}
+
+/// Runs one `ctl` command; the text to print, or the error (naming the fix).
+pub async fn run(args: CtlArgs) -> Result<String, String> {
+    let (client, looked) = client(&args)?;
+    let base = args.url.trim_end_matches('/').to_owned();
+    let (method, path, payload) = request_for(&args.command)?;
+    let url = format!("{base}{path}");
+    let mut request = client.request(method, &url);
+    match payload {
+        Payload::None => {}
+        Payload::Json(body) => request = request.json(&body),
+        Payload::Raw(bytes) => {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes)
+        }
     }
     let response = request
         .send()
         .await
-        .map_err(|e| format!("{base}{path}: {e}"))?;
+        .map_err(|e| explain::transport(&e, &base, &looked))?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| e.to_string())?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| explain::transport(&e, &base, &looked))?;
     if !status.is_success() {
-        return Err(format!("{status}: {text}"));
+        return Err(explain::refusal(status, &text, &base));
     }
     if let Ctl::Snapshot(SnapshotCmd::Export {
         file: Some(file), ..
