@@ -158,6 +158,12 @@ enum Payload {
     Raw(Vec<u8>),
 }
 
+/// The method and path (with query) a command calls, e.g. `("PATCH",
+/// "/_sim/operations/durations")` (docs/control-api.md lists them side by side).
+pub fn call_of(command: &Ctl) -> Result<(String, String), String> {
+    request_for(command).map(|(method, path, _)| (method.to_string(), path))
+}
+
 /// The `/_sim` call of a command.
 fn request_for(command: &Ctl) -> Result<(reqwest::Method, String, Payload), String> {
     use reqwest::Method;
