@@ -2,8 +2,9 @@
 //! Istio-based service-mesh add-on.
 //!
 //! The crate is a library with a thin binary: [`app`] builds the [`App`] service (used in-process by
-//! tests and the scenario runner), [`serve`] runs it on a listener. See ARCHITECTURE.md for the
-//! code map and invariants.
+//! tests and the scenario runner), [`serve`] runs it on a listener, and [`TestServer`] runs it
+//! inside your own tests (HTTPS on a free port, stopped when dropped). See ARCHITECTURE.md for
+//! the code map and invariants.
 
 pub mod arm;
 pub mod clock;
@@ -22,12 +23,14 @@ pub mod scenario;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod testing;
 pub mod tls;
 
 pub use config::Config;
 pub use http::{app, App};
 pub use server::{serve, serve_with, ServerLimits};
 pub use state::AppState;
+pub use testing::{TestServer, TestServerBuilder};
 
 /// Everything `main` needs to run: the state and, unless `--http`, the TLS material.
 pub struct Prepared {
