@@ -24,6 +24,16 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Runs `node client-tests/js/<script> args…`, installing the pinned npm packages first if
 /// needed; panics with the fix when they cannot be installed.
 pub async fn run_script(sim: &SimHandle, script: &str, args: &[&str]) -> ClientRun {
+    run_script_without(sim, script, args, &[]).await
+}
+
+/// [`run_script`] without the environment variables named in `unset`.
+pub async fn run_script_without(
+    sim: &SimHandle,
+    script: &str,
+    args: &[&str],
+    unset: &[&str],
+) -> ClientRun {
     let dir = installed().await;
     let home = tempfile::tempdir().expect("temp HOME");
     let mut command = tokio::process::Command::new("node");
@@ -42,6 +52,9 @@ pub async fn run_script(sim: &SimHandle, script: &str, args: &[&str]) -> ClientR
         .env("AKSIM_SUBSCRIPTION", SUB)
         .env("AKSIM_TENANT", TENANT)
         .env("AKSIM_CLIENT_ID", CLIENT_ID);
+    for name in unset {
+        command.env_remove(name);
+    }
     process::run(command, SCRIPT_TIMEOUT).await
 }
 
