@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python venv NAME for the real-client tests:
 #   bash client-tests/python/bootstrap-venv.sh NAME [VENV_DIR]
-# NAME is az or sdk; the pins are client-tests/python/NAME-requirements.txt.
+# NAME is az, sdk or pytest; the pins are client-tests/python/NAME-requirements.txt. pip runs
+# from the repository root, so a requirement `-e ./pytest-aksim` is the repository's plugin.
 # VENV_DIR defaults to ${CARGO_TARGET_DIR:-<repo>/target}/client-venvs/NAME, which is where the
 # test harness looks (it calls this script with the directory spelled out).
 #
@@ -28,7 +29,12 @@ if ! command -v "$python" >/dev/null 2>&1; then
          "(Debian: apt-get install -y python3 python3-venv)" >&2
     exit 3
 fi
-wanted="$(cat "$requirements"; "$python" --version 2>&1)"
+# The stamp: the pins, the python version, and where local editable requirements are and
+# their packaging (their code is used in place; another checkout or changed metadata needs a
+# re-install).
+wanted="$(cat "$requirements"; "$python" --version 2>&1
+          sed -n 's|^-e \./||p' "$requirements" | while read -r dir; do
+              echo "$repo/$dir"; cat "$repo/$dir/pyproject.toml"; done)"
 
 mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
@@ -45,6 +51,7 @@ fi
 echo "bootstrap-venv: creating $venv from $requirements" >&2
 rm -rf "$venv"
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --requirement "$requirements" >&2
+(cd "$repo" && "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --requirement "$requirements" >&2)
 printf '%s' "$wanted" >"$venv/.aksim-stamp"
 echo "bootstrap-venv: $venv ready" >&2

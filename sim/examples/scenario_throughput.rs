@@ -34,8 +34,8 @@ fn main() {
                 .await;
             for outcome in batch {
                 runs += 1;
-                steps += outcome.steps;
-                failed += usize::from(outcome.failure.is_some());
+                steps += outcome.steps_run;
+                failed += usize::from(!outcome.passed());
             }
         }
         let secs = started.elapsed().as_secs_f64();

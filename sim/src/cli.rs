@@ -64,7 +64,74 @@ pub struct ScenarioRun {
     /// Write a JUnit XML report here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
-    /// Print only failures and the summary.
+    /// Print only failures, skips and the summary (no progress, no table).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Fail the run when any scenario is skipped (for CI that wants every scenario run).
+    #[arg(long)]
+    pub fail_on_skip: bool,
+}
+
+/// The flags of `aksim` (serving) as a Markdown table — flag, environment variable, default,
+/// what it does — from the same definitions clap parses; docs/user-guide.md carries it between
+/// `<!-- flags:begin -->` and `<!-- flags:end -->` (a test keeps them equal).
+pub fn flags_markdown() -> String {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    command.build();
+    let mut out = String::from("| flag | env | default | what |\n|---|---|---|---|\n");
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "version") {
+            continue;
+        }
+        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
+            && !matches!(arg.get_action(), clap::ArgAction::SetTrue);
+        let flag = if takes_value {
+            let name = arg
+                .get_value_names()
+                .and_then(|n| n.first())
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| long.to_ascii_uppercase().replace('-', "_"));
+            format!("`--{long} {name}`")
+        } else {
+            format!("`--{long}`")
+        };
+        let env = arg
+            .get_env()
+            .map(|e| format!("`{}`", e.to_string_lossy()))
+            .unwrap_or_else(|| "—".to_owned());
+        let defaults: Vec<String> = arg
+            .get_default_values()
+            .iter()
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
+        let default = match defaults.as_slice() {
+            [] => "—".to_owned(),
+            [one] if one == "false" => "off".to_owned(),
+            values => format!("`{}`", values.join(",")),
+        };
+        let mut help = arg
+            .get_long_help()
+            .or_else(|| arg.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+            .replace('\n', " ")
+            .replace('|', "\\|");
+        let values: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .filter(|v| !v.is_hide_set())
+            .map(|v| format!("`{}`", v.get_name()))
+            .collect();
+        if !values.is_empty() && values != ["`true`", "`false`"] {
+            let values = values.join(", ");
+            help = format!("{help} ({values})");
+        }
+        out.push_str(&format!(
+            "| {flag} | {env} | {default} | {} |\n",
+            help.trim()
+        ));
+    }
+    out
 }

@@ -7,7 +7,18 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     /// Accept requests without a bearer token.
     Off,
@@ -74,7 +85,7 @@ pub struct Config {
 
     /// Virtual seconds an operation kind takes, as KIND=SECONDS (repeatable, comma-separated in
     /// the env var). Kinds: default, resourceGroupDelete, clusterCreate, clusterUpdate,
-    /// clusterDelete. 0 = done at the first poll.
+    /// clusterDelete. 0 = done at the first poll. Without it every kind takes 2 s.
     #[arg(long = "op-duration", env = "AKSIM_OP_DURATION", value_delimiter = ',')]
     pub op_durations: Vec<String>,
 
@@ -132,6 +143,17 @@ pub struct Config {
     /// plane enforces: `2023`, `2024` or `current` (see `data/istio-admission.json`).
     #[arg(long, env = "AKSIM_ISTIO_ADMISSION_ERA")]
     pub istio_admission_era: Option<String>,
+}
+
+impl AuthMode {
+    /// The flag's value: `off`, `any`, `strict`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMode::Off => "off",
+            AuthMode::Any => "any",
+            AuthMode::Strict => "strict",
+        }
+    }
 }
 
 impl Default for Config {

@@ -4,6 +4,10 @@
 
 /// Largest request body accepted on any endpoint (ARM answers 413 `RequestEntityTooLarge`).
 pub const REQUEST_BODY_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Largest snapshot `PUT /_sim/snapshot` accepts (413 `RequestEntityTooLarge` past it, naming
+/// it). Far above realistic sizes: a meshed cluster exports about 2.4 KB, so 10,000 of them about
+/// 25 MB (their Kubernetes objects add to that once used).
+pub const SNAPSHOT_IMPORT_MAX_BYTES: usize = 256 * 1024 * 1024;
 /// How much of an oversize body is still read (and dropped) so the client gets the 413 rather
 /// than a connection reset; past this the connection is simply closed.
 pub const REQUEST_BODY_DRAIN_MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -97,6 +101,7 @@ pub fn as_json() -> serde_json::Value {
     serde_json::json!({
         "requestBodyMaxBytes": REQUEST_BODY_MAX_BYTES,
         "requestBodyDrainMaxBytes": REQUEST_BODY_DRAIN_MAX_BYTES,
+        "snapshotImportMaxBytes": SNAPSHOT_IMPORT_MAX_BYTES,
         "requestHeaderMaxBytes": REQUEST_HEADER_MAX_BYTES,
         "requestHeadersMax": REQUEST_HEADERS_MAX,
         "requestHeaderReadTimeoutSecs": REQUEST_HEADER_READ_TIMEOUT_SECS,

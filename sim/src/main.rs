@@ -123,101 +123,108 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 's
 }
 
 fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
-    use std::process::ExitCode;
     match command {
         ScenarioCommand::Schema => {
             println!("{:#}", aksim::scenario::model::json_schema());
-            ExitCode::SUCCESS
+            std::process::ExitCode::SUCCESS
         }
-        ScenarioCommand::Validate { paths } => {
-            let files = match aksim::scenario::model::discover(&paths) {
-                Ok(f) => f,
+        ScenarioCommand::Validate { paths } => scenario_validate(&paths),
+        ScenarioCommand::Run(args) => scenario_run(&args),
+    }
+}
+
+/// `aksim scenario validate`: every file parses and passes the checks.
+fn scenario_validate(paths: &[std::path::PathBuf]) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let files = match aksim::scenario::model::discover(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("aksim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut bad = 0;
+    for file in &files {
+        if let Err(e) = aksim::scenario::load(file) {
+            eprintln!("{e}");
+            bad += 1;
+        }
+    }
+    println!(
+        "{} files, {} valid, {bad} invalid",
+        files.len(),
+        files.len() - bad
+    );
+    if bad == 0 && !files.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `aksim scenario run`: progress on stderr (unless -q), the report on stdout, the JUnit file,
+/// and the exit status of the verdict.
+fn scenario_run(args: &aksim::cli::ScenarioRun) -> std::process::ExitCode {
+    use aksim::scenario::Verdict;
+    use std::process::ExitCode;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aksim: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let target = match &args.target {
+        Some(url) => {
+            match aksim::scenario::remote_target(url, args.ca.as_deref(), args.token.clone()) {
+                Ok(t) => t,
                 Err(e) => {
                     eprintln!("aksim: {e}");
                     return ExitCode::FAILURE;
                 }
-            };
-            let mut bad = 0;
-            for file in &files {
-                if let Err(e) = aksim::scenario::load(file) {
-                    eprintln!("{e}");
-                    bad += 1;
-                }
-            }
-            println!(
-                "{} files, {} valid, {bad} invalid",
-                files.len(),
-                files.len() - bad
-            );
-            if bad == 0 && !files.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
             }
         }
-        ScenarioCommand::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("aksim: cannot start the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
+        None => aksim::scenario::in_process_target(),
+    };
+    let options = aksim::scenario::RunOptions {
+        paths: args.paths.clone(),
+        filter: args.filter.clone(),
+        jobs: args.jobs,
+    };
+    let mut done = 0usize;
+    let report = runtime.block_on(aksim::scenario::run(&options, &target, |o| {
+        done += 1;
+        if !args.quiet {
+            let mark = match o.verdict {
+                Verdict::Passed => "ok",
+                Verdict::Failed(_) => "FAILED",
+                Verdict::Skipped(_) => "skipped",
             };
-            let target = match &args.target {
-                Some(url) => {
-                    match aksim::scenario::remote_target(
-                        url,
-                        args.ca.as_deref(),
-                        args.token.clone(),
-                    ) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            eprintln!("aksim: {e}");
-                            return ExitCode::FAILURE;
-                        }
-                    }
-                }
-                None => aksim::scenario::in_process_target(),
-            };
-            let options = aksim::scenario::RunOptions {
-                paths: args.paths.clone(),
-                filter: args.filter.clone(),
-                jobs: args.jobs,
-            };
-            let quiet = args.quiet;
-            let mut done = 0usize;
-            let report = runtime.block_on(aksim::scenario::run(&options, &target, |o| {
-                done += 1;
-                if !quiet {
-                    let mark = if o.failure.is_none() { "ok" } else { "FAILED" };
-                    eprintln!("[{done}] {mark:>6}  {}", o.name);
-                }
-            }));
-            let report = match report {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("aksim: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            print!("{}", report.render());
-            if let Some(path) = &args.junit {
-                if let Err(e) = std::fs::write(path, report.junit()) {
-                    eprintln!("aksim: cannot write {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-            }
-            if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                if report.outcomes.is_empty() && report.invalid.is_empty() {
-                    eprintln!("aksim: no scenarios matched");
-                }
-                ExitCode::FAILURE
-            }
+            eprintln!("[{done}] {mark:>7}  {}", o.name);
+        }
+    }));
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("aksim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.render(args.quiet));
+    if let Some(path) = &args.junit {
+        if let Err(e) = std::fs::write(path, report.junit()) {
+            eprintln!("aksim: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    match report.verdict(args.fail_on_skip) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("aksim: the run failed: {why}");
+            ExitCode::FAILURE
         }
     }
 }

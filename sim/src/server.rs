@@ -2,7 +2,9 @@
 //! builder), graceful shutdown, and the connection-level limits of `crate::limits`: at most
 //! `CONNECTIONS_MAX` connections (the overflow gets one 503 and is closed), a request-head size
 //! and count limit (431), a slow-header read timeout, a TLS handshake timeout and a
-//! whole-request deadline (504). `serve` is what `main` and the black-box tests call;
+//! whole-request deadline (504). A plain-HTTP request on the TLS port gets a plain-text 400
+//! naming the https:// URL (as Go's and nginx's servers answer). `serve` is what `main` and the
+//! black-box tests call;
 //! `serve_with` takes the limits as `ServerLimits` so tests can shrink them.
 use std::future::Future;
 use std::sync::Arc;
@@ -238,6 +240,10 @@ pub async fn serve_with(
         tokio::spawn(async move {
             match acceptor {
                 Some(acceptor) => {
+                    if speaks_plain_http(&stream, limits.tls_handshake_timeout).await {
+                        answer_plain_http(stream, limits.header_read_timeout).await;
+                        return;
+                    }
                     let tls_stream = match tokio::time::timeout(
                         limits.tls_handshake_timeout,
                         acceptor.accept(stream),
@@ -264,6 +270,63 @@ pub async fn serve_with(
     )
     .await;
 }
+
+/// Whether a client on the TLS port opened with plain text (an HTTP/1 request line, or
+/// HTTP/2's preface) instead of a TLS ClientHello (a handshake record, byte 0x16).
+async fn speaks_plain_http(stream: &tokio::net::TcpStream, wait: Duration) -> bool {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(wait, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0].is_ascii_uppercase(),
+        _ => false,
+    }
+}
+
+/// What Go's and nginx's HTTPS servers do with a plain-HTTP request: a plain-text 400 that
+/// names the fix, then close. The request head is read (bounded) for its Host and target.
+async fn answer_plain_http(mut stream: tokio::net::TcpStream, wait: Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    let read = async {
+        while head.len() < PLAIN_HTTP_HEAD_MAX && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(wait, read).await;
+    let text = String::from_utf8_lossy(&head);
+    let target = text
+        .lines()
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .filter(|t| t.starts_with('/'))
+        .unwrap_or("/");
+    let host = text
+        .lines()
+        .skip(1)
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("host")
+                .then(|| value.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty())
+        .or_else(|| stream.local_addr().ok().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let body = format!("this port speaks HTTPS: use https://{host}{target}\n");
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// How much of a plain-HTTP request head on the TLS port is read for its Host and target.
+const PLAIN_HTTP_HEAD_MAX: usize = 8 * 1024;
 
 /// Serves one accepted (and, with TLS, handshaken) connection; the slot's permit is held until
 /// the connection ends.
@@ -312,4 +375,25 @@ async fn serve_connection<I>(
                     .await;
         }
     }
+}
+
+/// Everything `main` needs to run: the state and, unless `--http`, the TLS material.
+pub struct Prepared {
+    pub state: crate::state::AppState,
+    pub tls: Option<crate::tls::TlsMaterial>,
+}
+
+/// Loads (or creates) the TLS directory's CA and token key and builds the state.
+pub fn prepare(config: crate::config::Config) -> Result<Prepared, String> {
+    config.validate()?;
+    let dir = config.tls_dir();
+    let tokens = crate::identity::tokens::TokenIssuer::load_or_create(&dir)?;
+    let tls = if config.http {
+        None
+    } else {
+        Some(crate::tls::load_or_create(&dir, &config.hostnames)?)
+    };
+    let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+    let state = crate::state::AppState::new(config, tokens, ca_pem)?;
+    Ok(Prepared { state, tls })
 }

@@ -170,3 +170,38 @@ fn bad_flags_fail_with_a_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--tenant must be a GUID"), "{stderr}");
 }
+
+/// `--state-file PATH`: nothing there at the first start (it starts empty), the state is saved
+/// on SIGTERM and loaded at the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_file_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tls_dir = dir.path().join("tls");
+    let file = dir.path().join("state").join("aksim.json");
+    let flags = ["--state-file", file.to_str().unwrap()];
+    let group = "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/kept?api-version=2024-11-01";
+
+    let first = start(&tls_dir, &flags);
+    let https = client(&tls_dir);
+    let created = https
+        .put(format!("{}{group}", first.base_url))
+        .bearer_auth("t")
+        .json(&serde_json::json!({"location": "eastus"}))
+        .send()
+        .await
+        .expect("PUT over HTTPS");
+    assert_eq!(created.status(), 201);
+    assert!(!file.exists(), "saved on a clean shutdown, not before");
+    terminate(first);
+    assert!(file.exists(), "saved on SIGTERM");
+
+    let second = start(&tls_dir, &flags);
+    let kept = https
+        .get(format!("{}{group}", second.base_url))
+        .bearer_auth("t")
+        .send()
+        .await
+        .expect("GET over HTTPS");
+    assert_eq!(kept.status(), 200, "loaded at start");
+    terminate(second);
+}

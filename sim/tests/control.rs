@@ -443,6 +443,161 @@ async fn sandboxes_start_with_their_preset() {
     );
 }
 
+/// PUT replaces the durations table (kinds left out take the body's `default`, a `default`
+/// left out is aksim's 2 s); PATCH changes only the kinds named.
+#[tokio::test]
+async fn durations_put_replaces_the_table_and_patch_merges() {
+    let sim = Sim::new();
+    let put = |body: serde_json::Value| {
+        control(&sim, Method::PUT, "/_sim/operations/durations", Some(body))
+    };
+    let r = put(json!({"clusterCreate": 600})).await;
+    assert_eq!(r.body["clusterCreate"], 600.0);
+    assert_eq!(r.body["default"], 2.0, "a default left out is aksim's own");
+    let r = put(json!({"default": 2})).await;
+    assert_eq!(
+        r.body,
+        json!({"default": 2.0, "resourceGroupDelete": 2.0, "clusterCreate": 2.0, "clusterUpdate": 2.0, "clusterDelete": 2.0}),
+        "kinds left out take the new default"
+    );
+    let r = control(
+        &sim,
+        Method::PATCH,
+        "/_sim/operations/durations",
+        Some(json!({"clusterDelete": 9})),
+    )
+    .await;
+    assert_eq!(r.body["clusterDelete"], 9.0);
+    assert_eq!(r.body["clusterCreate"], 2.0, "PATCH keeps the others");
+    let r = control(
+        &sim,
+        Method::PATCH,
+        "/_sim/operations/durations",
+        Some(json!({"default": 0})),
+    )
+    .await;
+    assert_eq!(r.body["clusterCreate"], 0.0);
+    assert_eq!(
+        r.body["clusterDelete"], 9.0,
+        "a kind with its own duration keeps it"
+    );
+    let get = control(&sim, Method::GET, "/_sim/operations/durations", None).await;
+    assert_eq!(get.body, r.body);
+}
+
+/// The revisions a subscription's `meshRevisionProfiles` lists in eastus.
+async fn revisions_of(sim: &Sim, sub: &str) -> Vec<String> {
+    let r = sim
+        .get(&format!(
+            "/subscriptions/{sub}/providers/Microsoft.ContainerService/locations/eastus/meshRevisionProfiles?api-version=2026-06-01"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["value"][0]["properties"]["meshRevisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["revision"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A sandbox with `meshCatalog` sees its own AKS catalogue; other subscriptions keep the
+/// server's; snapshots carry it, resets drop it.
+#[tokio::test]
+async fn a_sandbox_carries_its_own_aks_catalogue() {
+    let sim = Sim::new();
+    let custom: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../scenarios/catalogs/custom-test.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for catalog in [json!("2023"), custom] {
+        let created = control(
+            &sim,
+            Method::POST,
+            "/_sim/sandboxes",
+            Some(json!({"providers": ["Microsoft.ContainerService"], "meshCatalog": catalog})),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        ids.push(created.body["subscriptionId"].as_str().unwrap().to_owned());
+    }
+    control(
+        &sim,
+        Method::POST,
+        "/_sim/sandboxes",
+        Some(json!({"subscriptionId": SUB, "providers": ["Microsoft.ContainerService"]})),
+    )
+    .await;
+    let server = revisions_of(&sim, SUB).await;
+    assert!(server.contains(&"asm-1-29".to_owned()), "{server:?}");
+    let era = revisions_of(&sim, &ids[0]).await;
+    assert!(
+        era.contains(&"asm-1-17".to_owned()) && !era.contains(&"asm-1-29".to_owned()),
+        "{era:?}"
+    );
+    let versions = sim
+        .get(&format!(
+            "/subscriptions/{}/providers/Microsoft.ContainerService/locations/eastus/kubernetesVersions?api-version=2026-06-01",
+            ids[1]
+        ))
+        .await;
+    assert!(
+        versions.body.to_string().contains("\"1.22\""),
+        "custom-test lists 1.22: {}",
+        versions.body
+    );
+
+    // A snapshot carries the catalogues; importing it brings them back.
+    let snapshot = control(&sim, Method::GET, "/_sim/snapshot", None).await;
+    assert_eq!(snapshot.body["catalogs"][&ids[0]]["name"], "2023");
+    assert_eq!(snapshot.body["catalogs"][&ids[1]]["name"], "custom-test");
+    assert!(snapshot.body["catalogs"].get(SUB).is_none());
+    control(&sim, Method::POST, "/_sim/reset", None).await;
+    assert!(
+        sim.state.core.sandbox_catalogs.all().is_empty(),
+        "reset drops them"
+    );
+    let imported = control(
+        &sim,
+        Method::PUT,
+        "/_sim/snapshot",
+        Some(snapshot.body.clone()),
+    )
+    .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert_eq!(revisions_of(&sim, &ids[0]).await, era);
+
+    // Forgetting the subscription forgets its catalogue.
+    let reset = control(&sim, Method::POST, &format!("/_sim/reset/{}", ids[0]), None).await;
+    assert_eq!(reset.body["hadState"], true);
+    assert!(sim.state.core.sandbox_catalogs.get(&ids[0]).is_none());
+
+    let mut orphan = snapshot.body.clone();
+    orphan["catalogs"]["99999999-0000-0000-0000-000000000000"] =
+        orphan["catalogs"][&ids[0]].clone();
+    let r = control(&sim, Method::PUT, "/_sim/snapshot", Some(orphan)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    for bad in [json!("1999"), json!({"name": "x"}), json!(5)] {
+        let r = control(
+            &sim,
+            Method::POST,
+            "/_sim/sandboxes",
+            Some(json!({"meshCatalog": bad})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+        assert!(r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("meshCatalog"));
+    }
+}
+
 /// Sends `body` as raw bytes (malformed JSON included) to a control endpoint.
 async fn raw(sim: &Sim, method: Method, path: &str, body: &str) -> common::Reply {
     let request = axum::http::Request::builder()

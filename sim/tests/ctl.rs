@@ -89,3 +89,154 @@ async fn ctl_drives_the_control_api() {
     let _ = stop.send(());
     server.await.unwrap();
 }
+
+/// aksim over HTTPS (or plain HTTP) on a free port, in-process; the TLS directory with its CA.
+struct Served {
+    url: String,
+    tls_dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn serve(https: bool) -> Served {
+    let tls_dir = tempfile::tempdir().unwrap();
+    let config = aksim::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        tls_dir: Some(tls_dir.path().to_path_buf()),
+        http: !https,
+        ..aksim::Config::default()
+    };
+    let prepared = aksim::prepare(config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(aksim::serve(
+        listener,
+        prepared.tls.map(|t| t.server_config),
+        aksim::app(prepared.state),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let scheme = if https { "https" } else { "http" };
+    Served {
+        url: format!("{scheme}://127.0.0.1:{port}"),
+        tls_dir,
+        _stop: stop,
+    }
+}
+
+/// `ctl` with `--tls-dir DIR` (as AKSIM_TLS_DIR gives it) and no `--ca`.
+async fn ctl_in(url: &str, tls_dir: &std::path::Path, words: &[&str]) -> Result<String, String> {
+    let mut argv = vec!["ctl", "--url", url, "--tls-dir", tls_dir.to_str().unwrap()];
+    argv.extend_from_slice(words);
+    let parsed = Wrapper::try_parse_from(argv).map_err(|e| e.to_string())?;
+    aksim::ctl::run(parsed.args).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_finds_the_ca_in_the_tls_dir_and_says_what_is_wrong() {
+    let https = serve(true).await;
+    let port = https.url.rsplit(':').next().unwrap().to_owned();
+    // The CA is found through the TLS directory (AKSIM_TLS_DIR).
+    let ok = ctl_in(&https.url, https.tls_dir.path(), &["health"]).await;
+    assert!(ok.as_ref().is_ok_and(|t| t.contains("\"ok\"")), "{ok:?}");
+
+    // Another TLS directory: the certificate is not trusted — say so, and where the CA is.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let err = ctl_in(&https.url, elsewhere.path(), &["health"])
+        .await
+        .unwrap_err();
+    assert!(err.contains("not trusted"), "{err}");
+    assert!(
+        err.contains("--ca") && err.contains("AKSIM_TLS_DIR"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&elsewhere.path().join("ca.pem").display().to_string()),
+        "it names where it looked: {err}"
+    );
+
+    // http:// to the HTTPS port.
+    let err = ctl_in(
+        &format!("http://127.0.0.1:{port}"),
+        https.tls_dir.path(),
+        &["health"],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains(&format!("use --url https://127.0.0.1:{port}")),
+        "{err}"
+    );
+
+    // https:// to a plain-HTTP aksim.
+    let plain = serve(false).await;
+    let plain_port = plain.url.rsplit(':').next().unwrap().to_owned();
+    let err = ctl_in(
+        &format!("https://127.0.0.1:{plain_port}"),
+        https.tls_dir.path(),
+        &["health"],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains("plain HTTP")
+            && err.contains(&format!("use --url http://127.0.0.1:{plain_port}")),
+        "{err}"
+    );
+
+    // Nothing listens.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err = ctl_in(
+        &format!("https://127.0.0.1:{closed}"),
+        https.tls_dir.path(),
+        &["health"],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains("connection refused") && err.contains("is aksim running"),
+        "{err}"
+    );
+
+    // A refusal: the status, the ARM code and message.
+    let err = ctl_in(
+        &https.url,
+        https.tls_dir.path(),
+        &["faults", "remove", "nope"],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.starts_with("HTTP 404")
+            && err.contains("NotFound")
+            && err.contains("no fault rule 'nope'"),
+        "{err}"
+    );
+}
+
+/// The real binary, as the container's HEALTHCHECK runs it: only AKSIM_URL and AKSIM_TLS_DIR
+/// in the environment (HOME elsewhere), no `--ca`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reads_aksim_tls_dir() {
+    let https = serve(true).await;
+    let home = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_aksim"))
+        .args(["ctl", "health"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AKSIM_URL", &https.url)
+        .env("AKSIM_TLS_DIR", https.tls_dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -45,6 +45,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "control::glob",
             "control::faults",
             "control::journal",
+            "control::body",
             "identity::tokens",
             "kubeapi::status",
             "kubeapi::table",
@@ -78,17 +79,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "tools",
-        &[
-            "scenario",
-            "scenario::model",
-            "scenario::matching",
-            "scenario::exec",
-            "ctl",
-            "cli",
-            "hostile",
-            "testing",
-            "parity",
-        ],
+        &["scenario", "ctl", "cli", "hostile", "testing", "parity"],
     ),
     ("crate root", &["crate"]),
 ];
@@ -102,7 +93,6 @@ const SPLIT_DIRS: &[&str] = &[
     "kubeapi",
     "http",
     "providers",
-    "scenario",
 ];
 
 fn src_dir() -> PathBuf {

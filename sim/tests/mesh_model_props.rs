@@ -16,7 +16,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use aksim::scenario::model::{ErrorExpect, Expect, KubeRequest, Request, Scenario, Setup, Step};
+use aksim::scenario::model::{
+    ErrorExpect, Expect, KubeRequest, Request, Scenario, Settings, Setup, Step,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -476,12 +478,15 @@ fn scenario_of(prefix: &[Step], actions: &[Action]) -> Scenario {
         name: "clusters and mesh against the model".into(),
         description: "Generated from the reference model.".into(),
         tags: vec!["property-mesh".into()],
+        settings: Settings {
+            operation_durations: [("default".to_owned(), 0.0)].into_iter().collect(),
+            ..Settings::default()
+        },
         setup: Setup {
             register_providers: vec!["Microsoft.ContainerService".into()],
             resource_groups: [("rg1".to_owned(), "eastus".to_owned())]
                 .into_iter()
                 .collect(),
-            operation_durations: [("default".to_owned(), 0.0)].into_iter().collect(),
             ..Setup::default()
         },
         steps: prefix

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 mod common;
 
 use aksim::scenario::exec;
-use aksim::scenario::model::{ErrorExpect, Expect, Request, Scenario, Setup, Step};
+use aksim::scenario::model::{ErrorExpect, Expect, Request, Scenario, Settings, Setup, Step};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -304,12 +304,13 @@ fn scenario_of(prefix: &[Step], actions: &[Action]) -> Scenario {
             "Generated from the reference model; each step's expectation is the model's prediction."
                 .into(),
         tags: vec!["property-groups-registration".into()],
-        setup: Setup {
+        settings: Settings {
             operation_durations: [("default".to_owned(), 0.0)].into_iter().collect(),
             registration_seconds: Some(REGISTRATION_SECS as f64),
             freeze_clock: true,
-            ..Setup::default()
+            ..Settings::default()
         },
+        setup: Setup::default(),
         steps: prefix
             .iter()
             .cloned()
@@ -366,6 +367,6 @@ fn a_failing_property_becomes_a_small_reproducer_scenario() {
         &loaded,
         &aksim::scenario::in_process_target(),
     ));
-    let failure = outcome.failure.expect("the reproducer reproduces");
+    let failure = outcome.failure().expect("the reproducer reproduces");
     assert!(failure.detail.contains("got 500"), "{failure}");
 }

@@ -1,7 +1,8 @@
 //! The scenario runner: the whole `scenarios/` tree passes in-process; the runner fails
 //! precisely against targets that answer wrongly (wiremock stands in for them); invalid files
-//! name their file, line and reason; `--target` mode works against a live aksim and skips
-//! simulator-only steps against a target without `/_sim`.
+//! name their file, line and reason; `--target` mode works against a live aksim and skips a
+//! scenario with simulator-only steps against a target without `/_sim` (as a whole, with the
+//! reason). The CLI's counts, JUnit file and exit status: `scenario_cli.rs`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,8 +29,9 @@ async fn every_scenario_in_the_tree_passes_in_process() {
         report.outcomes.len() >= 4,
         "the tree holds the scenario library"
     );
-    assert!(report.ok(), "{}", report.render());
-    assert_eq!(report.skipped_steps(), 0);
+    assert!(report.ok(), "{}", report.render(false));
+    assert_eq!(report.skipped(), 0, "{}", report.render(false));
+    assert_eq!(report.passed(), report.outcomes.len());
 }
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
@@ -39,11 +41,11 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
 }
 
 fn remote(base: &str, timeout: Duration) -> Target {
-    Target::Remote {
-        base: base.to_owned(),
-        client: reqwest::Client::builder().timeout(timeout).build().unwrap(),
-        token: "t".into(),
-    }
+    Target::remote(
+        base,
+        reqwest::Client::builder().timeout(timeout).build().unwrap(),
+        Some("t".into()),
+    )
 }
 
 async fn run_file(path: PathBuf, target: &Target) -> scenario::Report {
@@ -63,15 +65,13 @@ steps:
       status: 201
       headers: {x-ms-request-id: "{{any}}"}
       body: {name: rg1, properties: {provisioningState: Succeeded}}
-  - advanceClock: 5
 "#;
 
 /// The failure message of the only scenario in a report.
 fn failure_of(report: &scenario::Report) -> String {
     assert!(!report.ok(), "the run must fail");
     report.outcomes[0]
-        .failure
-        .as_ref()
+        .failure()
         .map(|f| f.to_string())
         .unwrap_or_default()
 }
@@ -154,9 +154,11 @@ async fn the_runner_fails_on_a_slow_or_dropped_response() {
         &remote(&server.uri(), Duration::from_millis(200)),
     )
     .await;
+    // The runner first asks what the target is (`/_sim/info`): no answer in time is a
+    // failure naming the request, never a guess.
     let message = failure_of(&report);
     assert!(
-        message.contains("PUT") && message.to_lowercase().contains("timed out"),
+        message.contains("/_sim/info") && message.to_lowercase().contains("timed out"),
         "{message}"
     );
 
@@ -175,13 +177,13 @@ async fn the_runner_fails_on_a_slow_or_dropped_response() {
     .await;
     let message = failure_of(&report);
     assert!(
-        message.contains(&format!("PUT http://{addr}/subscriptions/")),
+        message.contains(&format!("GET http://{addr}/_sim/info")),
         "{message}"
     );
 }
 
 #[tokio::test]
-async fn simulator_only_steps_are_skipped_against_a_plain_target() {
+async fn a_scenario_with_simulator_only_steps_is_skipped_against_a_plain_target() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .respond_with(ResponseTemplate::new(201).insert_header("x-ms-request-id", "r").set_body_json(
@@ -191,13 +193,29 @@ async fn simulator_only_steps_are_skipped_against_a_plain_target() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let report = run_file(
-        write(&dir, "s.yaml", CREATE_GROUP),
+        write(
+            &dir,
+            "s.yaml",
+            &format!("{CREATE_GROUP}  - advanceClock: 5\n"),
+        ),
         &remote(&server.uri(), Duration::from_secs(5)),
     )
     .await;
-    assert!(report.ok(), "{}", report.render());
-    assert_eq!(report.skipped_steps(), 1);
-    assert!(report.junit().contains("simulator-only steps skipped"));
+    assert_eq!(
+        (report.passed(), report.failed(), report.skipped()),
+        (0, 0, 1),
+        "{}",
+        report.render(false)
+    );
+    assert_eq!(
+        report.outcomes[0].skip_reason(),
+        Some("needs aksim's control API (/_sim) for step 2 (advanceClock); the target has none")
+    );
+    assert_eq!(report.outcomes[0].steps_run, 0, "nothing of it ran");
+    assert!(!report.ok(), "a run in which nothing ran is no success");
+    assert!(report
+        .junit()
+        .contains("<skipped message=\"needs aksim's control API"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,9 +234,9 @@ async fn target_mode_runs_the_library_against_a_live_aksim() {
     };
     let target = remote(&format!("http://{addr}"), Duration::from_secs(10));
     let report = scenario::run(&options, &target, |_| {}).await.unwrap();
-    assert!(report.ok(), "{}", report.render());
+    assert!(report.ok(), "{}", report.render(false));
     assert_eq!(
-        report.skipped_steps(),
+        report.skipped(),
         0,
         "a live aksim runs simulator-only steps too"
     );
@@ -247,6 +265,26 @@ fn invalid_files_name_file_line_and_reason() {
     assert!(scenario::load(&empty)
         .unwrap_err()
         .contains("at least one step"));
+}
+
+#[test]
+fn a_setting_under_setup_names_its_new_place() {
+    let err = scenario::parse(
+        "name: x\nsetup:\n  operationDurations: {default: 0}\nsteps:\n  - advanceClock: 1\n",
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("unknown field `operationDurations`")
+            && err.contains("moved from `setup` to `settings`"),
+        "{err}"
+    );
+    let err = scenario::parse(
+        "name: x\nsettings:\n  operationDurations: {clusterCreat: 1}\nsteps:\n  - advanceClock: 1\n",
+        false,
+    )
+    .unwrap_err();
+    assert!(err.contains("unknown kind"), "{err}");
 }
 
 #[test]

@@ -494,3 +494,65 @@ async fn overflow_connections_are_bounded_in_number_and_time() {
         "{response}"
     );
 }
+
+/// Plain HTTP on the TLS port gets what Go's and nginx's servers answer: a plain-text 400
+/// naming the https:// URL (HTTP/2's cleartext preface too), not TLS bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_on_the_tls_port_gets_a_400_naming_https() {
+    let tls_dir = tempfile::tempdir().unwrap();
+    let mut config = aksim::Config::for_tests();
+    config.http = false;
+    config.tls_dir = Some(tls_dir.path().to_path_buf());
+    let prepared = aksim::prepare(config).expect("prepare");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(aksim::serve(
+        listener,
+        prepared.tls.map(|t| t.server_config),
+        aksim::app(prepared.state),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            b"GET /_sim/health?x=1 HTTP/1.1\r\nHost: aksim.local:8443\r\nUser-Agent: curl\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stream).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("content-type: text/plain"), "{answer}");
+    assert!(
+        answer.ends_with(
+            "\r\n\r\nthis port speaks HTTPS: use https://aksim.local:8443/_sim/health?x=1\n"
+        ),
+        "{answer}"
+    );
+    let mut h2 = TcpStream::connect(addr).await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut h2).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains(&format!("use https://{addr}/")),
+        "{answer}"
+    );
+    // A TLS client still gets TLS on the same port.
+    let pem = std::fs::read(tls_dir.path().join("ca.pem")).unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let health = https
+        .get(format!("https://127.0.0.1:{}/_sim/health", addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}

@@ -11,6 +11,8 @@
 //!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
 //! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
+//! - `trust`: what each client prints when it does not trust aksim's CA
+//!   (docs/troubleshooting.md, checked row by row).
 //!
 //! The harness is in `support/`.
 
@@ -27,3 +29,4 @@ mod identity;
 mod kubectl_e2e;
 mod python_sdk;
 mod sdk_registration;
+mod trust;

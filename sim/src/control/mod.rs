@@ -3,8 +3,9 @@
 //! fault rules, the request journal (query, export, verify) and snapshots.
 //!
 //! JSON in, JSON out. Errors use the ARM envelope with code `InvalidControlRequest`; a bad
-//! request changes nothing.
+//! request changes nothing. Bodies are read through `body.rs` (a limit, ARM's 413 past it).
 
+pub mod body;
 pub mod faults;
 pub mod glob;
 pub mod journal;
@@ -20,9 +21,10 @@ use serde::Deserialize;
 
 use crate::arm::error::ArmError;
 use crate::clock::rfc3339;
+use crate::control::body::{ControlBody, SnapshotBody};
 use crate::control::faults::FaultSpec;
 use crate::control::journal::Filter;
-use crate::core::ops::{OpKind, OpScript};
+use crate::core::ops::{Durations, OpKind, OpScript};
 use crate::core::OP_KINDS;
 use crate::limits;
 use crate::providers::routes::parse_subscription_id;
@@ -40,7 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/clock/unfreeze", post(clock_unfreeze))
         .route("/clock/scale", post(clock_scale))
         .route("/seed", post(seed))
-        .route("/operations/durations", get(durations).put(set_durations))
+        .route(
+            "/operations/durations",
+            get(durations).put(set_durations).patch(patch_durations),
+        )
         .route(
             "/operations/scripts",
             get(scripts).put(set_scripts).delete(clear_scripts),
@@ -165,7 +170,8 @@ async fn reset_all(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn reset_one(State(state): State<AppState>, Path(sub): Path<String>) -> Response {
     match parse_subscription_id(&sub) {
         Ok(id) => {
-            let had_state = state.core.store.remove(&id);
+            let had_catalog = state.core.sandbox_catalogs.remove(&id);
+            let had_state = state.core.store.remove(&id) || had_catalog;
             Json(serde_json::json!({ "reset": id, "hadState": had_state })).into_response()
         }
         Err(e) => e.into_response(),
@@ -182,7 +188,7 @@ struct Advance {
     seconds: f64,
 }
 
-async fn clock_advance(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn clock_advance(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let advance: Advance = match parse(&body) {
         Ok(a) => a,
         Err(e) => return e.into_response(),
@@ -218,24 +224,47 @@ async fn durations(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.core.durations.read().as_json(&OP_KINDS))
 }
 
-/// Body: `{"default": 0, "clusterCreate": 30}` (seconds per kind; omitted kinds keep the
-/// default).
-async fn set_durations(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
-    let map: serde_json::Map<String, serde_json::Value> = match parse(&body) {
-        Ok(m) => m,
-        Err(e) => return e.into_response(),
-    };
-    let mut items = Vec::new();
-    for (kind, secs) in &map {
-        match secs.as_f64() {
-            Some(s) => items.push(format!("{kind}={s}")),
-            None => return bad(format!("'{kind}' must be a number of seconds")).into_response(),
+/// `{"default": 0, "clusterCreate": 30}` as `KIND=SECONDS` items.
+fn duration_items(body: &[u8]) -> Result<Vec<String>, ArmError> {
+    let map: serde_json::Map<String, serde_json::Value> = parse(body)?;
+    map.iter()
+        .map(|(kind, secs)| match secs.as_f64() {
+            Some(s) => Ok(format!("{kind}={s}")),
+            None => Err(bad(format!("'{kind}' must be a number of seconds"))),
+        })
+        .collect()
+}
+
+/// PUT replaces the whole table: kinds left out take the body's `default`, and a `default`
+/// left out is aksim's own (2 s) — as `--op-duration` does at start.
+async fn set_durations(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
+    let parsed =
+        duration_items(&body).and_then(|items| Durations::parse(&items, &OP_KINDS).map_err(bad));
+    match parsed {
+        Ok(durations) => {
+            *state.core.durations.write() = durations;
+            Json(state.core.durations.read().as_json(&OP_KINDS)).into_response()
         }
+        Err(e) => e.into_response(),
     }
-    let result = state.core.durations.write().apply(&items, &OP_KINDS);
+}
+
+/// PATCH changes only the kinds named (a `default` named changes the kinds without their own).
+async fn patch_durations(
+    State(state): State<AppState>,
+    ControlBody(body): ControlBody,
+) -> Response {
+    let result = duration_items(&body).and_then(|items| {
+        state
+            .core
+            .durations
+            .write()
+            .apply(&items, &OP_KINDS)
+            .map_err(bad)
+    });
     match result {
         Ok(()) => Json(state.core.durations.read().as_json(&OP_KINDS)).into_response(),
-        Err(e) => bad(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -245,7 +274,7 @@ struct Scale {
     factor: f64,
 }
 
-async fn clock_scale(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn clock_scale(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let scale: Scale = match parse(&body) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -268,7 +297,7 @@ struct Seed {
 }
 
 /// Restarts the id sequence from `seed` (ids, ETags, operation ids, tokens' ids).
-async fn seed(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn seed(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     match parse::<Seed>(&body) {
         Ok(s) => {
             state.core.ids.reseed(Some(s.seed));
@@ -300,7 +329,7 @@ async fn scripts(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 /// Body: `{"clusterCreate": {"polls": 3, "result": "Failed", "error": {"code","message"}}}`.
 /// Kinds not named keep their script.
-async fn set_scripts(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn set_scripts(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let map: std::collections::BTreeMap<String, OpScript> = match parse(&body) {
         Ok(m) => m,
         Err(e) => return e.into_response(),
@@ -333,7 +362,7 @@ async fn list_faults(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "value": state.faults.list() }))
 }
 
-async fn add_fault(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn add_fault(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let spec: FaultSpec = match parse(&body) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -442,7 +471,7 @@ struct Verify {
 
 /// Did requests matching the filter happen the expected number of times? 200 when yes, 417
 /// when no; both answer `{ok, count, expected}`.
-async fn journal_verify(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn journal_verify(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     // serde cannot deny unknown fields through a flatten; check the keys by hand.
     let keys: serde_json::Map<String, serde_json::Value> = match parse(&body) {
         Ok(k) => k,
@@ -494,7 +523,7 @@ struct JournalConfig {
     capacity: usize,
 }
 
-async fn journal_config(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn journal_config(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     match parse::<JournalConfig>(&body) {
         Ok(c) if c.capacity <= limits::JOURNAL_CAPACITY_MAX => {
             state.journal.set_capacity(c.capacity);
@@ -521,7 +550,10 @@ async fn snapshot_one(State(state): State<AppState>, Path(sub): Path<String>) ->
 }
 
 /// Replaces the whole state with the snapshot.
-async fn snapshot_import_all(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn snapshot_import_all(
+    State(state): State<AppState>,
+    SnapshotBody(body): SnapshotBody,
+) -> Response {
     match snapshot::parse(&body) {
         Ok(snap) => {
             let n = snapshot::import(&state, snap, true);
@@ -535,7 +567,7 @@ async fn snapshot_import_all(State(state): State<AppState>, body: axum::body::By
 async fn snapshot_import_one(
     State(state): State<AppState>,
     Path(sub): Path<String>,
-    body: axum::body::Bytes,
+    SnapshotBody(body): SnapshotBody,
 ) -> Response {
     let id = match parse_subscription_id(&sub) {
         Ok(id) => id,
@@ -544,6 +576,7 @@ async fn snapshot_import_one(
     match snapshot::parse(&body) {
         Ok(mut snap) => {
             snap.subscriptions.retain(|s| s.id == id);
+            snap.catalogs.retain(|sub, _| *sub == id);
             if snap.subscriptions.is_empty() {
                 return bad(format!("the snapshot holds no subscription '{id}'")).into_response();
             }
@@ -565,7 +598,10 @@ async fn registration(State(state): State<AppState>) -> Json<serde_json::Value> 
 }
 
 /// Body: `{"delaySeconds": 3}` — how long registrations started from now on take.
-async fn set_registration(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn set_registration(
+    State(state): State<AppState>,
+    ControlBody(body): ControlBody,
+) -> Response {
     match parse::<RegistrationSettings>(&body) {
         Ok(s)
             if s.delay_seconds.is_finite()
@@ -583,7 +619,7 @@ async fn set_registration(State(state): State<AppState>, body: axum::body::Bytes
     }
 }
 
-async fn create_sandbox(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn create_sandbox(State(state): State<AppState>, ControlBody(body): ControlBody) -> Response {
     let preset: sandbox::Preset = match parse(&body) {
         Ok(p) => p,
         Err(e) => return e.into_response(),

@@ -3,13 +3,20 @@
 //! in place) without the requests and waits to get there.
 //!
 //! `POST /_sim/sandboxes` with
-//! `{"subscriptionId"?, "displayName"?, "features": [...], "providers": [...], "resourceGroups": {"rg1": "eastus"}}`
+//! `{"subscriptionId"?, "displayName"?, "features": [...], "providers": [...], "resourceGroups": {"rg1": "eastus"}, "meshCatalog"?}`
 //! answers 201 with the subscription id. Everything is checked before anything is written.
+//!
+//! `meshCatalog` gives the sandbox its own AKS catalogue (an embedded name, or a catalogue
+//! document inline), so scenarios that need another era run on a server started with the
+//! default catalogue, beside other users. The catalogues live in [`SandboxCatalogs`], which
+//! `Core::aks_for` consults; resets drop them, snapshots carry them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::core::clusters::catalog::{AksCatalog, EMBEDDED_NAMES};
 use crate::core::groups::{GroupState, ResourceGroup};
 use crate::core::registration::features::feature_key;
 use crate::core::registration::Registration;
@@ -31,6 +38,26 @@ pub struct Preset {
     /// Resource groups: name → location.
     #[serde(default)]
     pub resource_groups: BTreeMap<String, String>,
+    /// The sandbox's AKS catalogue: an embedded name (`current`, `2023`) or a catalogue
+    /// document (the `--mesh-catalog` file format) inline.
+    #[serde(default)]
+    pub mesh_catalog: Option<serde_json::Value>,
+}
+
+/// A `meshCatalog` value: an embedded name or an inline catalogue document.
+pub fn catalog_from_json(value: &serde_json::Value) -> Result<AksCatalog, String> {
+    match value {
+        serde_json::Value::String(name) => AksCatalog::embedded(name).ok_or_else(|| {
+            format!(
+                "meshCatalog '{name}' is not an embedded catalogue ({}); give a catalogue \
+                 document inline instead",
+                EMBEDDED_NAMES.join(", ")
+            )
+        }),
+        serde_json::Value::Object(_) => AksCatalog::parse(&value.to_string())
+            .map_err(|e| format!("meshCatalog is not a valid AKS catalogue: {e}")),
+        _ => Err("meshCatalog must be a catalogue name or a catalogue document".into()),
+    }
 }
 
 /// Creates the sandbox; returns its subscription id, or why the preset is refused.
@@ -78,6 +105,11 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             providers.push(key);
         }
     }
+    let catalog = preset
+        .mesh_catalog
+        .as_ref()
+        .map(catalog_from_json)
+        .transpose()?;
     let mut groups = Vec::new();
     for (name, location) in &preset.resource_groups {
         crate::core::groups::validate_name(name).map_err(|e| e.body.message.clone())?;
@@ -95,6 +127,10 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
         });
     }
     let now = state.core.clock.now();
+    let catalog_name = catalog.as_ref().map(|c| c.name.clone());
+    if let Some(catalog) = catalog {
+        state.core.sandbox_catalogs.set(&id, Arc::new(catalog));
+    }
     state.core.store.with(&id, now, |sub| {
         sub.touched = true;
         if let Some(name) = &preset.display_name {
@@ -121,5 +157,9 @@ pub fn create(state: &AppState, preset: Preset) -> Result<serde_json::Value, Str
             sub.groups.insert(group.name.to_ascii_lowercase(), group);
         }
     });
-    Ok(serde_json::json!({ "subscriptionId": id }))
+    let mut created = serde_json::json!({ "subscriptionId": id });
+    if let Some(name) = catalog_name {
+        created["meshCatalog"] = name.into();
+    }
+    Ok(created)
 }

@@ -6,11 +6,14 @@
 //! The clock is moved forward to the snapshot's time if it is behind (never backwards), so
 //! running operations keep their meaning.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::core::clusters::catalog::AksCatalog;
 use crate::core::store::Subscription;
 use crate::state::AppState;
 
@@ -27,6 +30,10 @@ pub struct Snapshot {
     /// Virtual time when the snapshot was taken.
     pub clock: String,
     pub subscriptions: Vec<Subscription>,
+    /// The AKS catalogues of sandbox subscriptions (`POST /_sim/sandboxes` with
+    /// `meshCatalog`), by subscription id; absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub catalogs: BTreeMap<String, AksCatalog>,
 }
 
 /// Takes a snapshot of every subscription with state, or of the ones in `only`.
@@ -40,28 +47,45 @@ pub fn export(state: &AppState, only: Option<&str>) -> Snapshot {
         .iter()
         .map(|id| state.core.store.with(id, now, |s| s.clone()))
         .collect();
+    let catalogs = ids
+        .iter()
+        .filter_map(|id| {
+            let catalog = state.core.sandbox_catalogs.get(id)?;
+            Some((id.clone(), AksCatalog::clone(&catalog)))
+        })
+        .collect();
     Snapshot {
         format: FORMAT.to_owned(),
         version: VERSION,
         aksim_version: env!("CARGO_PKG_VERSION").to_owned(),
         clock: rfc3339(now),
         subscriptions,
+        catalogs,
     }
 }
 
-/// Parses and checks a snapshot document without touching any state.
+/// The two fields read before the rest, so a file from the future says so rather than
+/// failing on a field it does not know.
+#[derive(Deserialize)]
+struct Envelope {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
+
+/// Parses and checks a snapshot document without touching any state. The bytes are read
+/// twice (the envelope, then the typed document), never into an intermediate JSON tree: a
+/// snapshot of hundreds of megabytes takes about its own size once parsed.
 pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
-    // Check the envelope first so a file from the future says so, not "unknown field".
-    let envelope: serde_json::Value = serde_json::from_slice(bytes)
+    let envelope: Envelope = serde_json::from_slice(bytes)
         .map_err(|e| format!("the snapshot is not valid JSON: {e}"))?;
-    let format = envelope.get("format").and_then(|v| v.as_str());
-    if format != Some(FORMAT) {
+    if envelope.format.as_ref().and_then(|v| v.as_str()) != Some(FORMAT) {
         return Err(format!(
             "not an aksim snapshot: \"format\" must be \"{FORMAT}\""
         ));
     }
     let version = envelope
-        .get("version")
+        .version
+        .as_ref()
         .and_then(|v| v.as_u64())
         .ok_or("\"version\" is missing")?;
     if version > u64::from(VERSION) {
@@ -74,7 +98,7 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
         return Err(format!("snapshot version {version} is not valid"));
     }
     let snapshot: Snapshot =
-        serde_json::from_value(envelope).map_err(|e| format!("the snapshot is malformed: {e}"))?;
+        serde_json::from_slice(bytes).map_err(|e| format!("the snapshot is malformed: {e}"))?;
     if parse_rfc3339(&snapshot.clock).is_none() {
         return Err(format!(
             "\"clock\" '{}' is not an RFC 3339 time",
@@ -101,6 +125,15 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
                 .map_err(|e| format!("subscription '{}', plane '{key}': {e}", sub.id))?;
         }
     }
+    for (id, catalog) in &snapshot.catalogs {
+        if !seen.contains(id) {
+            return Err(format!(
+                "\"catalogs\" names subscription '{id}', which the snapshot does not hold"
+            ));
+        }
+        let text = serde_json::to_string(catalog).map_err(|e| e.to_string())?;
+        AksCatalog::parse(&text).map_err(|e| format!("the catalogue of '{id}': {e}"))?;
+    }
     Ok(snapshot)
 }
 
@@ -111,9 +144,15 @@ pub fn import(state: &AppState, snapshot: Snapshot, replace_all: bool) -> usize 
     }
     if replace_all {
         state.core.store.clear();
+        state.core.sandbox_catalogs.clear();
     }
     let count = snapshot.subscriptions.len();
+    let mut catalogs = snapshot.catalogs;
     for sub in snapshot.subscriptions {
+        state.core.sandbox_catalogs.remove(&sub.id);
+        if let Some(catalog) = catalogs.remove(&sub.id) {
+            state.core.sandbox_catalogs.set(&sub.id, Arc::new(catalog));
+        }
         state.core.store.replace(sub);
     }
     count

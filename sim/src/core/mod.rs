@@ -24,13 +24,14 @@ pub mod store;
 pub mod subscription;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use parking_lot::RwLock;
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::ids::Ids;
-use clusters::catalog::AksCatalog;
+use clusters::catalog::{AksCatalog, SandboxCatalogs};
 use error::ErrorBody;
 use ops::{Durations, Injected, OpKind, OpScript, Operation};
 use registration::features::FeatureCatalog;
@@ -110,8 +111,10 @@ pub struct Core {
     pub features: FeatureCatalog,
     /// Preview gates.
     pub gates: GateSet,
-    /// Kubernetes versions and mesh revisions.
-    pub aks: AksCatalog,
+    /// Kubernetes versions and mesh revisions (`--mesh-catalog`).
+    pub aks: Arc<AksCatalog>,
+    /// Sandbox subscriptions' own AKS catalogues (`POST /_sim/sandboxes` with `meshCatalog`).
+    pub sandbox_catalogs: SandboxCatalogs,
     pub durations: RwLock<Durations>,
     /// Scripted outcomes per operation kind.
     pub scripts: RwLock<BTreeMap<OpKind, OpScript>>,
@@ -164,7 +167,8 @@ impl Core {
             resource_types: resource_types::Catalog::embedded(),
             features,
             gates,
-            aks,
+            aks: Arc::new(aks),
+            sandbox_catalogs: SandboxCatalogs::default(),
             durations: RwLock::new(durations),
             scripts: RwLock::new(BTreeMap::new()),
             registration_seconds: RwLock::new(config.registration_seconds),
@@ -178,6 +182,13 @@ impl Core {
         })
     }
 
+    /// The AKS catalogue subscription `sub` sees: its sandbox's, else the server's.
+    pub fn aks_for(&self, sub: &str) -> Arc<AksCatalog> {
+        self.sandbox_catalogs
+            .get(sub)
+            .unwrap_or_else(|| self.aks.clone())
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
@@ -187,10 +198,11 @@ impl Core {
         time::Duration::seconds_f64(*self.registration_seconds.read())
     }
 
-    /// Empties every subscription and the scripts and restarts the id sequence; the clock and
-    /// the configured durations are kept.
+    /// Empties every subscription, the sandbox catalogues and the scripts and restarts the id
+    /// sequence; the clock and the configured durations are kept.
     pub fn reset(&self) {
         self.store.clear();
+        self.sandbox_catalogs.clear();
         self.scripts.write().clear();
         self.ids.reseed(None);
     }

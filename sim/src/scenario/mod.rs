@@ -1,21 +1,28 @@
 //! Scenario files and their runner: the language tool authors use to describe the Azure
 //! behaviour their tool must survive (`docs/scenarios.md`).
 //!
-//! `model` is the file format, `matching` the expectations, `exec` runs one scenario
-//! (in-process or against a `--target`), and this module runs many in parallel and reports
-//! (progress, summary table, JUnit XML).
+//! `model` is the file format and `validate` its checks, `matching` the expectations, `plan`
+//! what a scenario needs of its target (skip reasons, settings applied and put back),
+//! `session` one scenario's requests, `steps` one step, `exec` one scenario from start to
+//! verdict, `report` the summary and JUnit XML; this module runs many.
 
 pub mod exec;
 pub mod matching;
 pub mod model;
+pub mod plan;
+pub mod report;
+mod session;
+mod steps;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-pub use exec::{Outcome, Target};
+pub use exec::{Outcome, Target, Verdict};
 pub use model::{load, parse, Scenario};
+pub use report::Report;
 
 /// Options of `aksim scenario run`.
 #[derive(Debug, Clone)]
@@ -26,127 +33,10 @@ pub struct RunOptions {
     pub jobs: usize,
 }
 
-/// The result of a whole run.
-#[derive(Debug)]
-pub struct Report {
-    pub outcomes: Vec<Outcome>,
-    /// Files that could not be read or parsed: (path, reason).
-    pub invalid: Vec<String>,
-    pub duration: Duration,
-}
-
-impl Report {
-    pub fn passed(&self) -> usize {
-        self.outcomes.iter().filter(|o| o.failure.is_none()).count()
-    }
-    pub fn failed(&self) -> usize {
-        self.outcomes.len() - self.passed() + self.invalid.len()
-    }
-    pub fn skipped_steps(&self) -> usize {
-        self.outcomes.iter().map(|o| o.skipped).sum()
-    }
-    pub fn ok(&self) -> bool {
-        self.failed() == 0 && !self.outcomes.is_empty()
-    }
-
-    /// The summary table and every failure with its details.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let width = self
-            .outcomes
-            .iter()
-            .map(|o| o.name.chars().count())
-            .max()
-            .unwrap_or(8)
-            .clamp(8, 70);
-        out.push_str(&format!(
-            "{:<width$}  {:>5}  {:>7}  {:>8}  result\n",
-            "scenario", "steps", "skipped", "ms"
-        ));
-        for o in &self.outcomes {
-            let name: String = o.name.chars().take(width).collect();
-            out.push_str(&format!(
-                "{name:<width$}  {:>5}  {:>7}  {:>8.1}  {}\n",
-                o.steps,
-                o.skipped,
-                o.duration.as_secs_f64() * 1000.0,
-                if o.failure.is_none() { "ok" } else { "FAILED" }
-            ));
-        }
-        for o in self.outcomes.iter().filter(|o| o.failure.is_some()) {
-            out.push_str(&format!("\nFAILED {} ({})\n", o.name, o.path.display()));
-            if let Some(f) = &o.failure {
-                out.push_str(&f.to_string());
-            }
-        }
-        for o in self.outcomes.iter().filter(|o| o.note.is_some()) {
-            out.push_str(&format!(
-                "\nSKIPPED {}: {}\n",
-                o.name,
-                o.note.as_deref().unwrap_or("")
-            ));
-        }
-        for reason in &self.invalid {
-            out.push_str(&format!("\nINVALID {reason}\n"));
-        }
-        out.push_str(&format!(
-            "\nscenarios: {} passed, {} failed, {} steps skipped (simulator-only) in {:.2}s\n",
-            self.passed(),
-            self.failed(),
-            self.skipped_steps(),
-            self.duration.as_secs_f64()
-        ));
-        out
-    }
-
-    /// JUnit XML for CI systems.
-    pub fn junit(&self) -> String {
-        fn esc(s: &str) -> String {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-        }
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        out.push_str(&format!(
-            "<testsuite name=\"aksim-scenarios\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
-            self.outcomes.len() + self.invalid.len(),
-            self.failed(),
-            self.duration.as_secs_f64()
-        ));
-        for o in &self.outcomes {
-            out.push_str(&format!(
-                "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-                esc(&o.path.display().to_string()),
-                esc(&o.name),
-                o.duration.as_secs_f64()
-            ));
-            match &o.failure {
-                None if o.skipped > 0 => out.push_str(&format!(
-                    "><system-out>{} simulator-only steps skipped</system-out></testcase>\n",
-                    o.skipped
-                )),
-                None => out.push_str("/>\n"),
-                Some(f) => out.push_str(&format!(
-                    "><failure message=\"{}\">{}</failure></testcase>\n",
-                    esc(f.detail.lines().next().unwrap_or("failed")),
-                    esc(&f.to_string())
-                )),
-            }
-        }
-        for reason in &self.invalid {
-            out.push_str(&format!(
-                "  <testcase classname=\"invalid\" name=\"{}\"><failure message=\"invalid scenario file\">{}</failure></testcase>\n",
-                esc(reason.split(':').next().unwrap_or("file")),
-                esc(reason)
-            ));
-        }
-        out.push_str("</testsuite>\n");
-        out
-    }
-}
-
-/// Loads every scenario under `options.paths` and runs them, `jobs` at a time.
+/// Loads every scenario under `options.paths` and runs them, `jobs` at a time. On a live
+/// aksim, scenarios that change or move something every subscription sees
+/// ([`plan::runs_alone`]) run one by one after the others, with nothing else in flight.
+/// `progress` sees each outcome as it comes; the report lists them in file order.
 pub async fn run(
     options: &RunOptions,
     target: &Target,
@@ -169,30 +59,49 @@ pub async fn run(
                 || l.path.display().to_string().to_lowercase().contains(&f)
         });
     }
-    let jobs = options.jobs.max(1);
-    let mut stream =
-        futures_util::stream::iter(loaded.iter().map(|l| exec::run_one(l, target))).buffered(jobs);
+    let live_aksim = matches!(target.probe().await, Some(Ok(p)) if p.sim);
+    let (alone, together): (Vec<_>, Vec<_>) = loaded
+        .iter()
+        .enumerate()
+        .partition(|(_, l)| live_aksim && plan::runs_alone(&l.scenario));
     let mut outcomes = Vec::with_capacity(loaded.len());
-    while let Some(outcome) = stream.next().await {
+    let mut stream = futures_util::stream::iter(
+        together
+            .into_iter()
+            .map(|(i, l)| async move { (i, exec::run_one(l, target).await) }),
+    )
+    .buffer_unordered(options.jobs.max(1));
+    while let Some((i, outcome)) = stream.next().await {
         progress(&outcome);
-        outcomes.push(outcome);
+        outcomes.push((i, outcome));
     }
+    for (i, l) in alone {
+        let outcome = exec::run_one(l, target).await;
+        progress(&outcome);
+        outcomes.push((i, outcome));
+    }
+    outcomes.sort_by_key(|(i, _)| *i);
     Ok(Report {
-        outcomes,
+        outcomes: outcomes.into_iter().map(|(_, o)| o).collect(),
         invalid,
         duration: started.elapsed(),
     })
 }
 
-/// The in-process target every test and `aksim scenario run` use by default: operations take
-/// no virtual time unless a scenario says so.
+/// The in-process target `aksim scenario run` uses without `--target`: a simulator per
+/// scenario with aksim's default flags (as `aksim` starts without any), changed only by the
+/// scenario's `settings` — so a scenario behaves the same in-process and against an aksim
+/// started with default flags.
 pub fn in_process_target() -> Target {
-    let mut config = crate::config::Config::for_tests();
-    config.seed = None;
+    let config = crate::config::Config {
+        addr: "127.0.0.1:0".parse().expect("static address"),
+        http: true,
+        ..crate::config::Config::default()
+    };
     Target::InProcess(Box::new(config))
 }
 
-/// A client for `--target` that trusts `ca` (PEM) in addition to nothing else.
+/// A client for `--target` that trusts `ca` (PEM) and nothing else (no system roots).
 pub fn remote_target(
     base: &str,
     ca: Option<&Path>,
@@ -206,9 +115,5 @@ pub fn remote_target(
         builder = builder.add_root_certificate(cert);
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    Ok(Target::Remote {
-        base: base.trim_end_matches('/').to_owned(),
-        client,
-        token: token.unwrap_or_else(|| "aksim-scenario-runner".to_owned()),
-    })
+    Ok(Target::remote(base, client, token))
 }

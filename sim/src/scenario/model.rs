@@ -19,9 +19,76 @@ pub struct Scenario {
     pub description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
+    pub settings: Settings,
     #[serde(default, skip_serializing_if = "Setup::is_empty")]
     pub setup: Setup,
     pub steps: Vec<Step>,
+}
+
+/// What the simulator must be set to for the scenario. In-process the simulator is built with
+/// these; against a live aksim the runner applies them through `/_sim` before the setup and
+/// puts the previous values back afterwards (reading them again to check). A setting the
+/// target cannot take makes the scenario *skipped*, with the reason — never passed.
+///
+/// Per subscription (run beside other scenarios): `meshCatalog` (a sandbox subscription).
+/// Server-wide (on a live aksim the scenario runs alone): `operationDurations`,
+/// `registrationSeconds`, `freezeClock`. Fixed when aksim starts (a target that differs skips
+/// the scenario): `auth`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    /// The AKS catalogue: `current`, `2023`, or a JSON file (a path relative to the scenario
+    /// file). On a live aksim the scenario's subscription is a sandbox with this catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh_catalog: Option<String>,
+    /// Virtual seconds per operation kind (`{"default": 0, "clusterCreate": 30}`); kinds left
+    /// out take `default`, and `default` left out is aksim's own (2 s).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operation_durations: BTreeMap<String, f64>,
+    /// Virtual seconds a feature or provider registration takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_seconds: Option<f64>,
+    /// Freeze the virtual clock (it then moves only by `advanceClock` and the runner's polls).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub freeze_clock: bool,
+    /// How ARM bearer tokens are checked (`off`, `any`, `strict`): aksim's `--auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<crate::config::AuthMode>,
+}
+
+impl Settings {
+    pub fn is_empty(&self) -> bool {
+        *self == Settings::default()
+    }
+
+    /// Whether applying these to a live aksim changes something every subscription sees.
+    pub fn server_wide(&self) -> bool {
+        !self.operation_durations.is_empty()
+            || self.registration_seconds.is_some()
+            || self.freeze_clock
+    }
+
+    /// The settings given, by their file names (for skip reasons).
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.mesh_catalog.is_some() {
+            names.push("settings.meshCatalog");
+        }
+        if !self.operation_durations.is_empty() {
+            names.push("settings.operationDurations");
+        }
+        if self.registration_seconds.is_some() {
+            names.push("settings.registrationSeconds");
+        }
+        if self.freeze_clock {
+            names.push("settings.freezeClock");
+        }
+        if self.auth.is_some() {
+            names.push("settings.auth");
+        }
+        names
+    }
 }
 
 /// What the subscription looks like before the first step.
@@ -31,15 +98,6 @@ pub struct Setup {
     /// A fixed subscription GUID; by default each run gets a fresh one (`{{subscription}}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<String>,
-    /// Virtual seconds per operation kind (`{"default": 0}`), simulator-only.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub operation_durations: BTreeMap<String, f64>,
-    /// Virtual seconds feature/provider registrations take (simulator-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration_seconds: Option<f64>,
-    /// Freeze the clock for the scenario (simulator-only).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub freeze_clock: bool,
     /// Providers to register first (`Microsoft.ContainerService`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub register_providers: Vec<String>,
@@ -50,11 +108,6 @@ pub struct Setup {
     /// Resource groups to create (`name` → `location`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resource_groups: BTreeMap<String, String>,
-    /// The AKS catalogue the scenario needs: `current`, `2023`, or a JSON file (a path relative
-    /// to the scenario file). In-process the simulator is built with it; against a target
-    /// whose catalogue differs, the scenario is skipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mesh_catalog: Option<String>,
     /// Extra variables for `{{name}}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
@@ -63,14 +116,10 @@ pub struct Setup {
 impl Setup {
     pub fn is_empty(&self) -> bool {
         self.subscription.is_none()
-            && self.operation_durations.is_empty()
-            && !self.freeze_clock
-            && self.registration_seconds.is_none()
             && self.register_providers.is_empty()
             && self.register_features.is_empty()
             && self.resource_groups.is_empty()
             && self.vars.is_empty()
-            && self.mesh_catalog.is_none()
     }
 }
 
@@ -234,55 +283,38 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
 /// Parses scenario text; errors read `LINE:COLUMN: reason` (or `: reason`).
 pub fn parse(text: &str, json: bool) -> Result<Scenario, String> {
     let scenario: Scenario = if json {
-        serde_json::from_str(text).map_err(|e| format!("{}:{}: {e}", e.line(), e.column()))?
+        serde_json::from_str(text)
+            .map_err(|e| format!("{}:{}: {}", e.line(), e.column(), moved_hint(&e)))?
     } else {
         yaml_serde::from_str(text).map_err(|e| match e.location() {
-            Some(loc) => format!("{}:{}: {e}", loc.line(), loc.column()),
-            None => format!(" {e}"),
+            Some(loc) => format!("{}:{}: {}", loc.line(), loc.column(), moved_hint(&e)),
+            None => format!(" {}", moved_hint(&e)),
         })?
     };
-    validate(&scenario)?;
+    super::validate::validate(&scenario)?;
     Ok(scenario)
 }
 
-fn validate(s: &Scenario) -> Result<(), String> {
-    if s.name.trim().is_empty() {
-        return Err(" scenario name must not be empty".into());
-    }
-    if s.steps.is_empty() {
-        return Err(" a scenario needs at least one step".into());
-    }
-    if s.steps.len() > STEPS_MAX {
-        return Err(format!(" at most {STEPS_MAX} steps"));
-    }
-    for (i, step) in s.steps.iter().enumerate() {
-        let actions = [
-            step.request.is_some(),
-            step.kube.is_some(),
-            step.advance_clock.is_some(),
-            step.wait_for_operation.is_some(),
-            step.fault.is_some(),
-            step.operation_scripts.is_some(),
-            step.create_cluster.is_some(),
-        ]
+/// Setup keys that became `settings` (they configure the simulator, not the subscription).
+const MOVED_TO_SETTINGS: [&str; 4] = [
+    "operationDurations",
+    "registrationSeconds",
+    "freezeClock",
+    "meshCatalog",
+];
+
+/// A parse error, with a pointer to `settings` when it names a key that moved there.
+fn moved_hint(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    match MOVED_TO_SETTINGS
         .iter()
-        .filter(|x| **x)
-        .count();
-        if actions != 1 {
-            return Err(format!(
-                " step {} ({}) must have exactly one of request, kube, advanceClock, \
-                 waitForOperation, fault, operationScripts, createCluster; it has {actions}",
-                i + 1,
-                step.name.as_deref().unwrap_or("unnamed")
-            ));
+        .find(|key| text.contains(&format!("unknown field `{key}`")))
+    {
+        Some(key) => {
+            format!("{text} (`{key}` moved from `setup` to `settings`: see docs/scenarios.md)")
         }
-        if let Some(secs) = step.advance_clock {
-            if !secs.is_finite() || secs < 0.0 {
-                return Err(format!(" step {}: advanceClock must be ≥ 0", i + 1));
-            }
-        }
+        None => text,
     }
-    Ok(())
 }
 
 /// Whether a file in a scenario folder is a scenario: `*.yaml`, `*.yml` or `*.scenario.json`

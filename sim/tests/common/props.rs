@@ -29,7 +29,11 @@ pub fn check(rt: &tokio::runtime::Runtime, scenario: Scenario) -> Result<(), Str
         &loaded,
         &aksim::scenario::in_process_target(),
     ));
-    outcome.failure.map_or(Ok(()), |f| Err(f.to_string()))
+    match outcome.verdict {
+        aksim::scenario::Verdict::Passed => Ok(()),
+        aksim::scenario::Verdict::Failed(f) => Err(f.to_string()),
+        aksim::scenario::Verdict::Skipped(why) => Err(format!("skipped in-process: {why}")),
+    }
 }
 
 /// Writes a minimal failing scenario; returns its path (`AKSIM_PROPTEST_OUT` or

@@ -152,6 +152,12 @@ impl Az {
         az
     }
 
+    /// Removes an environment variable from every later command (to show what az does
+    /// without it).
+    pub fn unset(&mut self, name: &str) {
+        self.env.retain(|(k, _)| k != name);
+    }
+
     /// Runs `az args…` and returns whatever happened; a hang past 120 s fails the test.
     pub async fn run(&self, args: &[&str]) -> ClientRun {
         let mut command = tokio::process::Command::new(&self.program);

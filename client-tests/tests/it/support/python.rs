@@ -21,6 +21,17 @@ pub async fn run_script(
     script: &str,
     args: &[&str],
 ) -> ClientRun {
+    run_script_without(sim, venv_name, script, args, &[]).await
+}
+
+/// [`run_script`] without the environment variables named in `unset`.
+pub async fn run_script_without(
+    sim: &SimHandle,
+    venv_name: &str,
+    script: &str,
+    args: &[&str],
+    unset: &[&str],
+) -> ClientRun {
     let venv = super::venv::venv(venv_name).await;
     let home = tempfile::tempdir().expect("temp HOME");
     let bundle = write_bundle(sim, &venv, home.path());
@@ -44,5 +55,8 @@ pub async fn run_script(
         .env("AKSIM_SUBSCRIPTION", SUB)
         .env("AKSIM_TENANT", TENANT)
         .env("AKSIM_CLIENT_ID", CLIENT_ID);
+    for name in unset {
+        command.env_remove(name);
+    }
     process::run(command, SCRIPT_TIMEOUT).await
 }

@@ -1,14 +1,14 @@
-//! `spawn_sim`: aksim in-process over real HTTPS on `127.0.0.1:0`, one server per test.
+//! `spawn_sim`: aksim in-process over real HTTPS on `127.0.0.1:0`, one server per test — an
+//! [`aksim::TestServer`] (the embedding API tool authors use) with the harness's defaults.
 
 use std::path::PathBuf;
 
 use aksim::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-/// A running aksim. Dropping it stops the server (open connections get up to 5 s).
+/// A running aksim (an [`aksim::TestServer`] with the harness's defaults). Dropping it stops
+/// the server.
 pub struct SimHandle {
     /// `https://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
@@ -17,11 +17,9 @@ pub struct SimHandle {
     pub ca_pem: String,
     /// The server's state: `state.core.clock.advance(..)` moves virtual time.
     pub state: AppState,
-    /// Trusts only aksim's CA; ALPN offers h2 and http/1.1.
+    /// Trusts only aksim's CA; ALPN offers h2 and http/1.1; sends no token of its own.
     pub client: reqwest::Client,
-    tls_dir: tempfile::TempDir,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: aksim::TestServer,
 }
 
 /// One HTTP exchange, read fully.
@@ -71,44 +69,20 @@ impl Reply {
 /// Starts aksim with the harness defaults (HTTPS, seed 1, operations done at the first poll,
 /// `--auth any`), changed by `tweak`.
 pub async fn spawn_sim(tweak: impl FnOnce(&mut aksim::Config)) -> SimHandle {
-    let tls_dir = tempfile::tempdir().expect("temp dir for the TLS material");
-    let mut config = aksim::Config {
-        addr: "127.0.0.1:0".parse().expect("static address"),
-        tls_dir: Some(tls_dir.path().to_path_buf()),
-        http: false,
-        seed: Some(1),
-        op_durations: vec!["default=0".to_owned()],
-        ..aksim::Config::default()
-    };
-    tweak(&mut config);
-    let prepared = aksim::prepare(config).expect("aksim prepares its state and TLS material");
-    let tls = prepared
-        .tls
-        .expect("the harness always serves HTTPS: clients refuse bearer tokens over http");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local address").port();
-    let (tx, rx) = oneshot::channel::<()>();
-    let app = aksim::app(prepared.state.clone());
-    let task = tokio::spawn(aksim::serve(
-        listener,
-        Some(tls.server_config),
-        app,
-        async {
-            let _ = rx.await;
-        },
-    ));
-    let client = client_trusting(&tls.ca_pem, false);
+    let server = aksim::TestServer::builder()
+        .config(|config| {
+            config.seed = Some(1);
+            config.op_durations = vec!["default=0".to_owned()];
+            tweak(config);
+        })
+        .start();
     SimHandle {
-        base_url: format!("https://127.0.0.1:{port}"),
-        ca_path: tls.ca_path,
-        ca_pem: tls.ca_pem,
-        state: prepared.state,
-        client,
-        tls_dir,
-        shutdown: Some(tx),
-        task: Some(task),
+        base_url: server.base_url().to_owned(),
+        ca_path: server.ca_path().to_path_buf(),
+        ca_pem: server.ca_pem().to_owned(),
+        state: server.state().clone(),
+        client: client_trusting(server.ca_pem(), false),
+        server,
     }
 }
 
@@ -135,7 +109,7 @@ impl SimHandle {
 
     /// The TLS directory (holds `ca.pem`; removed when the handle drops).
     pub fn tls_dir(&self) -> &std::path::Path {
-        self.tls_dir.path()
+        self.server.tls_dir()
     }
 
     /// Sends one request with `Authorization: Bearer test` (what `--auth any` wants).
@@ -182,21 +156,11 @@ impl SimHandle {
     }
 
     /// Stops the server and waits for it to finish.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("the server task ends cleanly");
-        }
-    }
-}
-
-impl Drop for SimHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn stop(self) {
+        let server = self.server;
+        tokio::task::spawn_blocking(move || server.stop())
+            .await
+            .expect("the server stops cleanly");
     }
 }
 

@@ -275,6 +275,40 @@ pub fn compat_list<'a>(
         })
 }
 
+/// The AKS catalogues of sandbox subscriptions (subscription id → catalogue). Subscriptions
+/// without one use the server's (`--mesh-catalog`).
+#[derive(Default)]
+pub struct SandboxCatalogs(
+    parking_lot::RwLock<std::collections::HashMap<String, std::sync::Arc<AksCatalog>>>,
+);
+
+impl SandboxCatalogs {
+    pub fn get(&self, sub: &str) -> Option<std::sync::Arc<AksCatalog>> {
+        let map = self.0.read();
+        if map.is_empty() {
+            return None;
+        }
+        map.get(sub).cloned()
+    }
+    pub fn set(&self, sub: &str, catalog: std::sync::Arc<AksCatalog>) {
+        self.0.write().insert(sub.to_owned(), catalog);
+    }
+    pub fn remove(&self, sub: &str) -> bool {
+        self.0.write().remove(sub).is_some()
+    }
+    pub fn clear(&self) {
+        self.0.write().clear();
+    }
+    /// Every (subscription, catalogue), sorted by subscription.
+    pub fn all(&self) -> std::collections::BTreeMap<String, std::sync::Arc<AksCatalog>> {
+        self.0
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::core::clusters::catalog::AksCatalog;
 use crate::core::clusters::lifecycle::{self, Accepted, Ctx, Deletion};
 use crate::core::clusters::{body, cluster_key, profiles, ManagedCluster, NS};
 use crate::core::error::{Error, Result};
@@ -42,9 +43,9 @@ pub struct ClusterInfo {
 }
 
 impl Core {
-    fn cluster_ctx(&self, now: OffsetDateTime) -> Ctx<'_> {
+    fn cluster_ctx<'a>(&'a self, aks: &'a AksCatalog, now: OffsetDateTime) -> Ctx<'a> {
         Ctx {
-            aks: &self.aks,
+            aks,
             resource_types: self.resource_types,
             ids: &self.ids,
             tenant: self.store.tenant_id(),
@@ -91,6 +92,7 @@ impl Core {
     pub fn put_cluster(&self, w: ClusterWrite) -> Result<(bool, Bytes, Operation<Effect>)> {
         let now = self.now();
         let key = cluster_key(w.rg, w.name);
+        let aks = self.aks_for(w.sub);
         self.store.with(w.sub, now, |s| {
             self.gate_group_write(s, NS, w.rg, now)?;
             body::validate_name(w.name)?;
@@ -98,7 +100,7 @@ impl Core {
             let created = !s.clusters.clusters.contains_key(&key);
             let accepted = lifecycle::put(
                 &mut s.clusters,
-                &self.cluster_ctx(now),
+                &self.cluster_ctx(&aks, now),
                 (w.sub, w.rg, w.name),
                 raw,
                 &w.preconditions,
@@ -113,12 +115,13 @@ impl Core {
     /// A tags PATCH: the cluster's body.
     pub fn patch_cluster(&self, w: ClusterWrite) -> Result<Bytes> {
         let now = self.now();
+        let aks = self.aks_for(w.sub);
         self.store.with(w.sub, now, |s| {
             self.gate_group_write(s, NS, w.rg, now)?;
             let raw = self.gated_body(s, w.body, w.api_version, now)?;
             lifecycle::patch_tags(
                 &mut s.clusters,
-                &self.cluster_ctx(now),
+                &self.cluster_ctx(&aks, now),
                 w.rg,
                 w.name,
                 raw,
@@ -317,7 +320,7 @@ impl Core {
         let now = self.now();
         self.store
             .with(sub, now, |s| self.require_registered(s, NS, now))?;
-        Ok(profiles::kubernetes_versions(&self.aks))
+        Ok(profiles::kubernetes_versions(&self.aks_for(sub)))
     }
 
     /// The `istio` mesh revision profile of `location` (`canonical`: its canonical name).
@@ -331,7 +334,10 @@ impl Core {
         self.store
             .with(sub, now, |s| self.require_registered(s, NS, now))?;
         Ok(profiles::mesh_revision_profile(
-            &self.aks, sub, location, canonical,
+            &self.aks_for(sub),
+            sub,
+            location,
+            canonical,
         ))
     }
 }

@@ -115,7 +115,8 @@ fn upgrade_profile(
     if let Some(mode) = mode {
         check_mode(mode, "Mesh upgrade profile")?;
     }
-    let profile = profiles::mesh_upgrade_profile(&state.core.aks, &info.cluster)?;
+    let aks = state.core.aks_for(p.sub());
+    let profile = profiles::mesh_upgrade_profile(&aks, &info.cluster)?;
     Ok((info.cluster.name, profile))
 }
 
