@@ -1,5 +1,5 @@
 //! Router tests: the managedCluster lifecycle with AKS's exact status codes, headers and bodies
-//! (ARM-CONTRACT §2.4, §2.5, §5.1–5.3), gates, ETags, paging, credentials, bad input and the
+//! (`../shared/reference/ARM-CONTRACT.md` §2.4, §2.5, §5.1–5.3), gates, ETags, paging, credentials, bad input and the
 //! spec examples in shared/arm-examples/containerservice.
 
 mod common;

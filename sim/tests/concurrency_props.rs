@@ -86,7 +86,7 @@ fn op() -> impl Strategy<Value = Op> {
     (0..SUBS.len() * CLUSTERS.len(), kind, cond).prop_map(|(target, kind, cond)| Op {
         target,
         kind,
-        // AKS declares If-None-Match on PUT only (ARM-CONTRACT §2.5); a PATCH ignores it.
+        // AKS declares If-None-Match on PUT only (`../shared/reference/ARM-CONTRACT.md` §2.5); a PATCH ignores it.
         cond: match (kind, cond) {
             (Kind::Get, _) | (Kind::Patch, Cond::CreateOnly) => Cond::None,
             _ => cond,

@@ -1,6 +1,6 @@
 //! Router tests for the Istio service-mesh add-on: the project's seed flow at the API level
 //! (2023-era catalogue), each `az aks mesh` command as az 2.91 sends it (GET → mutate → PUT
-//! whole body → poll → GET, ARM-CONTRACT §7) with at least one refusal each, the profile
+//! whole body → poll → GET, `../shared/reference/ARM-CONTRACT.md` §7) with at least one refusal each, the profile
 //! endpoints, every rule of the registry with its code and exact message, and wrong JSON
 //! types for every mesh field.
 
@@ -51,7 +51,7 @@ fn is_istio(body: &Value) -> bool {
 
 const NOT_ENABLED: &str = "Istio has not been enabled for this cluster, please refer to https://aka.ms/asm-aks-addon-docs for more details on enabling Azure Service Mesh.";
 
-/// One `az aks mesh ...` command as az 2.91 sends it (ARM-CONTRACT §7): GET the cluster
+/// One `az aks mesh ...` command as az 2.91 sends it (`../shared/reference/ARM-CONTRACT.md` §7): GET the cluster
 /// (`enable` GETs it twice: once for its key-vault check), apply the client checks and the
 /// mutation, GET `meshRevisionProfiles` when the resulting profile holds exactly one revision
 /// (az warns about unsupported revisions from it), PUT the whole body, poll, GET.

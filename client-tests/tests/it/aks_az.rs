@@ -1,6 +1,6 @@
 //! The unmodified az CLI 2.91 against aksim's managedClusters and the Istio service-mesh
 //! add-on (issue 4): the seed's commands verbatim on the 2023 catalogue (asm-1-17 → asm-1-18),
-//! then every `az aks mesh` command of ARM-CONTRACT §7, `az aks get-credentials` and
+//! then every `az aks mesh` command of `../shared/reference/ARM-CONTRACT.md` §7, `az aks get-credentials` and
 //! `az aks delete` on the current catalogue. Each command's success is asserted on the JSON az
 //! prints, and each has at least one refusal: a server error that az shows as
 //! `(BadRequest) <AKS's text>` (or `(OperationNotAllowed)`, `(ResourceNotFound)`, …) with exit

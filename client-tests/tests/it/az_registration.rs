@@ -2,7 +2,7 @@
 //! `az feature register/show/list/unregister` and `az provider register/show/list/unregister`
 //! (with and without `--wait`) across virtual-clock advances, az's own client-side warnings,
 //! az's automatic provider registration on a 409 `MissingSubscriptionRegistration`
-//! (ARM-CONTRACT §4.3), and preview gating seen through `az rest`.
+//! (`../shared/reference/ARM-CONTRACT.md` §4.3), and preview gating seen through `az rest`.
 
 use serde_json::{json, Value};
 

@@ -193,7 +193,7 @@ impl Error {
         .at_gateway()
     }
 
-    /// Microsoft.Features: an unknown or retired feature (HTTP 404 inferred, ARM-CONTRACT §3).
+    /// Microsoft.Features: an unknown or retired feature (HTTP 404 inferred, `../shared/reference/ARM-CONTRACT.md` §3).
     pub fn feature_not_found(feature: &str) -> Self {
         Self::new(
             ErrorKind::NotFound,
@@ -202,7 +202,7 @@ impl Error {
         )
     }
 
-    /// AKS's generic preview gate (ARM-CONTRACT §2.3): `feature` is `Namespace/Name`.
+    /// AKS's generic preview gate (`../shared/reference/ARM-CONTRACT.md` §2.3): `feature` is `Namespace/Name`.
     pub fn preview_feature_not_enabled(feature: &str) -> Self {
         Self::bad_request(format!(
             "Feature {feature} is not enabled. Please see https://aka.ms/aks/previews for how to \

@@ -1,4 +1,4 @@
-//! The fake Entra ID and cloud metadata (REAL-CLIENTS.md, "auth design that worked").
+//! The fake Entra ID and cloud metadata (`../shared/reference/REAL-CLIENTS.md`, "auth design that worked").
 //!
 //! - `GET /metadata/endpoints` — the cloud document `az cloud register` (2022-09-01: one
 //!   object) and `ARM_CLOUD_METADATA_URL` (2019-05-01: a list) read. Its login endpoint ends in
@@ -22,7 +22,7 @@ use crate::config::AuthMode;
 use crate::limits;
 use crate::state::AppState;
 
-/// Audiences ARM accepts (ARM-CONTRACT §2.3, `InvalidAuthenticationTokenAudience`).
+/// Audiences ARM accepts (`../shared/reference/ARM-CONTRACT.md` §2.3, `InvalidAuthenticationTokenAudience`).
 const ARM_AUDIENCES: [&str; 4] = [
     "https://management.core.windows.net/",
     "https://management.core.windows.net",

@@ -55,7 +55,7 @@ pub async fn prepare(sim: &Sim, rg: &str) {
     assert!(r.status.is_success(), "{:?}", r.body);
 }
 
-/// The PUT body `az aks create -g RG -n NAME [--enable-asm]` sends (REAL-CLIENTS).
+/// The PUT body `az aks create -g RG -n NAME [--enable-asm]` sends (`../shared/reference/REAL-CLIENTS.md`).
 pub fn az_create_body(name: &str, rg: &str, mesh: Option<Value>) -> Value {
     let mut props = json!({
         "kubernetesVersion": "",
@@ -83,7 +83,7 @@ pub fn az_create_body(name: &str, rg: &str, mesh: Option<Value>) -> Value {
     })
 }
 
-/// Strips what the SDK drops with `exclude_readonly=True` (ARM-CONTRACT §0.6).
+/// Strips what the SDK drops with `exclude_readonly=True` (`../shared/reference/ARM-CONTRACT.md` §0.6).
 pub fn without_read_only(mut body: Value) -> Value {
     if let Some(m) = body.as_object_mut() {
         for k in ["id", "name", "type", "systemData", "eTag"] {

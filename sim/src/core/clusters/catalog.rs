@@ -202,7 +202,7 @@ impl AksCatalog {
         compat_list(r, support_plan).is_some_and(|c| c.versions.iter().any(|v| v == minor))
     }
 
-    /// Allowed upgrade targets of `revision` (ARM-CONTRACT §5.6): `n+1` and `n+2` among the
+    /// Allowed upgrade targets of `revision` (`../shared/reference/ARM-CONTRACT.md` §5.6): `n+1` and `n+2` among the
     /// supported revisions; when neither is supported, the lowest supported revision above it.
     pub fn upgrade_targets(&self, revision: &str) -> Vec<String> {
         let revisions = &self.mesh.revisions;

@@ -1,4 +1,4 @@
-//! `serviceMeshProfile`: the typed form of the JSON (ARM-CONTRACT §5.4), its parsing with
+//! `serviceMeshProfile`: the typed form of the JSON (`../shared/reference/ARM-CONTRACT.md` §5.4), its parsing with
 //! clear 400s for wrong JSON types, its normalisation after the rules pass, its response shape
 //! and the [`MeshView`] the Kubernetes plane is reconciled with.
 //!

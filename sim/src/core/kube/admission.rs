@@ -3,7 +3,7 @@
 //! allow-list, and the shared MeshConfig rules for `istio-shared-configmap-asm-X-Y`.
 //!
 //! Every denial is a [`Error::webhook_denied`]: HTTP 400, empty reason, message
-//! `admission webhook "<name>" denied the request: <reason>` (ARM-CONTRACT.md §6). The webhook
+//! `admission webhook "<name>" denied the request: <reason>` (`../shared/reference/ARM-CONTRACT.md` §6). The webhook
 //! only exists while the add-on is enabled; callers check that.
 
 use std::sync::OnceLock;

@@ -2,7 +2,7 @@
 //! step applied to new pods, and the `istio-sidecar-injector-<rev>` / `istio-<rev>` configmap
 //! contents that `istioctl kube-inject -i aks-istio-system -r <rev>` reads.
 //!
-//! Injection rules of the add-on (docs `istio-deploy-addon.md`, ARM-CONTRACT.md §6):
+//! Injection rules of the add-on (docs `istio-deploy-addon.md`, `../shared/reference/ARM-CONTRACT.md` §6):
 //! - a namespace carrying an `istio-injection` label is skipped (the add-on has no webhook for
 //!   it, and that label wins over `istio.io/rev` in Istio's selectors);
 //! - otherwise the namespace label `istio.io/rev=<installed revision>`, or (in a namespace

@@ -5,7 +5,7 @@ use super::*;
 pub(super) static RULES: &[Rule] = &[
     Rule {
         id: "cluster.location.immutable",
-        source: "ARM-CONTRACT §5.2",
+        source: "../shared/reference/ARM-CONTRACT.md §5.2",
         description: "location cannot change after create",
         check: |i| match &i.old {
             Some(o) if changed(Some(o.location), Some(i.new.location), true) => {
@@ -16,7 +16,7 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "cluster.dnsPrefix.immutable",
-        source: "ARM-CONTRACT §5.2",
+        source: "../shared/reference/ARM-CONTRACT.md §5.2",
         description: "dnsPrefix cannot change after create",
         check: |i| match &i.old {
             Some(o) if changed(o.dns_prefix, i.new.dns_prefix, false) => {
@@ -27,7 +27,7 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "cluster.fqdnSubdomain.immutable",
-        source: "ARM-CONTRACT §5.2",
+        source: "../shared/reference/ARM-CONTRACT.md §5.2",
         description: "fqdnSubdomain cannot change after create",
         check: |i| match &i.old {
             Some(o) if changed(o.fqdn_subdomain, i.new.fqdn_subdomain, false) => {
@@ -38,7 +38,7 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "cluster.nodeResourceGroup.immutable",
-        source: "ARM-CONTRACT §5.2",
+        source: "../shared/reference/ARM-CONTRACT.md §5.2",
         description: "nodeResourceGroup cannot change after create",
         check: |i| match &i.old {
             Some(o) if changed(o.node_resource_group, i.new.node_resource_group, true) => {

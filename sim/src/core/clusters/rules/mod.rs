@@ -1,5 +1,5 @@
 //! The registry of server-side rules a managedCluster PUT must pass, each one named,
-//! documented and evaluated in a fixed order (ARM-CONTRACT §5.2, §5.6, §6).
+//! documented and evaluated in a fixed order (`../shared/reference/ARM-CONTRACT.md` §5.2, §5.6, §6).
 //!
 //! A rule is a pure function of a [`RuleInput`] (the stored cluster, the cluster the request
 //! asks for, the AKS catalogue and one fact from the Kubernetes plane). The first rule that
