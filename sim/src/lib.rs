@@ -17,6 +17,7 @@ pub mod identity;
 pub mod ids;
 pub mod kube;
 pub mod limits;
+pub mod parity;
 pub mod providers;
 pub mod scenario;
 pub mod server;

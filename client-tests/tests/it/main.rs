@@ -11,6 +11,7 @@
 //!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
 //! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
+//! - `parity_record`: az through `aksim record`, the cassette replayed by `aksim parity`.
 //!
 //! The harness is in `support/`.
 
@@ -25,5 +26,6 @@ mod control_real;
 mod https_arm;
 mod identity;
 mod kubectl_e2e;
+mod parity_record;
 mod python_sdk;
 mod sdk_registration;
