@@ -8,10 +8,11 @@
 //! - `replay`: one cassette, exchange by exchange, polls matched by operation.
 //! - `compare` + `rules`: one exchange against its recording, under the normalisation rules
 //!   (`data/parity-normalise.json`).
-//! - `report`: text, JSON, JUnit, the `--ignore` file, the baseline.
+//! - `report`: text, JSON, JUnit, the baseline; `accepted`: the `--ignore` file.
 //! - `record`: the recording proxy (`aksim record`); `to_scenario`: cassette → scenario file.
 //! - `cli`: the `aksim parity` and `aksim record` subcommands.
 
+pub mod accepted;
 pub mod cassette;
 pub mod cli;
 pub mod compare;

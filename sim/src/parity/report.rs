@@ -1,7 +1,7 @@
 //! What `aksim parity` tells: the readable report (a table per cassette, then each differing
 //! cassette's first difference in full), JSON, JUnit XML; the `--ignore` file of accepted
-//! differences (each names a deviation of docs/deviations.md and why); the baseline of equal
-//! exchanges per cassette that the regression test holds the figure to.
+//! differences (`accepted`); the baseline of equal exchanges per cassette that the regression
+//! test holds the figure to.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::control::glob;
 use crate::parity::compare::Kind;
 use crate::parity::replay::{CassetteResult, Replayed};
+
+pub use crate::parity::accepted::{Accepted, Ignore, Matcher};
 
 /// The result of a whole run.
 #[derive(Debug, Clone, Serialize)]
@@ -214,8 +215,8 @@ new differences by category, endpoint and path:
             .unwrap_or(8)
             .clamp(8, 64);
         out.push_str(&format!(
-            "{:<width$}  {:<10}  {:>9}  {:>5}  {:>9}  result\n",
-            "cassette", "date", "exchanges", "equal", "identical"
+            "{:<width$}  {:<10}  {:>9}  {:>5}  {:>9}  {:>9}  result\n",
+            "cassette", "date", "exchanges", "equal", "identical", "differing"
         ));
         for c in &self.cassettes {
             let name: String = c.name.chars().take(width).collect();
@@ -227,11 +228,12 @@ new differences by category, endpoint and path:
                 "DIFFERS"
             };
             out.push_str(&format!(
-                "{name:<width$}  {:<10}  {:>9}  {:>5}  {:>9}  {result}\n",
+                "{name:<width$}  {:<10}  {:>9}  {:>5}  {:>9}  {:>9}  {result}\n",
                 c.date.as_deref().unwrap_or("-"),
                 c.counted(),
                 c.equal(),
                 c.identical(),
+                c.counted() - c.equal(),
             ));
         }
         for c in &self.cassettes {
@@ -570,157 +572,133 @@ impl Baseline {
     }
 }
 
-/// The `--ignore` file: differences accepted because aksim deviates from Azure on purpose.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ignore {
-    pub accepted: Vec<Accepted>,
-}
-
-/// One accepted difference.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Accepted {
-    pub id: String,
-    /// Text of the docs/deviations.md entry that explains it.
-    pub deviation: String,
-    pub why: String,
-    #[serde(rename = "match")]
-    pub matcher: Matcher,
-}
-
-/// Which differences an entry accepts; every field given must match (globs: `*` = any run of
-/// characters, ignoring case).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Matcher {
-    /// The difference's path: `status`, `header:location`, `$` or a body path.
-    pub path: String,
-    #[serde(default)]
-    pub kind: Option<Kind>,
-    #[serde(default)]
-    pub method: Option<String>,
-    /// The recorded request path (no query).
-    #[serde(default)]
-    pub request: Option<String>,
-    /// The cassette's file name.
-    #[serde(default)]
-    pub cassette: Option<String>,
-    #[serde(default)]
-    pub recorded: Option<String>,
-    #[serde(default)]
-    pub actual: Option<String>,
-}
-
-impl<'de> Deserialize<'de> for Kind {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(match s.as_str() {
-            "missingEndpoint" => Kind::MissingEndpoint,
-            "status" => Kind::Status,
-            "missingField" => Kind::MissingField,
-            "extraField" => Kind::ExtraField,
-            "value" => Kind::Value,
-            "header" => Kind::Header,
-            other => {
-                return Err(serde::de::Error::custom(format!(
-                    "unknown kind '{other}' (missingEndpoint, status, missingField, extraField, value, header)"
-                )))
-            }
-        })
-    }
-}
-
-impl Ignore {
-    /// Reads the file (YAML or JSON); with `deviations` (the text of docs/deviations.md),
-    /// every entry's `deviation` must appear in it.
-    pub fn load(path: &Path, deviations: Option<&str>) -> Result<Ignore, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ignore::parse(&text, deviations).map_err(|e| format!("{}:{e}", path.display()))
-    }
-
-    pub fn parse(text: &str, deviations: Option<&str>) -> Result<Ignore, String> {
-        let ignore: Ignore = yaml_serde::from_str(text).map_err(|e| match e.location() {
-            Some(loc) => format!("{}:{}: {e}", loc.line(), loc.column()),
-            None => format!(" {e}"),
-        })?;
-        let doc = deviations.map(|d| d.replace("**", "").replace('`', ""));
-        let mut ids = Vec::new();
-        for a in &ignore.accepted {
-            if a.id.trim().is_empty() || ids.contains(&a.id) {
-                return Err(format!(
-                    " entry ids must be unique and non-empty ('{}')",
-                    a.id
-                ));
-            }
-            ids.push(a.id.clone());
-            if a.why.trim().is_empty() || a.deviation.trim().is_empty() {
-                return Err(format!(
-                    " entry '{}' must say why and name its deviation in docs/deviations.md",
-                    a.id
-                ));
-            }
-            if a.matcher.path.trim().is_empty() {
-                return Err(format!(" entry '{}' needs match.path", a.id));
-            }
-            if let Some(doc) = &doc {
-                let wanted = a.deviation.replace("**", "").replace('`', "");
-                if !doc.contains(wanted.trim()) {
-                    return Err(format!(
-                        " entry '{}': its deviation \"{}\" is not in docs/deviations.md",
-                        a.id, a.deviation
-                    ));
-                }
-            }
-        }
-        Ok(ignore)
-    }
-
-    /// Marks the differences the entries accept.
-    pub fn apply(&self, result: &mut CassetteResult) {
-        for e in &mut result.exchanges {
-            let request = e.path.split('?').next().unwrap_or("").to_owned();
-            for d in &mut e.differences {
-                let found = self.accepted.iter().find(|a| {
-                    let m = &a.matcher;
-                    let opt = |pattern: &Option<String>, text: &str| {
-                        pattern.as_deref().is_none_or(|p| glob::matches(p, text))
-                    };
-                    glob::matches(&m.path, &d.path)
-                        && m.kind.is_none_or(|k| k == d.kind)
-                        && m.method
-                            .as_deref()
-                            .is_none_or(|x| x.eq_ignore_ascii_case(&e.method))
-                        && opt(&m.request, &request)
-                        && opt(&m.cassette, &result.name)
-                        && opt(&m.recorded, d.recorded.as_deref().unwrap_or(""))
-                        && opt(&m.actual, d.actual.as_deref().unwrap_or(""))
-                });
-                d.accepted = found.map(|a| a.id.clone());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parity::compare::Difference;
+    use crate::parity::replay::ExchangeResult;
+
+    fn exchange(index: usize, diffs: Vec<Difference>, replayed: Replayed) -> ExchangeResult {
+        ExchangeResult {
+            index,
+            line: Some(2 + index * 40),
+            method: "GET".into(),
+            path: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1?api-version=1".into(),
+            command: Some("aks show".into()),
+            recorded_status: 200,
+            actual_status: Some(200),
+            replayed,
+            differences: diffs,
+            error: None,
+        }
+    }
+
+    fn difference(path: &str, category: &str) -> Difference {
+        Difference {
+            kind: Kind::Value,
+            path: path.into(),
+            recorded: Some("\"a\"".into()),
+            actual: Some("\"b\"".into()),
+            category: category.into(),
+            note: None,
+            accepted: None,
+        }
+    }
+
+    fn report() -> Report {
+        let cassette = CassetteResult {
+            name: "c.yaml".into(),
+            path: "dir/c.yaml".into(),
+            date: Some("2024-07-03".into()),
+            azure_date: "pending".into(),
+            notes: vec!["setup: a note".into()],
+            exchanges: vec![
+                exchange(0, vec![], Replayed::Compared),
+                exchange(
+                    1,
+                    vec![difference("properties.x", "different value")],
+                    Replayed::Compared,
+                ),
+                exchange(2, vec![difference("sku.name", "dated")], Replayed::Compared),
+                exchange(3, vec![difference("status", "x")], Replayed::InjectedFault),
+                exchange(4, vec![], Replayed::Collapsed),
+            ],
+            error: None,
+            duration: Duration::from_millis(3),
+        };
+        Report {
+            cassettes: vec![cassette],
+            invalid: vec!["bad.yaml:3:1: reason".into()],
+            duration: Duration::from_millis(5),
+        }
+    }
 
     #[test]
-    fn ignore_entries_need_a_documented_reason() {
-        let ok = "accepted:\n  - id: a\n    deviation: \"Operation ids are UUIDs\"\n    why: x\n    match: {path: 'header:*', kind: header}\n";
-        assert!(Ignore::parse(ok, Some("- **Operation ids are UUIDs** (…)")).is_ok());
-        assert!(Ignore::parse(ok, Some("nothing"))
-            .unwrap_err()
-            .contains("not in docs/deviations.md"));
-        let no_why = ok.replace("why: x", "why: ' '");
-        assert!(Ignore::parse(&no_why, None).unwrap_err().contains("why"));
-        let bad_kind = ok.replace("kind: header", "kind: nope");
-        assert!(Ignore::parse(&bad_kind, None)
-            .unwrap_err()
-            .contains("unknown kind"));
-        let twice =
-            format!("{ok}  - id: a\n    deviation: d\n    why: y\n    match: {{path: x}}\n");
-        assert!(Ignore::parse(&twice, None).unwrap_err().contains("unique"));
+    fn reports_count_show_and_group() {
+        let mut r = report();
+        let t = r.totals();
+        assert_eq!((t.exchanges, t.equal, t.identical), (3, 1, 1));
+        assert_eq!((t.collapsed, t.injected, t.new_differences), (1, 1, 2));
+        let text = r.render(false);
+        assert!(
+            text.contains("c.yaml    2024-07-03          3      1          1          2  DIFFERS"),
+            "{text}"
+        );
+        assert!(text.contains("exchange #1 (dir/c.yaml:42) GET"), "{text}");
+        assert!(
+            text.contains("properties.x differs [different value]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("differing exchanges (new differences): #1 (1), #2 (1)"),
+            "{text}"
+        );
+        assert!(text.contains("INVALID bad.yaml:3:1: reason"), "{text}");
+        assert!(text.contains("1/3 exchanges equal (33.3 %)"), "{text}");
+        let junit = r.junit();
+        assert!(junit.contains("tests=\"2\" failures=\"2\""), "{junit}");
+        assert!(junit.contains("first difference: exchange #1"), "{junit}");
+        let json = r.json();
+        assert_eq!(json["totals"]["equal"], 1);
+        assert_eq!(json["summary"][0]["category"], "dated");
+        assert_eq!(
+            json["cassettes"][0]["exchanges"][1]["differences"][0]["path"],
+            "properties.x"
+        );
+        assert!(!r.ok());
+        // The baseline holds the counts; fewer equal exchanges later is a regression.
+        let baseline = r.baseline();
+        assert!(r.regressions(&baseline).is_empty());
+        r.cassettes[0].exchanges[0]
+            .differences
+            .push(difference("name", "different value"));
+        let down = r.regressions(&baseline);
+        assert_eq!(down.len(), 1);
+        assert!(
+            down[0].contains("c.yaml: 0 equal exchanges, the baseline has 1"),
+            "{down:?}"
+        );
+        assert_eq!(endpoint_pattern("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/np"),
+                   "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters/{}/agentPools/{}");
+        assert_eq!(star_indices("a[3].b[10][\"x.y\"]"), "a[*].b[*][\"x.y\"]");
+    }
+
+    #[test]
+    fn accepted_differences_count_as_equal() {
+        let mut r = report();
+        let ignore = Ignore::parse(
+            "accepted:\n  - id: sku\n    deviation: d\n    why: w\n    match: {path: sku.*, kind: value, cassette: 'c.*', request: '*/managedClusters/*', recorded: '\"a\"'}\n",
+            None,
+        )
+        .unwrap();
+        ignore.apply(&mut r.cassettes[0]);
+        let t = r.totals();
+        assert_eq!((t.equal, t.identical, t.accepted_differences), (2, 1, 1));
+        assert_eq!(
+            r.cassettes[0].exchanges[2].differences[0]
+                .accepted
+                .as_deref(),
+            Some("sku")
+        );
     }
 }
