@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes aksim's hostile-input surfaces with cargo-fuzz (libFuzzer): request paths, ARM
-# request bodies, Kubernetes request bodies and scenario files. Each target runs for
-# FUZZ_SECS seconds (default 60); the script fails if any target finds a crash (the input is
-# kept under fuzz/artifacts/<target>/). The checks themselves are `sim::hostile`, which
+# request bodies, Kubernetes request bodies, scenario files and cassettes (`aksim parity`).
+# Each target runs for FUZZ_SECS seconds (default 60); the script fails if any target finds a
+# crash (the input is kept under fuzz/artifacts/<target>/). The checks themselves are `sim::hostile`, which
 # sim/tests/hostile_props.rs also runs on stable as part of `cargo test`.
 #
 #   fuzz/run.sh                         every target, 60 s each
@@ -26,7 +26,7 @@ sanitizer=${FUZZ_SANITIZER:-none}
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    targets=(arm_path arm_body kube_body scenario)
+    targets=(arm_path arm_body kube_body scenario cassette)
 fi
 
 cargo fuzz build --sanitizer "$sanitizer"
@@ -51,6 +51,8 @@ for t in "${targets[@]}"; do
         kube_body) opts=(-dict=dicts/kube.dict) ;;
         # Paths longer than the 8 KiB limit must reach the length check.
         arm_path) opts=(-max_len=20000) ;;
+        # Recorded cassettes run to tens of kilobytes.
+        cassette) opts=(-max_len=65536) ;;
     esac
     echo "== $t: ${secs}s" >&2
     # New inputs go to corpus/<t> (not committed); seeds/<t> is read only.

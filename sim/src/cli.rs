@@ -26,6 +26,10 @@ pub enum Command {
     Scenario(ScenarioCommand),
     /// Control a running aksim (`/_sim`): clock, faults, journal, snapshots, sandboxes...
     Ctl(crate::ctl::CtlArgs),
+    /// Replay recorded AKS traffic (vcrpy cassettes) and compare every answer (docs/parity.md).
+    Parity(crate::parity::cli::ParityArgs),
+    /// A recording proxy: forward to an upstream (ARM or an aksim), write a cassette.
+    Record(crate::parity::cli::RecordArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +43,13 @@ pub enum ScenarioCommand {
     },
     /// Print the JSON Schema of scenario files.
     Schema,
+    /// Turn a recorded cassette into a scenario file (docs/parity.md).
+    FromCassette {
+        cassette: PathBuf,
+        /// The scenario file to write.
+        #[arg(long, short = 'o')]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -3,7 +3,8 @@
 //! keeps guarding what the fuzzers explored.
 //!
 //! Each `check_*` function takes arbitrary bytes, drives them through the real code (the
-//! in-process router for request paths and bodies, the scenario parser for scenario files)
+//! in-process router for request paths and bodies, the scenario parser for scenario files, the
+//! cassette reader, comparison and scenario conversion of `aksim parity` for cassettes)
 //! and returns `Err(finding)` when an invariant breaks:
 //! - no panic (the fuzzers abort on one; under `cargo test` the catch-panic layer makes it a
 //!   500, which the next rule catches), no 5xx;
@@ -600,6 +601,64 @@ pub fn check_scenario(data: &[u8]) -> Result<(), String> {
                 let _ = matching::resolve(&sample, path);
             }
         }
+    }
+    Ok(())
+}
+
+/// Cassettes (`aksim parity`, `aksim scenario from-cassette`): any text either parses or
+/// gets an error that names a line and column (or is a whole-file reason); one that parses
+/// survives a write-and-read round trip, every recorded response compares equal to itself,
+/// its replay plan derives, and its scenario conversion either refuses with a reason or
+/// validates.
+pub fn check_cassette(data: &[u8]) -> Result<(), String> {
+    use crate::parity::{cassette, compare, plan, rules, to_scenario};
+    static RULES: OnceLock<rules::Rules> = OnceLock::new();
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    let path = std::path::Path::new("fuzz.yaml");
+    let parsed = match cassette::parse(text, path) {
+        Ok(c) => c,
+        Err(e) => {
+            let located = e
+                .split(':')
+                .next()
+                .is_some_and(|l| l.parse::<usize>().is_ok());
+            if e.trim().is_empty() || !(located || e.starts_with(' ')) {
+                return Err(format!("a parse error without a place or reason: {e:?}"));
+            }
+            return Ok(());
+        }
+    };
+    let yaml = cassette::to_yaml(&parsed.interactions)?;
+    let again = cassette::parse(&yaml, path).map_err(|e| format!("round trip: {e}\n{yaml}"))?;
+    if again.interactions != parsed.interactions {
+        return Err(format!("the round trip changed the cassette:\n{yaml}"));
+    }
+    let rules = RULES.get_or_init(rules::Rules::embedded);
+    let _ = plan::Plan::derive(&parsed);
+    for (i, it) in parsed.interactions.iter().enumerate() {
+        let reply = compare::Reply {
+            status: it.response.status.code,
+            headers: it
+                .response
+                .headers
+                .0
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.first()?.clone())))
+                .collect(),
+            body: it.response.body.string.as_bytes().to_vec(),
+        };
+        let diffs = compare::compare(rules, plan::request_path(it), &it.response, &reply);
+        if let Some(d) = diffs.first() {
+            return Err(format!("interaction {i} differs from itself: {d}"));
+        }
+    }
+    if let Ok(scenario) = to_scenario::from_cassette(&parsed, rules) {
+        let text =
+            yaml_serde::to_string(&scenario).map_err(|e| format!("scenario to YAML: {e}"))?;
+        model::parse(&text, false)
+            .map_err(|e| format!("the converted scenario does not validate:{e}\n{text}"))?;
     }
     Ok(())
 }

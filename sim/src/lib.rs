@@ -20,6 +20,7 @@ pub mod identity;
 pub mod ids;
 pub mod kubeapi;
 pub mod limits;
+pub mod parity;
 pub mod providers;
 pub mod scenario;
 pub mod server;

@@ -11,6 +11,8 @@ fn main() -> std::process::ExitCode {
         Some(Command::Serve(config)) => config,
         Some(Command::Scenario(command)) => return scenario_command(command),
         Some(Command::Ctl(args)) => return ctl_command(args),
+        Some(Command::Parity(args)) => return aksim::parity::cli::parity(args),
+        Some(Command::Record(args)) => return aksim::parity::cli::record(args),
         None => cli.serve,
     };
     let filter = EnvFilter::try_from_env("AKSIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -124,6 +126,9 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 's
 
 fn scenario_command(command: ScenarioCommand) -> std::process::ExitCode {
     match command {
+        ScenarioCommand::FromCassette { cassette, out } => {
+            aksim::parity::cli::from_cassette(&cassette, &out)
+        }
         ScenarioCommand::Schema => {
             println!("{:#}", aksim::scenario::model::json_schema());
             std::process::ExitCode::SUCCESS

@@ -13,11 +13,12 @@ use serde_json::{json, Value};
 type Check = fn(&[u8]) -> Result<(), String>;
 
 /// The fuzz targets: seed folder (fuzz/seeds/<name>) and check.
-const TARGETS: [(&str, Check); 4] = [
+const TARGETS: [(&str, Check); 5] = [
     ("arm_path", hostile::check_path),
     ("arm_body", hostile::check_arm_body),
     ("kube_body", hostile::check_kube_body),
     ("scenario", hostile::check_scenario),
+    ("cassette", hostile::check_cassette),
 ];
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {

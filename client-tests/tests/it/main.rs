@@ -13,6 +13,7 @@
 //! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
 //! - `trust`: what each client prints when it does not trust aksim's CA
 //!   (docs/troubleshooting.md, checked row by row).
+//! - `parity_record`: az through `aksim record`, the cassette replayed by `aksim parity`.
 //!
 //! The harness is in `support/`.
 
@@ -27,6 +28,7 @@ mod control_real;
 mod https_arm;
 mod identity;
 mod kubectl_e2e;
+mod parity_record;
 mod python_sdk;
 mod sdk_registration;
 mod trust;

@@ -75,6 +75,12 @@ impl Az {
     /// An az that knows nothing yet (no cloud registered, not logged in). `EnvOnly` sets
     /// `ARM_CLOUD_METADATA_URL` for every command.
     pub async fn new(sim: &SimHandle, login: Login) -> Az {
+        Az::new_at(sim, &sim.base_url, login).await
+    }
+
+    /// `new`, with az pointed at `base_url` (a proxy in front of `sim`, serving a certificate
+    /// from the same CA) instead of the sim itself.
+    pub async fn new_at(sim: &SimHandle, base_url: &str, login: Login) -> Az {
         let venv = super::venv::venv("az").await;
         let program = venv.join("bin/az");
         let config_dir = tempfile::tempdir().expect("temp AZURE_CONFIG_DIR");
@@ -101,12 +107,12 @@ impl Az {
         if login == Login::EnvOnly {
             env.push((
                 "ARM_CLOUD_METADATA_URL".into(),
-                sim.url("/metadata/endpoints?api-version=2019-05-01"),
+                format!("{base_url}/metadata/endpoints?api-version=2019-05-01"),
             ));
         }
         Az {
             program,
-            base_url: sim.base_url.clone(),
+            base_url: base_url.to_owned(),
             env,
             _config_dir: config_dir,
             _home: home,
@@ -115,7 +121,12 @@ impl Az {
 
     /// `new` + the log-in sequence of `login`; every step must exit 0.
     pub async fn logged_in(sim: &SimHandle, login: Login) -> Az {
-        let az = Az::new(sim, login).await;
+        Az::logged_in_at(sim, &sim.base_url, login).await
+    }
+
+    /// `logged_in` through `base_url` (see [`Az::new_at`]).
+    pub async fn logged_in_at(sim: &SimHandle, base_url: &str, login: Login) -> Az {
+        let az = Az::new_at(sim, base_url, login).await;
         if login == Login::CloudRegister {
             let arm = format!("{}/", az.base_url);
             az.ok(&[
