@@ -54,7 +54,7 @@ const created = await timed("create", () =>
       location: "eastus",
       dnsPrefix: name,
       agentPoolProfiles: [{ name: "nodepool1", count: 1, mode: "System" }],
-      serviceMeshProfile: { mode: "Istio", istio: { revisions: ["asm-1-28"] } },
+      serviceMeshProfile: { mode: "Istio", istio: { revisions: ["asm-1-29"] } },
     },
     poll,
   ),
@@ -62,12 +62,12 @@ const created = await timed("create", () =>
 
 // Canary upgrade: GET → add the target → PUT; then complete by keeping only the target.
 const before = await client.managedClusters.get(rg, name);
-before.serviceMeshProfile.istio.revisions = ["asm-1-28", "asm-1-29"];
+before.serviceMeshProfile.istio.revisions = ["asm-1-29", "asm-1-30"];
 const started = await timed("upgradeStart", () =>
   client.managedClusters.beginCreateOrUpdateAndWait(rg, name, before, poll),
 );
 const startedRevisions = [...started.serviceMeshProfile.istio.revisions];
-started.serviceMeshProfile.istio.revisions = ["asm-1-29"];
+started.serviceMeshProfile.istio.revisions = ["asm-1-30"];
 const completed = await timed("upgradeComplete", () =>
   client.managedClusters.beginCreateOrUpdateAndWait(rg, name, started, poll),
 );
@@ -101,7 +101,7 @@ const server = /server:\s*"?([^"\s]+)/.exec(kubeconfig)?.[1] ?? null;
 // A downgrade is refused by the server: a RestError with AKS's code and text.
 let downgrade = null;
 try {
-  shown.serviceMeshProfile.istio.revisions = ["asm-1-29", "asm-1-28"];
+  shown.serviceMeshProfile.istio.revisions = ["asm-1-30", "asm-1-29"];
   await client.managedClusters.beginCreateOrUpdateAndWait(rg, name, shown, poll);
 } catch (e) {
   downgrade = refusal(e);

@@ -66,7 +66,7 @@ cluster = ManagedCluster(
         ManagedClusterAgentPoolProfile(name="nodepool1", count=1, mode="System")
     ],
     service_mesh_profile=ServiceMeshProfile(
-        mode="Istio", istio=IstioServiceMesh(revisions=["asm-1-28"])
+        mode="Istio", istio=IstioServiceMesh(revisions=["asm-1-29"])
     ),
 )
 created = aks.managed_clusters.begin_create_or_update("rg1", "py1", cluster).result()
@@ -75,7 +75,7 @@ created_mesh = created.service_mesh_profile.as_dict()
 # Canary upgrade: add the target revision, then keep only the target (what `az aks mesh
 # upgrade start` / `complete` send).
 current = aks.managed_clusters.get("rg1", "py1")
-current.service_mesh_profile.istio.revisions = ["asm-1-28", "asm-1-29"]
+current.service_mesh_profile.istio.revisions = ["asm-1-29", "asm-1-30"]
 started = aks.managed_clusters.begin_create_or_update("rg1", "py1", current).result()
 started_revisions = list(started.service_mesh_profile.istio.revisions)
 
@@ -85,7 +85,7 @@ try:
 except HttpResponseError as error:
     during_canary = refusal(error)
 
-started.service_mesh_profile.istio.revisions = ["asm-1-29"]
+started.service_mesh_profile.istio.revisions = ["asm-1-30"]
 completed = aks.managed_clusters.begin_create_or_update("rg1", "py1", started).result()
 completed_revisions = list(completed.service_mesh_profile.istio.revisions)
 
@@ -120,7 +120,7 @@ server = next(
 )
 
 # A third revision is refused by the server.
-shown.service_mesh_profile.istio.revisions = ["asm-1-29", "asm-1-30", "asm-1-28"]
+shown.service_mesh_profile.istio.revisions = ["asm-1-30", "asm-1-31", "asm-1-29"]
 try:
     aks.managed_clusters.begin_create_or_update("rg1", "py1", shown).result()
     third = None

@@ -24,7 +24,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 NS = "Microsoft.ContainerService"
 FEATURE = "AzureServiceMeshPreview"
 # Registered through the newer subscriptionFeatureRegistrations API (PUT/DELETE).
-SFR_FEATURE = "IstioCNIPreview"
+SFR_FEATURE = "ManagedNamespacePreview"
 
 base = os.environ["AKSIM_BASE_URL"]
 sub = os.environ["AKSIM_SUBSCRIPTION"]

@@ -134,14 +134,19 @@ pub struct Config {
     /// Turns preview gating off.
     #[arg(long = "no-preview-gating", default_value_t = false)]
     pub no_preview_gating: bool,
-    /// The AKS catalogue (Kubernetes versions and Istio add-on revisions): `current` (default,
-    /// November 2026), `2023` (the seed flow's era: asm-1-17 default, asm-1-18 upgrade) or the
-    /// path of a JSON file in the same format (see docs/service-mesh.md).
+    /// The day whose AKS aksim answers as (YYYY-MM-DD): Kubernetes versions, mesh revisions,
+    /// preview features and gates, the add-on's rules, admission and defaults as they were
+    /// then (docs/aks-by-date.md). Default: the newest day aksim's data knows.
+    #[arg(long, env = "AKSIM_AZURE_DATE")]
+    pub azure_date: Option<String>,
+    /// A JSON file of Kubernetes versions and Istio add-on revisions that replaces the
+    /// catalogue of the --azure-date (format: docs/service-mesh.md). The old names `2023` and
+    /// `current` still work and stand for --azure-date 2023-12-01 and today.
     #[arg(long, env = "AKSIM_MESH_CATALOG")]
     pub mesh_catalog: Option<String>,
-    /// Era of the Istio add-on's blocked custom-resource list that every cluster's Kubernetes
-    /// plane enforces: `2023`, `2024` or `current` (see `data/istio-admission.json`).
-    #[arg(long, env = "AKSIM_ISTIO_ADMISSION_ERA")]
+    /// Replaced by --azure-date (`2023` = 2023-12-01, `2024` = 2024-09-01, `current` = today),
+    /// which dates the admission policy together with everything else.
+    #[arg(long, env = "AKSIM_ISTIO_ADMISSION_ERA", hide = true)]
     pub istio_admission_era: Option<String>,
 }
 
@@ -179,6 +184,7 @@ impl Default for Config {
             preview_gates: None,
             preview_gating: true,
             no_preview_gating: false,
+            azure_date: None,
             mesh_catalog: None,
             istio_admission_era: None,
         }

@@ -86,6 +86,7 @@ fn core_config(config: &Config) -> Result<CoreConfig, String> {
         preview_gating: config.preview_gating_on(),
         feature_catalog: config.feature_catalog.as_deref().map(read).transpose()?,
         preview_gates: config.preview_gates.as_deref().map(read).transpose()?,
+        azure_date: config.azure_date.clone(),
         mesh_catalog: config.mesh_catalog.clone(),
         istio_admission_era: config.istio_admission_era.clone(),
         clock_start: config.clock_start.clone(),

@@ -54,8 +54,9 @@ async fn create_get_update_delete_lifecycle() {
         format!("/subscriptions/{SUB}/resourcegroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1")
     );
     assert!(b["properties"].get("serviceMeshProfile").is_none());
-    assert_eq!(b["properties"]["kubernetesVersion"], "1.33");
-    assert_eq!(b["properties"]["currentKubernetesVersion"], "1.33.5");
+    // Today's default minor (N-1 of the newest GA minor) at its newest patch.
+    assert_eq!(b["properties"]["kubernetesVersion"], "1.36");
+    assert_eq!(b["properties"]["currentKubernetesVersion"], "1.36.2");
     assert_eq!(
         b["properties"]["agentPoolProfiles"][0]["vmSize"],
         "Standard_D4ds_v5"
@@ -489,11 +490,17 @@ async fn api_versions_and_kubernetes_versions() {
     let values = versions.body["values"].as_array().unwrap();
     let default: Vec<&Value> = values.iter().filter(|v| v["isDefault"] == true).collect();
     assert_eq!(default.len(), 1);
-    assert_eq!(default[0]["version"], "1.33");
-    assert!(default[0]["patchVersions"]["1.33.3"]["upgrades"]
+    assert_eq!(default[0]["version"], "1.36");
+    assert!(default[0]["patchVersions"]["1.36.1"]["upgrades"]
         .as_array()
         .unwrap()
-        .contains(&json!("1.34.1")));
+        .contains(&json!("1.37.1")));
+    // An LTS-only minor is offered with the AKSLongTermSupport plan only.
+    let lts_only = values.iter().find(|v| v["version"] == "1.33").unwrap();
+    assert_eq!(
+        lts_only["capabilities"]["supportPlan"],
+        json!(["AKSLongTermSupport"])
+    );
     assert!(values[0]["capabilities"]["supportPlan"].is_array());
     let nowhere = sim
         .get(&format!(
@@ -557,8 +564,13 @@ async fn cluster_rules_names_versions_and_immutables() {
         sim.put(&cluster_url("rg1", "c1"), body).await.code(),
         "InvalidParameter"
     );
+    // A minor past community support needs the long-term-support plan.
     let mut body = az_create_body("c1", "rg1", None);
     body["properties"]["kubernetesVersion"] = json!("1.33.3");
+    let lts = sim.put(&cluster_url("rg1", "c1"), body).await;
+    assert_eq!(lts.code(), "AgentPoolK8sVersionNotSupported");
+    let mut body = az_create_body("c1", "rg1", None);
+    body["properties"]["kubernetesVersion"] = json!("1.35.5");
     put_and_wait(&sim, "rg1", "c1", body).await.unwrap();
     // Immutable fields.
     for (field, value, id) in [
@@ -582,13 +594,24 @@ async fn cluster_rules_names_versions_and_immutables() {
         r.body["error"]["message"],
         "Changing property 'location' is not allowed."
     );
-    // Kubernetes upgrade works; a downgrade is refused.
+    // Kubernetes upgrades one minor at a time; a downgrade is refused.
+    let skip = az_update(&sim, "rg1", "c1", |b| {
+        b["properties"]["kubernetesVersion"] = json!("1.37")
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(skip.code(), "OperationNotAllowed");
+    assert_eq!(
+        skip.body["error"]["message"],
+        "Upgrading Kubernetes version 1.35.5 to 1.37 is not allowed. Available upgrades: \
+         [1.36.2 1.36.1]. Please see https://aka.ms/aks-supported-k8s-ver for version details."
+    );
     let up = az_update(&sim, "rg1", "c1", |b| {
-        b["properties"]["kubernetesVersion"] = json!("1.34")
+        b["properties"]["kubernetesVersion"] = json!("1.36")
     })
     .await
     .unwrap();
-    assert_eq!(up["properties"]["currentKubernetesVersion"], "1.34.2");
+    assert_eq!(up["properties"]["currentKubernetesVersion"], "1.36.2");
     let plane_version = sim
         .state
         .core
@@ -598,9 +621,9 @@ async fn cluster_rules_names_versions_and_immutables() {
                 .kubernetes_version
                 .clone()
         });
-    assert_eq!(plane_version, "1.34.2");
+    assert_eq!(plane_version, "1.36.2");
     let r = az_update(&sim, "rg1", "c1", |b| {
-        b["properties"]["kubernetesVersion"] = json!("1.33")
+        b["properties"]["kubernetesVersion"] = json!("1.35")
     })
     .await
     .unwrap_err();
@@ -698,6 +721,9 @@ async fn spec_examples_replay() {
     let mut body = ex["parameters"]["parameters"].clone();
     body["location"] = json!("eastus");
     body["sku"]["name"] = json!("Base");
+    // The example enables an egress gateway without the Static Egress Gateway the docs make a
+    // hard dependency (`mesh.egress.staticEgressGateway`); a real request needs it.
+    body["properties"]["networkProfile"]["staticEgressGatewayProfile"] = json!({"enabled": true});
     let created = put_and_wait(&sim, "rg1", "clustername1", body)
         .await
         .unwrap();

@@ -395,12 +395,14 @@ async fn sandboxes_start_with_their_preset() {
         "/_sim/sandboxes",
         Some(json!({
             "displayName": "ci job 7",
+            "azureDate": "2023-12-01",
             "features": ["Microsoft.ContainerService/AzureServiceMeshPreview"],
             "resourceGroups": {"rg1": "East US"}
         })),
     )
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["azureDate"], "2023-12-01");
     let id = created.body["subscriptionId"].as_str().unwrap().to_owned();
     let feature = sim
         .get(&format!(
@@ -428,6 +430,8 @@ async fn sandboxes_start_with_their_preset() {
     for bad in [
         json!({"features": ["NoSlash"]}),
         json!({"features": ["Microsoft.ContainerService/NoSuchFeature"]}),
+        // Retired by today (FeatureNotFound), so not in today's catalogue.
+        json!({"features": ["Microsoft.ContainerService/AzureServiceMeshPreview"]}),
         json!({"providers": ["Microsoft.Nope"]}),
         json!({"resourceGroups": {"rg1": "mars"}}),
         json!({"subscriptionId": id}),
@@ -501,8 +505,8 @@ async fn revisions_of(sim: &Sim, sub: &str) -> Vec<String> {
         .collect()
 }
 
-/// A sandbox with `meshCatalog` sees its own AKS catalogue; other subscriptions keep the
-/// server's; snapshots carry it, resets drop it.
+/// A sandbox with `azureDate` sees the AKS of its day and one with `meshCatalog` its own AKS
+/// catalogue; other subscriptions keep the server's; snapshots carry them, resets drop them.
 #[tokio::test]
 async fn a_sandbox_carries_its_own_aks_catalogue() {
     let sim = Sim::new();
@@ -515,14 +519,13 @@ async fn a_sandbox_carries_its_own_aks_catalogue() {
     )
     .unwrap();
     let mut ids = Vec::new();
-    for catalog in [json!("2023"), custom] {
-        let created = control(
-            &sim,
-            Method::POST,
-            "/_sim/sandboxes",
-            Some(json!({"providers": ["Microsoft.ContainerService"], "meshCatalog": catalog})),
-        )
-        .await;
+    for preset in [
+        json!({"azureDate": "2023-12-01"}),
+        json!({"meshCatalog": custom}),
+    ] {
+        let mut preset = preset;
+        preset["providers"] = json!(["Microsoft.ContainerService"]);
+        let created = control(&sim, Method::POST, "/_sim/sandboxes", Some(preset)).await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         ids.push(created.body["subscriptionId"].as_str().unwrap().to_owned());
     }
@@ -552,14 +555,15 @@ async fn a_sandbox_carries_its_own_aks_catalogue() {
         versions.body
     );
 
-    // A snapshot carries the catalogues; importing it brings them back.
+    // A snapshot carries the days and catalogues; importing it brings them back.
     let snapshot = control(&sim, Method::GET, "/_sim/snapshot", None).await;
-    assert_eq!(snapshot.body["catalogs"][&ids[0]]["name"], "2023");
+    assert_eq!(snapshot.body["azureDates"][&ids[0]], "2023-12-01");
+    assert!(snapshot.body["catalogs"].get(&ids[0]).is_none());
     assert_eq!(snapshot.body["catalogs"][&ids[1]]["name"], "custom-test");
     assert!(snapshot.body["catalogs"].get(SUB).is_none());
     control(&sim, Method::POST, "/_sim/reset", None).await;
     assert!(
-        sim.state.core.sandbox_catalogs.all().is_empty(),
+        sim.state.core.sandboxes.all().is_empty(),
         "reset drops them"
     );
     let imported = control(
@@ -575,13 +579,34 @@ async fn a_sandbox_carries_its_own_aks_catalogue() {
     // Forgetting the subscription forgets its catalogue.
     let reset = control(&sim, Method::POST, &format!("/_sim/reset/{}", ids[0]), None).await;
     assert_eq!(reset.body["hadState"], true);
-    assert!(sim.state.core.sandbox_catalogs.get(&ids[0]).is_none());
+    assert!(sim.state.core.sandboxes.get(&ids[0]).is_none());
 
     let mut orphan = snapshot.body.clone();
     orphan["catalogs"]["99999999-0000-0000-0000-000000000000"] =
-        orphan["catalogs"][&ids[0]].clone();
+        orphan["catalogs"][&ids[1]].clone();
     let r = control(&sim, Method::PUT, "/_sim/snapshot", Some(orphan)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let mut bad_day = snapshot.body.clone();
+    bad_day["azureDates"][&ids[0]] = json!("1999-01-01");
+    let r = control(&sim, Method::PUT, "/_sim/snapshot", Some(bad_day)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    for (field, bad) in [
+        ("azureDate", json!("2019-01-01")),
+        ("azureDate", json!("tomorrow")),
+        ("meshCatalog", json!("1999")),
+        ("meshCatalog", json!({"name": "x"})),
+        ("meshCatalog", json!(5)),
+    ] {
+        let r = control(
+            &sim,
+            Method::POST,
+            "/_sim/sandboxes",
+            Some(json!({ field: bad })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains(field));
+    }
     for bad in [json!("1999"), json!({"name": "x"}), json!(5)] {
         let r = control(
             &sim,

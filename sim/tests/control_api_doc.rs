@@ -76,9 +76,12 @@ const CLAIMS: &[(&str, &str)] = &[
     ("`POST /_sim/sandboxes` `{preset}`", "control::sandboxes_start_with_their_preset"),
     ("A fresh subscription (or the", "control::sandboxes_start_with_their_preset"),
     ("Every well-formed GUID is a usable", "control_api_doc::every_guid_is_a_usable_isolated_subscription"),
+    ("`azureDate` (optional, `YYYY-MM-DD`) gives the sandbox", "control::a_sandbox_carries_its_own_aks_catalogue"),
     ("`meshCatalog` (optional) gives the sandbox", "control::a_sandbox_carries_its_own_aks_catalogue"),
-    ("Snapshots carry it", "control::a_sandbox_carries_its_own_aks_catalogue"),
-    ("The scenario runner uses it", "scenario_cli::the_library_passes_against_a_default_server_and_leaves_its_settings_as_found"),
+    ("Snapshots carry them", "control::a_sandbox_carries_its_own_aks_catalogue"),
+    ("The scenario runner uses them", "scenario_cli::the_library_passes_against_a_default_server_and_leaves_its_settings_as_found"),
+    ("The features a preset registers must exist on that day", "control::sandboxes_start_with_their_preset"),
+    ("A day before or after what aksim's data describes", "control::a_sandbox_carries_its_own_aks_catalogue"),
     ("`aksim ctl` talks to `--url`", "ctl::ctl_finds_the_ca_in_the_tls_dir_and_says_what_is_wrong"),
     ("It prints the answer as JSON and exits 0", "control_api_doc::ctl_prints_json_and_exits_0_or_1"),
     ("nothing listens on the port |", "ctl::ctl_finds_the_ca_in_the_tls_dir_and_says_what_is_wrong"),
@@ -393,7 +396,10 @@ async fn health_and_info_carry_what_the_table_says() {
         "operationDurations",
         "registration",
         "rules",
+        "azureDate",
+        "aksData",
         "aksCatalog",
+        "notes",
         "limits",
     ] {
         assert!(info.get(key).is_some(), "info.{key}");
@@ -409,7 +415,11 @@ async fn health_and_info_carry_what_the_table_says() {
             "registration.{key}"
         );
     }
-    assert_eq!(info["aksCatalog"]["name"], "current");
+    assert_eq!(info["azureDate"], info["aksData"]["newestDate"]);
+    assert_eq!(info["aksCatalog"]["name"], info["azureDate"]);
+    assert!(info["aksCatalog"]["file"].is_null());
+    assert!(info["rules"][0]["since"].is_string());
+    assert!(info["registration"]["previewGates"][0]["since"].is_string());
 }
 
 /// The first request id a fresh simulator with `config` hands out.
@@ -428,7 +438,7 @@ async fn reset_forgets_state_and_keeps_the_clock_and_settings() {
         &sim,
         Method::POST,
         "/_sim/sandboxes",
-        Some(json!({"meshCatalog": "2023"})),
+        Some(json!({"azureDate": "2023-12-01"})),
     )
     .await;
     control(
@@ -483,7 +493,7 @@ async fn reset_forgets_state_and_keeps_the_clock_and_settings() {
     );
     control(&sim, Method::POST, "/_sim/reset", None).await;
     assert!(sim.state.core.store.touched_ids().is_empty());
-    assert!(sim.state.core.sandbox_catalogs.all().is_empty());
+    assert!(sim.state.core.sandboxes.all().is_empty());
     assert_eq!(
         control(&sim, Method::GET, "/_sim/faults", None).await.body["value"],
         json!([])
@@ -1500,7 +1510,7 @@ async fn a_snapshot_is_plain_json_of_that_shape() {
         &sim,
         Method::POST,
         "/_sim/sandboxes",
-        Some(json!({"meshCatalog": "2023"})),
+        Some(json!({"azureDate": "2023-12-01"})),
     )
     .await;
     let with = control(&sim, Method::GET, "/_sim/snapshot", None)
@@ -1514,7 +1524,7 @@ async fn a_snapshot_is_plain_json_of_that_shape() {
             "aksimVersion",
             "clock",
             "subscriptions",
-            "catalogs"
+            "azureDates"
         ]
     );
 }

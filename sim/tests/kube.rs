@@ -1283,6 +1283,12 @@ fn istio_object(api_version: &str, kind: &str, name: &str, spec: Value) -> Value
     json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": "default"}, "spec": spec})
 }
 
+/// An Istio object labelled with a revision (before 2025-03-16 the add-on validated only those).
+fn labelled(mut object: Value, revision: &str) -> Value {
+    object["metadata"]["labels"] = json!({"istio.io/rev": revision});
+    object
+}
+
 fn envoy_filter(ty: &str) -> Value {
     istio_object(
         "networking.istio.io/v1alpha3",
@@ -1402,6 +1408,14 @@ async fn istio_custom_resources_and_the_addon_webhook() {
     }
 
     let ef_path = "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters";
+    // Today (since release 2025-10-12) every EnvoyFilter type passes.
+    let wasm = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+    let r = sim.kpost(ef_path, envoy_filter(wasm)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    sim.kube(Method::DELETE, &format!("{ef_path}/ef"), None)
+        .await;
+    // From 2024-08-05 to 2025-10-12 only Lua, Compressor and LocalRateLimit did.
+    sim.set_azure_date("2025-06-01");
     for ty in [
         "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
         "type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor",
@@ -1412,7 +1426,6 @@ async fn istio_custom_resources_and_the_addon_webhook() {
         sim.kube(Method::DELETE, &format!("{ef_path}/ef"), None)
             .await;
     }
-    let wasm = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
     let r = sim.kpost(ef_path, envoy_filter(wasm)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -1439,12 +1452,15 @@ async fn istio_custom_resources_and_the_addon_webhook() {
         .unwrap()
         .contains("stats.PluginConfig"));
 
-    // The 2023 era blocks EnvoyFilter and Telemetry outright.
-    sim.with_plane(|p| p.admission_era = Some("2023".to_owned()));
+    // In 2023 the add-on blocked EnvoyFilter and Telemetry outright (in resources labelled
+    // with a revision: unlabelled ones were not validated before 2025-03-16).
+    sim.set_azure_date("2023-12-01");
     let lua = sim
         .kpost(ef_path, {
-            let mut e =
-                envoy_filter("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua");
+            let mut e = labelled(
+                envoy_filter("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"),
+                "asm-1-26",
+            );
             e["metadata"]["name"] = json!("ef2");
             e
         })
@@ -1457,17 +1473,35 @@ async fn istio_custom_resources_and_the_addon_webhook() {
     let tel = sim
         .kpost(
             "/apis/telemetry.istio.io/v1/namespaces/default/telemetries",
-            istio_object("telemetry.istio.io/v1", "Telemetry", "t2", json!({})),
+            labelled(
+                istio_object("telemetry.istio.io/v1", "Telemetry", "t2", json!({})),
+                "asm-1-26",
+            ),
         )
         .await;
     assert_eq!(tel.status, StatusCode::BAD_REQUEST);
-    // The 2024 era allows Telemetry only from asm-1-22.
-    sim.with_plane(|p| p.admission_era = Some("2024".to_owned()));
+    let unlabelled = sim
+        .kpost(
+            "/apis/telemetry.istio.io/v1/namespaces/default/telemetries",
+            istio_object("telemetry.istio.io/v1", "Telemetry", "t2u", json!({})),
+        )
+        .await;
+    assert_eq!(
+        unlabelled.status,
+        StatusCode::CREATED,
+        "{}",
+        unlabelled.body
+    );
+    // From 2024-08-05 Telemetry is allowed, from asm-1-22 only.
+    sim.set_azure_date("2024-09-01");
     sim.reconcile(&enabled(&["asm-1-21"]));
     let tel_old = sim
         .kpost(
             "/apis/telemetry.istio.io/v1/namespaces/default/telemetries",
-            istio_object("telemetry.istio.io/v1", "Telemetry", "t3", json!({})),
+            labelled(
+                istio_object("telemetry.istio.io/v1", "Telemetry", "t3", json!({})),
+                "asm-1-21",
+            ),
         )
         .await;
     assert_eq!(tel_old.status, StatusCode::BAD_REQUEST);
@@ -1949,19 +1983,26 @@ async fn namespaced_paths_and_other_kinds() {
     assert_eq!(yaml.body["data"]["k"], "v");
 }
 
+/// The admission policy is the server's day's (`--azure-date`; the old `--istio-admission-era
+/// 2023` stands for 2023-12-01); a sandbox's own day wins.
 #[tokio::test]
-async fn admission_era_comes_from_the_server_config() {
+async fn admission_policy_comes_from_the_servers_day() {
     let mut config = aksim::Config::for_tests();
     config.istio_admission_era = Some("2023".to_owned());
     let state =
         aksim::AppState::new(config, aksim::identity::TokenIssuer::ephemeral(), None).unwrap();
+    assert_eq!(state.core.behaviour.day_string(), "2023-12-01");
+    assert!(state.core.settings.notes[0].contains("--azure-date 2023-12-01"));
     let sim = Sim { state };
     sim.plane("1.33.2");
     sim.reconcile(&enabled(&["asm-1-26"]));
     let r = sim
         .kpost(
             "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters",
-            envoy_filter("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"),
+            labelled(
+                envoy_filter("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"),
+                "asm-1-26",
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -1969,8 +2010,8 @@ async fn admission_era_comes_from_the_server_config() {
         .as_str()
         .unwrap()
         .contains("\"EnvoyFilter\" is not allowed"));
-    // A plane's own era wins over the server's.
-    sim.with_plane(|p| p.admission_era = Some("current".to_owned()));
+    // A sandbox's day wins over the server's: today every EnvoyFilter type is allowed.
+    sim.set_azure_date("2026-12-07");
     let r = sim
         .kpost(
             "/apis/networking.istio.io/v1alpha3/namespaces/default/envoyfilters",
@@ -1985,7 +2026,7 @@ async fn admission_era_comes_from_the_server_config() {
         .err()
         .unwrap();
     assert!(
-        err.contains("--istio-admission-era must be one of 2023, 2024, current"),
+        err.contains("--istio-admission-era '1999' is not one of 2023, 2024, current"),
         "{err}"
     );
 }
@@ -2051,7 +2092,10 @@ async fn ingress_services_accept_annotations_and_traffic_policy_only() {
         .kpatch(
             svc,
             "application/merge-patch+json",
-            json!({"metadata": {"annotations": {"service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/healthz/ready"}},
+            json!({"metadata": {"annotations": {
+                       "service.beta.kubernetes.io/port_443_health-probe_request-path": "/healthz/ready",
+                       "service.beta.kubernetes.io/azure-pip-name": "my-ip",
+                       "external-dns.alpha.kubernetes.io/hostname": "mesh.example.com"}},
                    "spec": {"externalTrafficPolicy": "Local"}}),
         )
         .await;
@@ -2067,8 +2111,17 @@ async fn ingress_services_accept_annotations_and_traffic_policy_only() {
         &ports,
         403,
         "Forbidden",
-        "services \"aks-istio-ingressgateway-external\" is forbidden: this object is managed by the Istio-based service mesh add-on and cannot be modified except its service.beta.kubernetes.io/* annotations and spec.externalTrafficPolicy",
+        "services \"aks-istio-ingressgateway-external\" is forbidden: this object is managed by the Istio-based service mesh add-on and cannot be modified except the annotations (and, since 2025-03-16, spec.externalTrafficPolicy) the add-on lets users customise (docs/kubernetes.md)",
     );
+    // An Azure annotation the docs do not list is refused like any other.
+    let unlisted = sim
+        .kpatch(
+            svc,
+            "application/merge-patch+json",
+            json!({"metadata": {"annotations": {"service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/x"}}}),
+        )
+        .await;
+    assert_eq!(unlisted.status, StatusCode::FORBIDDEN);
     let other_annotation = sim
         .kpatch(
             svc,
@@ -2089,9 +2142,67 @@ async fn ingress_services_accept_annotations_and_traffic_policy_only() {
     assert_eq!(after["spec"]["externalTrafficPolicy"], "Local");
     assert_eq!(
         after["metadata"]["annotations"]
-            ["service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path"],
+            ["service.beta.kubernetes.io/port_443_health-probe_request-path"],
         "/healthz/ready"
     );
+    assert_eq!(
+        after["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"],
+        "mesh.example.com"
+    );
+    // The list grew over time: external-dns from 2025-02-25, the port annotations from
+    // 2026-01-26, spec.externalTrafficPolicy from 2025-03-16; before 2024-09-18 nothing.
+    for (day, annotation, allowed) in [
+        (
+            "2025-02-24",
+            "external-dns.alpha.kubernetes.io/hostname",
+            false,
+        ),
+        (
+            "2025-02-25",
+            "external-dns.alpha.kubernetes.io/hostname",
+            true,
+        ),
+        (
+            "2026-01-25",
+            "service.beta.kubernetes.io/port_80_no_lb_rule",
+            false,
+        ),
+        (
+            "2024-09-17",
+            "service.beta.kubernetes.io/azure-pip-name",
+            false,
+        ),
+        (
+            "2024-09-18",
+            "service.beta.kubernetes.io/azure-pip-name",
+            true,
+        ),
+    ] {
+        sim.set_azure_date(day);
+        let r = sim
+            .kpatch(
+                svc,
+                "application/merge-patch+json",
+                json!({"metadata": {"annotations": {annotation: format!("v-{day}")}}}),
+            )
+            .await;
+        let want = if allowed {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, want, "{day} {annotation}: {}", r.body);
+    }
+    sim.set_azure_date("2025-03-15");
+    let etp = sim
+        .kpatch(
+            svc,
+            "application/merge-patch+json",
+            json!({"spec": {"externalTrafficPolicy": "Cluster"}}),
+        )
+        .await;
+    assert_eq!(etp.status, StatusCode::FORBIDDEN, "{}", etp.body);
+    sim.set_azure_date("2026-12-07");
     let label_ns = sim
         .kpatch(
             "/api/v1/namespaces/aks-istio-system",

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "core::ops",
             "core::preconditions",
             "core::resource_types",
+            "core::timeline",
         ],
     ),
     (

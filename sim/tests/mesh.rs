@@ -207,7 +207,7 @@ fn egress(
 }
 
 fn revision_key(r: &Value) -> (u32, u32) {
-    aksim::core::clusters::catalog::revision_number(r.as_str().unwrap_or("")).unwrap_or_default()
+    aksim::core::timeline::catalog::revision_number(r.as_str().unwrap_or("")).unwrap_or_default()
 }
 
 fn upgrade_start(revision: &'static str) -> impl FnOnce(&mut Value) -> Result<(), String> {
@@ -482,14 +482,15 @@ async fn az_mesh_commands_and_their_refusals() {
         &json!({"mode": "Istio", "istio": {"components": {}, "revisions": ["asm-1-29"]}})
     );
 
-    // upgrade start: a downgrade target is refused, an allowed one accepted, a third refused.
+    // upgrade start: a deprecated (older) target is refused, an allowed one accepted, a third
+    // refused.
     let err = az_mesh(&sim, "rg1", "c1", upgrade_start("asm-1-28"))
         .await
         .unwrap_err();
     assert!(err.server().body["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("Downgrading the service mesh from revision asm-1-29 to asm-1-28"));
+        .contains("Revision asm-1-28 is not supported by the service mesh add-on"));
     az_mesh(&sim, "rg1", "c1", upgrade_start("asm-1-30"))
         .await
         .unwrap();
@@ -527,6 +528,30 @@ async fn az_mesh_commands_and_their_refusals() {
         .as_str()
         .unwrap()
         .starts_with(&format!("Istio egress gateway name '{long}' is invalid.")));
+    // An egress gateway needs the Static Egress Gateway first (a hard dependency).
+    let err = az_mesh(
+        &sim,
+        "rg1",
+        "c1",
+        egress(
+            "my-egress".into(),
+            "aks-istio-egress",
+            Some("gw-config"),
+            true,
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.server().body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Istio egress gateways require the Static Egress Gateway feature."));
+    // az aks update --enable-static-egress-gateway
+    az_update(&sim, "rg1", "c1", |b| {
+        b["properties"]["networkProfile"]["staticEgressGatewayProfile"] = json!({"enabled": true})
+    })
+    .await
+    .unwrap();
     let with_egress = az_mesh(
         &sim,
         "rg1",
@@ -627,7 +652,8 @@ async fn az_mesh_commands_and_their_refusals() {
     let err = az_mesh(&sim, "rg1", "c1", disable).await.unwrap_err();
     assert_eq!(err.client(), NOT_ENABLED);
 
-    // proxy-redirection on a 2023 revision: CNIChaining needs asm-1-25+.
+    // proxy-redirection in 2023: Istio CNI did not exist (2025-10-20), so AKS of that day
+    // ignores the field, as it ignores any property it does not know.
     let old = sim_2023();
     prepare(&old, "rg1").await;
     create(
@@ -637,13 +663,13 @@ async fn az_mesh_commands_and_their_refusals() {
         Some(json!({"mode": "Istio", "istio": {}})),
     )
     .await;
-    let err = az_mesh(&old, "rg1", "c1", proxy_redirection("CNIChaining"))
+    let ignored = az_mesh(&old, "rg1", "c1", proxy_redirection("CNIChaining"))
         .await
-        .unwrap_err();
-    assert!(err.server().body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("requires service mesh revision asm-1-25 or later"));
+        .unwrap();
+    assert_eq!(
+        mesh_of(&ignored),
+        &json!({"mode": "Istio", "istio": {"components": {}, "revisions": ["asm-1-17"]}})
+    );
 }
 
 // ---- profile endpoints ------------------------------------------------------------------------
@@ -659,7 +685,9 @@ async fn revision_and_upgrade_profiles_from_the_current_catalogue() {
         .iter()
         .map(|r| r["revision"].as_str().unwrap())
         .collect();
-    assert_eq!(revisions, ["asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30"]);
+    // Today: asm-1-27 (2026-05-29) and asm-1-28 (2026-09-01, inferred) are deprecated, and
+    // since 2026-05-29 deprecated revisions are no longer listed.
+    assert_eq!(revisions, ["asm-1-29", "asm-1-30"]);
     let one = sim
         .get(
             &revisions_url("eastus")
@@ -668,7 +696,7 @@ async fn revision_and_upgrade_profiles_from_the_current_catalogue() {
         .await;
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.body["properties"], list.body["value"][0]["properties"]);
-    let newest = &one.body["properties"]["meshRevisions"][3];
+    let newest = &one.body["properties"]["meshRevisions"][1];
     assert!(newest.get("upgrades").is_none());
     assert_eq!(newest["compatibleWith"][0]["name"], "KubernetesOfficial");
     assert_eq!(newest["compatibleWith"][1]["name"], "AKSLongTermSupport");
@@ -701,18 +729,17 @@ async fn revision_and_upgrade_profiles_from_the_current_catalogue() {
     let mut body = az_create_body(
         "m",
         "rg1",
-        Some(json!({"mode": "Istio", "istio": {"revisions": ["asm-1-28"]}})),
+        Some(json!({"mode": "Istio", "istio": {"revisions": ["asm-1-29"]}})),
     );
-    body["properties"]["kubernetesVersion"] = json!("1.31");
+    body["properties"]["kubernetesVersion"] = json!("1.35");
     put_and_wait(&sim, "rg1", "m", body).await.unwrap();
     let one = sim
         .get(
             &upgrades_url("rg1", "m").replace("meshUpgradeProfiles?", "meshUpgradeProfiles/istio?"),
         )
         .await;
-    // asm-1-30 does not run on 1.31, so only asm-1-29 is offered.
-    assert_eq!(one.body["properties"]["revision"], "asm-1-28");
-    assert_eq!(one.body["properties"]["upgrades"], json!(["asm-1-29"]));
+    assert_eq!(one.body["properties"]["revision"], "asm-1-29");
+    assert_eq!(one.body["properties"]["upgrades"], json!(["asm-1-30"]));
     assert_eq!(one.body["name"], "istio");
 }
 
@@ -789,17 +816,22 @@ enum Start {
     Canary(&'static str, &'static str),
 }
 
+/// The AKS a rule case runs against.
 #[derive(Clone, Copy)]
-enum Catalogue {
-    Current,
-    Era2023,
-    /// current + Kubernetes 1.22 and 1.36 (no revision runs on them) + westus3 without mesh.
+enum At {
+    /// The newest day of aksim's data (the default).
+    Today,
+    /// The AKS of one day.
+    Day(&'static str),
+    /// Set up on the first day, the refused PUT on the second.
+    Then(&'static str, &'static str),
+    /// Today's catalogue + Kubernetes 1.22 (older than the add-on) + westus3 without mesh.
     Custom,
 }
 
 struct Case {
     rule: &'static str,
-    catalogue: Catalogue,
+    at: At,
     start: Start,
     api: &'static str,
     mutate: fn(&mut Value),
@@ -812,27 +844,23 @@ fn istio(b: &mut Value) -> &mut Value {
 }
 
 fn custom_catalogue_file() -> tempfile::NamedTempFile {
-    let text = std::fs::read_to_string(format!(
-        "{}/data/aks-catalog/current.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let mut c: Value = serde_json::from_str(&text).unwrap();
+    let t = aksim::core::timeline::timeline();
+    let today = aksim::core::timeline::Behaviour::at(t.newest_day()).aks;
+    let mut c = serde_json::to_value(&*today).unwrap();
     c["name"] = json!("custom");
     let versions = c["kubernetes"]["versions"].as_array_mut().unwrap();
     versions.insert(0, json!({"version": "1.22", "patchVersions": ["1.22.17"]}));
-    versions.push(json!({"version": "1.36", "patchVersions": ["1.36.0"]}));
     c["mesh"]["unsupportedRegions"] = json!(["westus3"]);
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), serde_json::to_vec(&c).unwrap()).unwrap();
     file
 }
 
-fn sim_for(catalogue: Catalogue) -> Sim {
-    match catalogue {
-        Catalogue::Current => common::aks::new_sim(),
-        Catalogue::Era2023 => sim_2023(),
-        Catalogue::Custom => {
+fn sim_for(at: At) -> Sim {
+    match at {
+        At::Today => common::aks::new_sim(),
+        At::Day(day) | At::Then(day, _) => common::aks::sim_at(day),
+        At::Custom => {
             let file = custom_catalogue_file();
             common::aks::new_sim_with_catalog(&file.path().to_string_lossy())
         }
@@ -840,7 +868,7 @@ fn sim_for(catalogue: Catalogue) -> Sim {
 }
 
 async fn run_case(case: &Case) -> Reply {
-    let sim = sim_for(case.catalogue);
+    let sim = sim_for(case.at);
     prepare(&sim, "rg1").await;
     let with_version = |k8s: &str, mesh: Option<Value>| {
         let mut b = az_create_body("c1", "rg1", mesh);
@@ -873,6 +901,10 @@ async fn run_case(case: &Case) -> Reply {
             without_read_only(sim.get(&cluster_url("rg1", "c1")).await.body)
         }
     };
+    if let At::Then(_, day) = case.at {
+        sim.set_azure_date(day);
+        register_gated_features(&sim).await;
+    }
     (case.mutate)(&mut body);
     let url = cluster_url("rg1", "c1").replace(API, case.api);
     sim.put(&url, body).await
@@ -891,126 +923,157 @@ fn kv_addon(b: &mut Value) {
 }
 
 fn cases() -> Vec<Case> {
-    use Catalogue::*;
+    use At::*;
     use Start::*;
     const A: &str = API;
     vec![
-        Case { rule: "cluster.location.immutable", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "cluster.location.immutable", at: Today, start: Plain(""), api: A,
             mutate: |b| b["location"] = json!("westus2"), code: "PropertyChangeNotAllowed",
             message: "Changing property 'location' is not allowed." },
-        Case { rule: "cluster.dnsPrefix.immutable", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "cluster.dnsPrefix.immutable", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["dnsPrefix"] = json!("x"), code: "PropertyChangeNotAllowed",
             message: "Changing property 'dnsPrefix' is not allowed." },
-        Case { rule: "cluster.fqdnSubdomain.immutable", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "cluster.fqdnSubdomain.immutable", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["fqdnSubdomain"] = json!("x"), code: "PropertyChangeNotAllowed",
             message: "Changing property 'fqdnSubdomain' is not allowed." },
-        Case { rule: "cluster.nodeResourceGroup.immutable", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "cluster.nodeResourceGroup.immutable", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["nodeResourceGroup"] = json!("MC_x"), code: "PropertyChangeNotAllowed",
             message: "Changing property 'nodeResourceGroup' is not allowed." },
-        Case { rule: "cluster.kubernetesVersion.supported", catalogue: Current, start: Fresh, api: A,
+        Case { rule: "cluster.kubernetesVersion.supported", at: Today, start: Fresh, api: A,
             mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.99"), code: "AgentPoolK8sVersionNotSupported",
             message: "Version 1.99 is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region. For more information, please check https://aka.ms/supported-version-list" },
-        Case { rule: "cluster.kubernetesVersion.noDowngrade", catalogue: Current, start: Plain("1.34"), api: A,
-            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.33"), code: "NotAllowedK8sVersionDowngrading",
-            message: "Downgrading kubernetes version 1.34 to 1.33 is not allowed." },
-        Case { rule: "mesh.mode.required", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "cluster.kubernetesVersion.ltsOnly", at: Today, start: Fresh, api: A,
+            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.33"), code: "AgentPoolK8sVersionNotSupported",
+            message: "Version 1.33 is only available with the AKSLongTermSupport support plan (tier Premium) in this region. Please use [az aks get-versions] command to get the supported version list in this region. For more information, please check https://aka.ms/aks/lts" },
+        Case { rule: "cluster.kubernetesVersion.oneMinorAtATime", at: Today, start: Plain("1.35"), api: A,
+            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.37"), code: "OperationNotAllowed",
+            message: "Upgrading Kubernetes version 1.35 to 1.37 is not allowed. Available upgrades: [1.36.2 1.36.1]. Please see https://aka.ms/aks-supported-k8s-ver for version details." },
+        Case { rule: "cluster.kubernetesVersion.noDowngrade", at: Today, start: Plain("1.36"), api: A,
+            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.35"), code: "NotAllowedK8sVersionDowngrading",
+            message: "Downgrading kubernetes version 1.36 to 1.35 is not allowed." },
+        Case { rule: "mesh.mode.required", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"istio": {}}), code: "BadRequest",
             message: "Missing service mesh mode: " },
-        Case { rule: "mesh.mode.valid", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.mode.valid", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Linkerd"}), code: "BadRequest",
             message: "Invalid service mesh mode: Linkerd. Allowed values are 'Istio' and 'Disabled'." },
-        Case { rule: "mesh.region.supported", catalogue: Custom, start: Fresh, api: A,
+        Case { rule: "mesh.region.supported", at: Custom, start: Fresh, api: A,
             mutate: |b| { b["location"] = json!("westus3"); b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}}); },
             code: "BadRequest", message: "Azure service mesh is not supported in this region" },
-        Case { rule: "mesh.istio.required", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.istio.required", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": null}), code: "BadRequest",
             message: "Istio profile is missing even though Service Mesh mode is Istio" },
-        Case { rule: "mesh.kubernetes.minimum", catalogue: Custom, start: Fresh, api: A,
+        Case { rule: "mesh.kubernetes.minimum", at: Custom, start: Fresh, api: A,
             mutate: |b| { b["properties"]["kubernetesVersion"] = json!("1.22"); b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}}); },
             code: "BadRequest", message: "Azure service mesh requires Kubernetes version 1.23 or later. The cluster version is 1.22." },
-        Case { rule: "mesh.osm.conflict", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.osm.conflict", at: Today, start: Plain(""), api: A,
             mutate: |b| { b["properties"]["addonProfiles"]["openServiceMesh"] = json!({"enabled": true}); b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}}); },
             code: "BadRequest", message: "Istio based Azure service mesh is incompatible with feature openServiceMesh" },
-        Case { rule: "mesh.revisions.notEmpty", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.revisions.notEmpty", at: Today, start: Plain(""), api: A,
             mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {"revisions": [""]}}), code: "BadRequest",
             message: "ServiceMeshProfile revision field must not be empty" },
-        Case { rule: "mesh.revisions.max", catalogue: Current, start: Canary("asm-1-28", "asm-1-29"), api: A,
-            mutate: |b| istio(b)["revisions"] = json!(["asm-1-28", "asm-1-29", "asm-1-30"]), code: "BadRequest",
+        Case { rule: "mesh.revisions.max", at: Today, start: Canary("asm-1-29", "asm-1-30"), api: A,
+            mutate: |b| istio(b)["revisions"] = json!(["asm-1-29", "asm-1-30", "asm-1-31"]), code: "BadRequest",
             message: "Request exceeds maximum allowed number of revisions (2)" },
-        Case { rule: "mesh.revisions.known", catalogue: Current, start: Plain(""), api: A,
-            mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {"revisions": ["asm-1-17"]}}), code: "BadRequest",
-            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-17 is not supported by the service mesh add-on." },
-        Case { rule: "mesh.revisions.distinct", catalogue: Current, start: Meshed("", "asm-1-28"), api: A,
-            mutate: |b| istio(b)["revisions"] = json!(["asm-1-28", "asm-1-28"]), code: "BadRequest",
-            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-28 is listed more than once." },
-        Case { rule: "mesh.revisions.noDowngrade", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
-            mutate: |b| istio(b)["revisions"] = json!(["asm-1-29", "asm-1-28"]), code: "BadRequest",
-            message: "Requested change in revisions is not allowed. Reason: Downgrading the service mesh from revision asm-1-29 to asm-1-28 is not supported." },
-        Case { rule: "mesh.revisions.upgradePath", catalogue: Current, start: Meshed("", "asm-1-27"), api: A,
-            mutate: |b| istio(b)["revisions"] = json!(["asm-1-27", "asm-1-30"]), code: "BadRequest",
-            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-30 is not a valid upgrade target for revision asm-1-27. Valid upgrade targets: asm-1-28, asm-1-29. To find information about valid upgrades, use 'az aks mesh get-upgrades'." },
-        Case { rule: "mesh.revisions.upgradePath", catalogue: Current, start: Meshed("", "asm-1-28"), api: A,
-            mutate: |b| istio(b)["revisions"] = json!(["asm-1-29"]), code: "BadRequest",
-            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-28 can only be replaced through a canary upgrade: add asm-1-29 alongside it, then complete or roll back the upgrade." },
-        Case { rule: "mesh.revisions.upgradePath", catalogue: Current, start: Canary("asm-1-28", "asm-1-29"), api: A,
+        Case { rule: "mesh.revisions.known", at: Today, start: Plain(""), api: A,
+            mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {"revisions": ["asm-1-27"]}}), code: "BadRequest",
+            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-27 is not supported by the service mesh add-on." },
+        Case { rule: "mesh.revisions.distinct", at: Today, start: Meshed("", "asm-1-29"), api: A,
+            mutate: |b| istio(b)["revisions"] = json!(["asm-1-29", "asm-1-29"]), code: "BadRequest",
+            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-29 is listed more than once." },
+        Case { rule: "mesh.revisions.noDowngrade", at: Today, start: Meshed("", "asm-1-30"), api: A,
+            mutate: |b| istio(b)["revisions"] = json!(["asm-1-30", "asm-1-29"]), code: "BadRequest",
+            message: "Requested change in revisions is not allowed. Reason: Downgrading the service mesh from revision asm-1-30 to asm-1-29 is not supported." },
+        Case { rule: "mesh.revisions.upgradePath", at: Day("2026-04-21"), start: Meshed("", "asm-1-26"), api: A,
+            mutate: |b| istio(b)["revisions"] = json!(["asm-1-26", "asm-1-29"]), code: "BadRequest",
+            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-29 is not a valid upgrade target for revision asm-1-26. Valid upgrade targets: asm-1-27, asm-1-28. To find information about valid upgrades, use 'az aks mesh get-upgrades'." },
+        Case { rule: "mesh.revisions.upgradePath", at: Today, start: Meshed("", "asm-1-29"), api: A,
+            mutate: |b| istio(b)["revisions"] = json!(["asm-1-30"]), code: "BadRequest",
+            message: "Requested change in revisions is not allowed. Reason: Revision asm-1-29 can only be replaced through a canary upgrade: add asm-1-30 alongside it, then complete or roll back the upgrade." },
+        Case { rule: "mesh.revisions.upgradePath", at: Day("2026-08-01"), start: Canary("asm-1-28", "asm-1-29"), api: A,
             mutate: |b| istio(b)["revisions"] = json!(["asm-1-28", "asm-1-30"]), code: "BadRequest",
             message: "Requested change in revisions is not allowed. Reason: An upgrade from asm-1-28 to asm-1-29 is in progress. Complete it (keep asm-1-29) or roll it back (keep asm-1-28) before requesting other revisions." },
-        Case { rule: "mesh.revisions.compatible", catalogue: Current, start: Plain("1.31"), api: A,
+        Case { rule: "mesh.revisions.compatible", at: Today, start: Plain("1.37"), api: A,
             mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {"revisions": ["asm-1-30"]}}), code: "BadRequest",
-            message: "Service mesh revision asm-1-30 is not compatible with cluster version 1.31. To find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'" },
-        Case { rule: "mesh.kubernetes.supported", catalogue: Custom, start: Plain("1.36"), api: A,
+            message: "Service mesh revision asm-1-30 is not compatible with cluster version 1.37. To find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'" },
+        Case { rule: "mesh.kubernetes.supported", at: Today, start: Plain("1.37"), api: A,
             mutate: |b| b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}}), code: "BadRequest",
-            message: "Kubernetes version 1.36 not supported. Please upgrade to a supported cluster version first. To find compatibility information, use 'az aks mesh get-upgrades'" },
-        Case { rule: "mesh.kubernetesUpgrade.blockedByRevision", catalogue: Custom, start: Meshed("1.35", "asm-1-29"), api: A,
-            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.36"), code: "BadRequest",
-            message: "Upgrading Kubernetes to version 1.36 is not allowed: service mesh revision asm-1-29 is not compatible with it. Upgrade the service mesh revision first. To find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'" },
-        Case { rule: "mesh.ingress.mode", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+            message: "Kubernetes version 1.37 not supported. Please upgrade to a supported cluster version first. To find compatibility information, use 'az aks mesh get-upgrades'" },
+        Case { rule: "mesh.revisions.compatibleOnEveryPut", at: Then("2023-12-01", "2024-01-20"), start: Meshed("1.25", "asm-1-17"), api: A,
+            mutate: |b| b["tags"] = json!({"team": "a"}), code: "BadRequest",
+            message: "Service mesh revision asm-1-17 is not compatible with cluster version 1.25. To find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'" },
+        Case { rule: "mesh.kubernetesUpgrade.compatible", at: Day("2025-01-15"), start: Meshed("1.30", "asm-1-22"), api: A,
+            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.31"), code: "BadRequest",
+            message: "Service mesh revision asm-1-22 is not compatible with cluster version 1.31.3. To find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'" },
+        Case { rule: "mesh.kubernetesUpgrade.blockedByRevision", at: Today, start: Meshed("1.36", "asm-1-29"), api: A,
+            mutate: |b| b["properties"]["kubernetesVersion"] = json!("1.37"), code: "BadRequest",
+            message: "Service mesh revision asm-1-29 is not compatible with cluster version 1.37.1. To find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'" },
+        Case { rule: "mesh.ingress.mode", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"ingressGateways": [{"mode": "Public", "enabled": true}]}), code: "BadRequest",
             message: "Invalid istio ingress mode: Public" },
-        Case { rule: "mesh.ingress.count", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.ingress.count", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"ingressGateways": [{"mode": "External", "enabled": true}, {"mode": "external", "enabled": false}]}), code: "BadRequest",
             message: "Too many ingresses for type: External. Only 1 ingress gateway are allowed" },
-        Case { rule: "mesh.egress.apiVersion", catalogue: Current, start: Meshed("", "asm-1-29"), api: "2025-08-01",
+        Case { rule: "mesh.egress.disallowed", at: Day("2024-09-01"), start: Meshed("", "asm-1-22"), api: A,
+            mutate: |b| istio(b)["components"] = json!({"egressGateways": [{"enabled": true, "name": "eg", "gatewayConfigurationName": "gw"}]}), code: "BadRequest",
+            message: "Use of Istio egress gateway for Azure Service Mesh is disallowed." },
+        Case { rule: "mesh.egress.apiVersion", at: Today, start: Meshed("", "asm-1-29"), api: "2025-08-01",
             mutate: |b| istio(b)["components"] = json!({"egressGateways": [{"enabled": true}]}), code: "BadRequest",
             message: "Use of Istio egress gateway for Azure Service Mesh is disallowed." },
-        Case { rule: "mesh.egress.count", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.egress.count", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| {
                 let gws: Vec<Value> = (0..501).map(|i| json!({"enabled": true, "name": format!("eg{i}"), "gatewayConfigurationName": "gw"})).collect();
                 istio(b)["components"] = json!({"egressGateways": gws});
             }, code: "BadRequest",
             message: "Too many egress gateways: 501. Only 500 egress gateways are allowed per cluster" },
-        Case { rule: "mesh.egress.name", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.egress.name", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"egressGateways": [{"enabled": true, "name": "Bad_Name", "gatewayConfigurationName": "gw"}]}), code: "BadRequest",
             message: "Istio egress gateway name 'Bad_Name' is invalid. Name must be between 1 and 53 characters, consist of lower case alphanumeric characters, '-' or '.', and start and end with an alphanumeric character." },
-        Case { rule: "mesh.egress.namespace", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.egress.namespace", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"egressGateways": [{"enabled": true, "name": "eg", "namespace": "a.b", "gatewayConfigurationName": "gw"}]}), code: "BadRequest",
             message: "Istio egress gateway namespace 'a.b' is invalid. A namespace must be between 1 and 63 characters, consist of lower case alphanumeric characters or '-', and start and end with an alphanumeric character." },
-        Case { rule: "mesh.egress.gatewayConfigurationName", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.egress.gatewayConfigurationName", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"egressGateways": [{"enabled": true, "name": "eg"}]}), code: "BadRequest",
             message: "Istio egress gateway 'eg' in namespace 'aks-istio-egress' requires gatewayConfigurationName, the name of its StaticGatewayConfiguration." },
-        Case { rule: "mesh.egress.unique", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.egress.unique", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"egressGateways": [
                 {"enabled": true, "name": "eg", "gatewayConfigurationName": "gw"},
                 {"enabled": false, "name": "eg", "namespace": "aks-istio-egress", "gatewayConfigurationName": "gw"}]}), code: "BadRequest",
             message: "Istio egress gateway 'eg' is defined more than once in namespace 'aks-istio-egress'. Egress gateway names must be unique per namespace." },
-        Case { rule: "mesh.pluginCa.parameters", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.egress.staticEgressGateway", at: Today, start: Meshed("", "asm-1-29"), api: A,
+            mutate: |b| istio(b)["components"] = json!({"egressGateways": [{"enabled": true, "name": "eg", "gatewayConfigurationName": "gw"}]}), code: "BadRequest",
+            message: "Istio egress gateways require the Static Egress Gateway feature. Enable it on the cluster (networkProfile.staticEgressGatewayProfile.enabled, az aks update --enable-static-egress-gateway) before enabling an Istio egress gateway." },
+        Case { rule: "mesh.egress.podSubnet", at: Today, start: Meshed("", "asm-1-29"), api: A,
+            mutate: |b| {
+                b["properties"]["networkProfile"]["staticEgressGatewayProfile"] = json!({"enabled": true});
+                b["properties"]["agentPoolProfiles"][0]["podSubnetID"] = json!("/subscriptions/x/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v/subnets/pods");
+                istio(b)["components"] = json!({"egressGateways": [{"enabled": true, "name": "eg", "gatewayConfigurationName": "gw"}]});
+            }, code: "BadRequest",
+            message: "Istio egress gateways are not supported on clusters that use Azure CNI with a pod subnet (agentPoolProfiles[].podSubnetID): the Static Egress Gateway they need is not available there." },
+        Case { rule: "mesh.pluginCa.parameters", at: Today, start: Plain(""), api: A,
             mutate: |b| { kv_addon(b); b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {"certificateAuthority": {"plugin": {"keyVaultId": KV_ID, "certObjectName": ""}}}}); },
             code: "BadRequest", message: "ServiceMeshProfile is missing required parameters: certObjectName, keyObjectName, rootCertObjectName, certChainObjectName for plugin certificate authority" },
-        Case { rule: "mesh.pluginCa.keyVaultAddon", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.pluginCa.keyVaultAddon", at: Today, start: Plain(""), api: A,
             mutate: |b| { b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}}); plugin_all(b); },
             code: "BadRequest", message: "AzureKeyvaultSecretsProvider addon is required for Azure Service Mesh plugin certificate authority feature" },
-        Case { rule: "mesh.pluginCa.keyVaultId", catalogue: Current, start: Plain(""), api: A,
+        Case { rule: "mesh.pluginCa.keyVaultId", at: Today, start: Plain(""), api: A,
             mutate: |b| { kv_addon(b); b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}}); plugin_all(b); istio(b)["certificateAuthority"]["plugin"]["keyVaultId"] = json!("/subscriptions/x/vaults/kv1"); },
             code: "BadRequest", message: "'KeyVaultId': '/subscriptions/x/vaults/kv1' is not a valid Azure keyvault resource identifier. Please make sure that the format matches '/subscriptions//resourceGroups//providers/Microsoft.KeyVault/vaults/'" },
-        Case { rule: "mesh.pluginCa.onlyWhenEnabling", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.pluginCa.onlyWhenEnabling", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| { kv_addon(b); plugin_all(b); },
             code: "BadRequest", message: "The certificate authority of Azure Service Mesh can only be configured when enabling the add-on. To switch certificate authority, disable the add-on and enable it again with the new certificate authority." },
-        Case { rule: "mesh.proxyRedirection.valid", catalogue: Current, start: Meshed("", "asm-1-29"), api: A,
+        Case { rule: "mesh.proxyRedirection.valid", at: Today, start: Meshed("", "asm-1-29"), api: A,
             mutate: |b| istio(b)["components"] = json!({"proxyRedirectionMechanism": "Sidecar"}), code: "BadRequest",
             message: "Invalid proxy redirection mechanism: Sidecar. Allowed values are 'InitContainers' and 'CNIChaining'." },
-        Case { rule: "mesh.proxyRedirection.cniRevision", catalogue: Era2023, start: Meshed("", "asm-1-17"), api: A,
+        Case { rule: "mesh.proxyRedirection.cniRevision", at: Then("2025-06-01", "2025-11-01"), start: Meshed("", "asm-1-24"), api: A,
             mutate: |b| istio(b)["components"] = json!({"proxyRedirectionMechanism": "CNIChaining"}), code: "BadRequest",
-            message: "Proxy redirection mechanism CNIChaining requires service mesh revision asm-1-25 or later. Revision asm-1-17 does not support it." },
+            message: "Proxy redirection mechanism CNIChaining requires service mesh revision asm-1-25 or later. Revision asm-1-24 does not support it." },
+        Case { rule: "mesh.appRouting.gatewayApi", at: Today, start: Plain(""), api: A,
+            mutate: |b| {
+                b["properties"]["ingressProfile"] = json!({"webAppRouting": {"enabled": true, "gatewayAPIImplementations": {"appRoutingIstio": {"mode": "Enabled"}}}});
+                b["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}});
+            }, code: "BadRequest",
+            message: "The Istio-based service mesh add-on and the application routing Gateway API implementation (ingressProfile.webAppRouting.gatewayAPIImplementations.appRoutingIstio) cannot be enabled at the same time. Disable one of them first, in a separate operation." },
     ]
 }
 
@@ -1141,13 +1204,14 @@ enum Action {
     Ingress(bool, bool),
 }
 
-/// Revisions of the current catalogue the commands pick from (deprecated ones included).
+/// Revisions the commands pick from (deprecated ones included).
 const REVISIONS: [&str; 6] = [
     "asm-1-17", "asm-1-26", "asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30",
 ];
 
-/// An Istio mesh in the model: revisions and ingress gateways (mode, enabled).
-type IstioModel = (Vec<&'static str>, Vec<(&'static str, bool)>);
+/// An Istio mesh in the model: revisions, ingress gateways (mode, enabled) and whether the
+/// install got Istio CNI by default.
+type IstioModel = (Vec<&'static str>, Vec<(&'static str, bool)>, bool);
 
 /// What aksim should hold: `None` never meshed, `Some(None)` disabled, `Some(Some(..))` Istio.
 #[derive(Debug, Clone, Default)]
@@ -1155,17 +1219,43 @@ struct Model {
     mesh: Option<Option<IstioModel>>,
 }
 
-fn targets(revision: &str) -> &'static [&'static str] {
-    match revision {
-        "asm-1-27" => &["asm-1-28", "asm-1-29"],
-        "asm-1-28" => &["asm-1-29", "asm-1-30"],
-        "asm-1-29" => &["asm-1-30"],
-        _ => &[],
-    }
+/// Today's AKS, the facts the model's rules read (the cluster runs today's default minor).
+fn today() -> aksim::core::timeline::Behaviour {
+    let t = aksim::core::timeline::timeline();
+    aksim::core::timeline::Behaviour::at(t.newest_day())
+}
+
+fn minor() -> String {
+    today().aks.kubernetes.default.clone()
 }
 
 fn installable(revision: &str) -> bool {
-    ["asm-1-27", "asm-1-28", "asm-1-29", "asm-1-30"].contains(&revision)
+    let b = today();
+    b.aks.revision(revision).is_some_and(|r| !r.deprecated)
+        && b.aks
+            .is_compatible(revision, &minor(), "KubernetesOfficial")
+}
+
+fn targets(revision: &str) -> Vec<String> {
+    today()
+        .aks
+        .upgrade_targets(revision)
+        .into_iter()
+        .filter(|t| installable(t))
+        .collect()
+}
+
+fn default_revision() -> &'static str {
+    let d = today()
+        .aks
+        .default_revision(&minor(), "KubernetesOfficial")
+        .unwrap();
+    REVISIONS.iter().find(|r| **r == d).copied().unwrap()
+}
+
+/// Whether a new install of `revision` gets Istio CNI (asm-1-30+ since 2026-07-17).
+fn cni_by_default(revision: &str) -> bool {
+    today().dated.cni_by_default(revision, &minor())
 }
 
 impl Model {
@@ -1176,11 +1266,11 @@ impl Model {
         match (action, istio) {
             (Action::Enable(_), Some(_)) => None,
             (Action::Enable(r), None) => {
-                let revision = r.map_or("asm-1-29", |i| REVISIONS[i]);
+                let revision = r.map_or_else(default_revision, |i| REVISIONS[i]);
                 if !installable(revision) {
                     return Some(false);
                 }
-                self.mesh = Some(Some((vec![revision], Vec::new())));
+                self.mesh = Some(Some((vec![revision], Vec::new(), cni_by_default(revision))));
                 Some(true)
             }
             (Action::Disable, None) => None,
@@ -1189,32 +1279,35 @@ impl Model {
                 Some(true)
             }
             (Action::Start(_) | Action::Complete | Action::Rollback, None) => None,
-            (Action::Start(i), Some((revs, ingress))) => {
+            (Action::Start(i), Some((revs, ingress, cni))) => {
                 let r = REVISIONS[*i];
-                if revs.len() != 1 || !targets(revs[0]).contains(&r) {
+                if revs.len() != 1 || !targets(revs[0]).iter().any(|t| t == r) {
                     return Some(false);
                 }
-                self.mesh = Some(Some((vec![revs[0], r], ingress)));
+                self.mesh = Some(Some((vec![revs[0], r], ingress, cni)));
                 Some(true)
             }
-            (Action::Complete | Action::Rollback, Some((revs, _))) if revs.len() < 2 => None,
-            (Action::Complete, Some((revs, ingress))) => {
-                self.mesh = Some(Some((vec![revs[1]], ingress)));
+            (Action::Complete | Action::Rollback, Some((revs, _, _))) if revs.len() < 2 => None,
+            (Action::Complete, Some((revs, ingress, cni))) => {
+                self.mesh = Some(Some((vec![revs[1]], ingress, cni)));
                 Some(true)
             }
-            (Action::Rollback, Some((revs, ingress))) => {
-                self.mesh = Some(Some((vec![revs[0]], ingress)));
+            (Action::Rollback, Some((revs, ingress, cni))) => {
+                self.mesh = Some(Some((vec![revs[0]], ingress, cni)));
                 Some(true)
             }
             (Action::Ingress(_, false), None) => None,
             (Action::Ingress(external, enabled), istio) => {
                 let mode = if *external { "External" } else { "Internal" };
-                let (revs, mut ingress) = istio.unwrap_or((vec!["asm-1-29"], Vec::new()));
+                let (revs, mut ingress, cni) = istio.unwrap_or_else(|| {
+                    let r = default_revision();
+                    (vec![r], Vec::new(), cni_by_default(r))
+                });
                 match ingress.iter_mut().find(|(m, _)| *m == mode) {
                     Some(g) => g.1 = *enabled,
                     None => ingress.push((mode, *enabled)),
                 }
-                self.mesh = Some(Some((revs, ingress)));
+                self.mesh = Some(Some((revs, ingress, cni)));
                 Some(true)
             }
         }
@@ -1222,10 +1315,13 @@ impl Model {
 
     fn expected_profile(&self) -> Option<Value> {
         let mesh = self.mesh.as_ref()?;
-        let Some((revs, ingress)) = mesh else {
+        let Some((revs, ingress, cni)) = mesh else {
             return Some(json!({"mode": "Disabled"}));
         };
         let mut components = json!({});
+        if *cni {
+            components["proxyRedirectionMechanism"] = json!("CNIChaining");
+        }
         if !ingress.is_empty() {
             components["ingressGateways"] = ingress
                 .iter()
@@ -1287,7 +1383,7 @@ async fn run_sequence(actions: Vec<Action>) {
         // The plane follows the finished operation.
         let view = plane_mesh(&sim, "rg1", "c1");
         match &model.mesh {
-            Some(Some((revs, ingress))) => {
+            Some(Some((revs, ingress, _))) => {
                 assert!(view.enabled);
                 assert_eq!(view.revisions, *revs);
                 let on: Vec<&str> = ingress.iter().filter(|g| g.1).map(|g| g.0).collect();

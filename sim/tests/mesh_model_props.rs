@@ -23,7 +23,10 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const CLUSTERS: [&str; 2] = ["c1", "c2"];
-/// Revisions of the current catalogue the actions use (asm-1-29 is the default).
+/// The AKS the model describes: on 2026-08-01 asm-1-28, asm-1-29 (the default) and asm-1-30
+/// are all supported, with upgrades n+1 and n+2 (asm-1-28 was deprecated on 2026-09-01).
+const AZURE_DATE: &str = "2026-08-01";
+/// Revisions of that day's catalogue the actions use (asm-1-29 is the default).
 const REVISIONS: [u8; 3] = [28, 29, 30];
 const DEFAULT_REVISION: u8 = 29;
 const API: &str = "2026-06-01";
@@ -479,6 +482,7 @@ fn scenario_of(prefix: &[Step], actions: &[Action]) -> Scenario {
         description: "Generated from the reference model.".into(),
         tags: vec!["property-mesh".into()],
         settings: Settings {
+            azure_date: Some(AZURE_DATE.to_owned()),
             operation_durations: [("default".to_owned(), 0.0)].into_iter().collect(),
             ..Settings::default()
         },

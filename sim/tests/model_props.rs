@@ -305,6 +305,8 @@ fn scenario_of(prefix: &[Step], actions: &[Action]) -> Scenario {
                 .into(),
         tags: vec!["property-groups-registration".into()],
         settings: Settings {
+            // The seed flow's day: AzureServiceMeshPreview exists (it is retired today).
+            azure_date: Some("2023-12-01".to_owned()),
             operation_durations: [("default".to_owned(), 0.0)].into_iter().collect(),
             registration_seconds: Some(REGISTRATION_SECS as f64),
             freeze_clock: true,

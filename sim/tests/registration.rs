@@ -15,10 +15,15 @@ const AUTH: (&str, &str) = ("authorization", "Bearer test");
 const MESH: &str = "AzureServiceMeshPreview";
 const CS: &str = "Microsoft.ContainerService";
 
-/// A simulator with its config changed by `f` and the clock frozen (it moves only by
-/// `advance`).
+/// The seed flow's day: `AzureServiceMeshPreview` exists and gates the add-on (it was
+/// retired later; `features_and_gates_follow_the_azure_date` covers today).
+const SEED_DAY: &str = "2023-12-01";
+
+/// A simulator at the seed flow's day with its config changed by `f` and the clock frozen (it
+/// moves only by `advance`).
 fn sim_with(f: impl FnOnce(&mut Config)) -> Sim {
     let mut config = Config::for_tests();
+    config.azure_date = Some(SEED_DAY.to_owned());
     f(&mut config);
     let state = AppState::new(config, TokenIssuer::ephemeral(), None).expect("valid config");
     state.core.clock.set_frozen(true);
@@ -156,10 +161,15 @@ async fn feature_machine_at_every_api_version() {
             .find(|f| f["name"] == "Microsoft.ContainerService/AzureServiceMeshPreview")
             .unwrap();
         assert_eq!(mesh["properties"]["state"], "Registering");
-        assert!(items.iter().any(
-            |f| f["name"] == "Microsoft.ContainerService/IstioCNIPreview"
-                && f["properties"]["state"] == "NotRegistered"
-        ));
+        assert!(items.iter().any(|f| f["name"]
+            == "Microsoft.ContainerService/ManagedNamespacePreview"
+            && f["properties"]["state"] == "NotRegistered"));
+        assert!(
+            !items
+                .iter()
+                .any(|f| f["name"].as_str().unwrap().ends_with("/IstioCNIPreview")),
+            "features that did not exist yet on the day are not listed"
+        );
         assert!(
             !items
                 .iter()
@@ -178,7 +188,7 @@ async fn feature_machine_at_every_api_version() {
 
 #[tokio::test]
 async fn delay_zero_is_immediate_and_lists_page() {
-    let sim = Sim::new();
+    let sim = sim_with(|_| {});
     let r = sim
         .post(&feature_url(CS, MESH, "/register", "2021-07-01"))
         .await;
@@ -245,7 +255,7 @@ async fn case_insensitive_names_answer_in_canonical_casing() {
 
 #[tokio::test]
 async fn unknown_and_retired_features_are_not_found() {
-    let sim = Sim::new();
+    let sim = sim_with(|_| {});
     for (name, action) in [
         ("NoSuchFeature", ""),
         ("NoSuchFeature", "/register"),
@@ -369,6 +379,7 @@ async fn bad_catalogue_and_gate_files_refuse_to_start() {
         (None, Some(r#"{"rules":[],"extra":1}"#)),
     ] {
         let mut config = Config::for_tests();
+        config.azure_date = Some(SEED_DAY.to_owned());
         let mut files = Vec::new();
         for (text, slot) in [(catalog, 0), (gates, 1)] {
             if let Some(text) = text {
@@ -385,6 +396,7 @@ async fn bad_catalogue_and_gate_files_refuse_to_start() {
         assert!(AppState::new(config, TokenIssuer::ephemeral(), None).is_err());
     }
     let mut missing = Config::for_tests();
+    missing.azure_date = Some(SEED_DAY.to_owned());
     missing.feature_catalog = Some("/nonexistent/aksim-features.json".into());
     let err = AppState::new(missing, TokenIssuer::ephemeral(), None)
         .err()
@@ -532,7 +544,7 @@ async fn provider_register_accepts_empty_json_body_and_no_body() {
 
 #[tokio::test]
 async fn provider_document_comes_from_the_catalogue() {
-    let sim = Sim::new();
+    let sim = sim_with(|_| {});
     let r = sim
         .get(&format!(
             "/subscriptions/{SUB}/providers/{CS}?api-version=2025-04-01&$expand=resourceTypes/aliases"
@@ -580,7 +592,7 @@ async fn provider_document_comes_from_the_catalogue() {
 
 #[tokio::test]
 async fn fresh_subscription_and_lists() {
-    let sim = Sim::new();
+    let sim = sim_with(|_| {});
     let list = sim
         .get(&format!(
             "/subscriptions/{SUB}/providers?api-version=2024-11-01"
@@ -654,7 +666,7 @@ async fn provider_unregister_and_the_clock() {
 
 #[tokio::test]
 async fn provider_with_resources_cannot_be_unregistered() {
-    let sim = Sim::new();
+    let sim = sim_with(|_| {});
     sim.post(&provider_url(CS, "/register", "2024-11-01")).await;
     let now = sim.state.core.clock.now();
     sim.state.core.store.with(SUB, now, |s| {
@@ -687,7 +699,7 @@ fn require_registered(
 
 #[tokio::test]
 async fn require_registered_gives_409_or_auto_registers() {
-    let sim = Sim::new();
+    let sim = sim_with(|_| {});
     let now = sim.state.core.clock.now();
     let err = sim
         .state
@@ -777,8 +789,8 @@ const GATE_TEXT: &str = "Feature Microsoft.ContainerService/AzureServiceMeshPrev
 #[tokio::test]
 async fn preview_gating_follows_the_seed_order() {
     let sim = slow();
-    // Not gated: GA api-versions, or no mesh in the body.
-    gate(&sim, "2023-08-01", &mesh_body()).unwrap();
+    // Not gated: no mesh in the body. (Until GA every api-version is gated.)
+    assert!(gate(&sim, "2023-08-01", &mesh_body()).is_err());
     gate(&sim, "2023-04-02-preview", &json!({"properties": {}})).unwrap();
     gate(
         &sim,
@@ -815,13 +827,17 @@ async fn preview_gating_follows_the_seed_order() {
     gate(&sim, "2023-02-02-preview", &mesh_body()).unwrap();
     gate(&sim, "2023-07-02-PREVIEW", &mesh_body()).unwrap();
 
-    // CNI needs its own flag on any preview api-version, not on GA ones.
-    let e = gate(&sim, "2025-10-02-preview", &cni_body()).unwrap_err();
+    // While Istio CNI was a preview, it needed its own flag on the preview api-versions that
+    // carry the field; stable ones were not gated (a recorded real PUT on 2026-02-01, made on
+    // 2026-04-21, was accepted).
+    let cni = sim_with(|c| c.azure_date = Some("2026-01-15".into()));
+    let e = gate(&cni, "2025-10-02-preview", &cni_body()).unwrap_err();
     assert_eq!(
         e.body.message,
         "Feature Microsoft.ContainerService/IstioCNIPreview is not enabled. Please see https://aka.ms/aks/previews for how to enable features."
     );
-    gate(&sim, "2025-10-01", &cni_body()).unwrap();
+    gate(&cni, "2026-01-01", &cni_body()).unwrap();
+    gate(&cni, "2025-10-01", &cni_body()).unwrap();
 
     // Unregistering the feature closes the gate again.
     sim.post(&feature_url(CS, MESH, "/unregister", "2021-07-01"))
@@ -998,4 +1014,41 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() {
             case.uri
         );
     }
+}
+
+/// The preview flags follow the day: `AzureServiceMeshPreview` exists on the seed day and
+/// gates the add-on on every api-version until GA (2024-02-26); today it answers
+/// `FeatureNotFound` and the add-on needs no flag. Istio CNI needed `IstioCNIPreview` between
+/// 2025-10-20 and its GA docs (2026-05-07).
+#[tokio::test]
+async fn features_and_gates_follow_the_azure_date() {
+    let today = Sim::new();
+    let r = today
+        .post(&feature_url(CS, MESH, "/register", "2021-07-01"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "FeatureNotFound");
+    let list = today
+        .get(&format!(
+            "/subscriptions/{SUB}/providers/Microsoft.Features/features?api-version=2021-07-01"
+        ))
+        .await;
+    assert!(!list.body.to_string().contains(MESH), "not listed today");
+    assert!(gate(&today, "2026-06-01", &mesh_body()).is_ok());
+    assert!(gate(&today, "2026-07-02-preview", &cni_body()).is_ok());
+
+    let seed = sim_with(|_| {});
+    assert!(
+        gate(&seed, "2026-06-01", &mesh_body()).is_err(),
+        "every api-version"
+    );
+    let cni_era = sim_with(|c| c.azure_date = Some("2026-01-15".into()));
+    let err = gate(&cni_era, "2026-01-02-preview", &cni_body()).unwrap_err();
+    assert!(err.body.message.contains("IstioCNIPreview"), "{err}");
+    let after_ga = sim_with(|c| c.azure_date = Some("2024-02-26".into()));
+    assert!(gate(&after_ga, "2026-06-01", &mesh_body()).is_ok());
+    let r = after_ga
+        .post(&feature_url(CS, MESH, "/register", "2021-07-01"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "registrable until 2026-05-04");
 }

@@ -24,7 +24,7 @@ const DELAY: i64 = 3;
 const CS: &str = "Microsoft.ContainerService";
 /// (name, approval required)
 const FEATURES: [(&str, bool); 3] = [
-    ("AzureServiceMeshPreview", false),
+    ("IstioNativeSidecarModePreview", false),
     ("IstioCNIPreview", false),
     ("NeedsApproval", true),
 ];

@@ -299,25 +299,50 @@ fn the_published_schema_is_the_one_the_runner_enforces() {
          cargo run -p aksim -- scenario schema > docs/scenario-schema.json"
     );
 }
-/// Every rule in the registry has at least one scenario tagged `rule:<id>` in the library.
+/// Every rule in the registry has a scenario tagged `rule:<id>` that runs on a day the rule is
+/// in force, and every rule that came or went on a day (`since` after the add-on's first day,
+/// or an `until`) one more on a day it was not: the behaviour before (or after) the change.
+/// The scenario's day is its `settings.azureDate`, else the newest day of the data.
 #[test]
-fn every_rule_has_a_scenario() {
+fn every_rule_has_a_scenario_on_each_side_of_its_dates() {
+    let t = aksim::core::timeline::timeline();
     let files = aksim::scenario::model::discover(&[tree()]).unwrap();
-    let mut tagged = std::collections::BTreeSet::new();
+    let mut days: std::collections::BTreeMap<String, Vec<aksim::core::timeline::Day>> =
+        Default::default();
     for file in files {
         let loaded = scenario::load(&file).unwrap();
-        for tag in loaded.scenario.tags {
+        let mut scenario_days = vec![match &loaded.scenario.settings.azure_date {
+            Some(d) => t.check_day(d, "azureDate").unwrap(),
+            None => t.newest_day(),
+        }];
+        // An `azureDate` step moves the scenario to another day for the steps after it.
+        for step in &loaded.scenario.steps {
+            if let Some(d) = &step.azure_date {
+                scenario_days.push(t.check_day(d, "azureDate").unwrap());
+            }
+        }
+        for tag in &loaded.scenario.tags {
             if let Some(id) = tag.strip_prefix("rule:") {
-                tagged.insert(id.to_owned());
+                days.entry(id.to_owned())
+                    .or_default()
+                    .extend(scenario_days.iter().copied());
             }
         }
     }
-    let missing: Vec<&str> = aksim::core::clusters::rules::rules()
-        .map(|r| r.id)
-        .filter(|id| !tagged.contains(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "rules without a scenario in scenarios/: {missing:?}"
-    );
+    let first = aksim::core::timeline::parse_day(aksim::core::clusters::rules::ADDON_FIRST_DAY);
+    let mut problems = Vec::new();
+    for rule in aksim::core::clusters::rules::rules() {
+        let seen = days.get(rule.id).cloned().unwrap_or_default();
+        if !seen.iter().any(|d| rule.in_force(*d)) {
+            problems.push(format!("{}: no scenario on a day it is in force", rule.id));
+        }
+        let dated = rule.until.is_some() || aksim::core::timeline::parse_day(rule.since) != first;
+        if dated && !seen.iter().any(|d| !rule.in_force(*d)) {
+            problems.push(format!(
+                "{}: no scenario on a day it is not in force (since {}, until {:?})",
+                rule.id, rule.since, rule.until
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -30,16 +30,23 @@ const NOT_ENABLED: &str = "Istio has not been enabled for this cluster, please r
                            https://aka.ms/asm-aks-addon-docs for more details on enabling Azure \
                            Service Mesh.";
 
-/// A sim with the given AKS catalogue, providers registered on first use, operations done at
-/// the first poll; az logged in (env-only mode) with resource group `rg1` in eastus.
-async fn sim_with_group(catalog: &str) -> (SimHandle, Az) {
-    let catalog = catalog.to_owned();
+/// A sim answering as AKS did on `day` (`None`: today), providers registered on first use,
+/// operations done at the first poll; az logged in (env-only mode) with resource group `rg1`
+/// in eastus. While the add-on was a preview, `AzureServiceMeshPreview` is registered first,
+/// as the seed flow does.
+async fn sim_with_group(day: Option<&str>) -> (SimHandle, Az) {
+    let day = day.map(str::to_owned);
     let sim = spawn_sim(move |c| {
         c.auto_register_providers = true;
-        c.mesh_catalog = Some(catalog);
+        c.azure_date = day;
     })
     .await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
+    let preview = sim.state.core.behaviour.day
+        < aksim::core::timeline::parse_day("2024-02-26").expect("a day");
+    if preview {
+        az.register_mesh_preview(&sim).await;
+    }
     let group = az
         .json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
@@ -80,7 +87,7 @@ fn revisions(cluster: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_commands_verbatim_on_the_2023_catalogue() {
-    let (_sim, az) = sim_with_group("2023").await;
+    let (_sim, az) = sim_with_group(Some("2023-12-01")).await;
 
     // az aks create … --enable-asm --revision asm-1-17
     let c1 = az
@@ -119,9 +126,9 @@ async fn seed_commands_verbatim_on_the_2023_catalogue() {
     assert_eq!(c2["istio"]["revisions"], json!(["asm-1-17"]), "{c2:#}");
     assert!(c2["istio"]["components"].is_object(), "{c2:#}");
 
-    // The 2023 revisions predate CNI chaining: the server refuses the mechanism.
+    // Istio CNI did not exist in 2023 (2025-10-20): AKS of that day ignores the field az sends.
     let cni = az
-        .run(&[
+        .ok(&[
             "aks",
             "mesh",
             "proxy-redirection-mechanism",
@@ -131,13 +138,11 @@ async fn seed_commands_verbatim_on_the_2023_catalogue() {
             "c2",
             "--mechanism",
             "CNIChaining",
+            "--query",
+            "serviceMeshProfile.istio.components.proxyRedirectionMechanism",
         ])
         .await;
-    assert_bad_request(
-        &cni,
-        "Proxy redirection mechanism CNIChaining requires service mesh revision asm-1-25 or \
-         later. Revision asm-1-17 does not support it.",
-    );
+    assert_eq!(cni.stdout.trim(), "", "no mechanism was stored: {cni}");
 
     // --enable-azure-service-mesh --revision asm-1-18: the newer revision on request.
     let c4 = az
@@ -338,8 +343,9 @@ async fn seed_commands_verbatim_on_the_2023_catalogue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_upgrades_on_the_current_catalogue() {
-    let (sim, az) = sim_with_group("current").await;
+async fn canary_upgrades_on_2026_04_21() {
+    // The AKS of 2026-04-21 (as recorded that day): asm-1-26 .. asm-1-28, upgrades n+1 and n+2.
+    let (sim, az) = sim_with_group(Some("2026-04-21")).await;
     let created = az
         .json(&[
             "aks",
@@ -350,14 +356,14 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "up",
             "--enable-asm",
             "--revision",
-            "asm-1-27",
+            "asm-1-26",
         ])
         .await;
-    assert_eq!(revisions(&created), json!(["asm-1-27"]), "{created:#}");
+    assert_eq!(revisions(&created), json!(["asm-1-26"]), "{created:#}");
     let upgrades = az
         .json(&["aks", "mesh", "get-upgrades", "-g", "rg1", "-n", "up"])
         .await;
-    assert_eq!(upgrades["upgrades"], json!(["asm-1-28", "asm-1-29"]));
+    assert_eq!(upgrades["upgrades"], json!(["asm-1-27", "asm-1-28"]));
     let names: Vec<&str> = upgrades["compatibleWith"]
         .as_array()
         .expect("compatibleWith")
@@ -378,13 +384,13 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "-n",
             "up",
             "--revision",
-            "asm-1-30",
+            "asm-1-29",
         ])
         .await;
     assert_bad_request(
         &skip,
-        "Requested change in revisions is not allowed. Reason: Revision asm-1-30 is not a valid \
-         upgrade target for revision asm-1-27. Valid upgrade targets: asm-1-28, asm-1-29.",
+        "Requested change in revisions is not allowed. Reason: Revision asm-1-29 is not a valid \
+         upgrade target for revision asm-1-26. Valid upgrade targets: asm-1-27, asm-1-28.",
     );
     // az's own regex.
     let malformed = az
@@ -419,10 +425,10 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "-n",
             "up",
             "--revision",
-            "asm-1-28",
+            "asm-1-27",
         ])
         .await;
-    assert_eq!(revisions(&started), json!(["asm-1-27", "asm-1-28"]));
+    assert_eq!(revisions(&started), json!(["asm-1-26", "asm-1-27"]));
     let during = az
         .run(&["aks", "mesh", "get-upgrades", "-g", "rg1", "-n", "up"])
         .await;
@@ -438,7 +444,7 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "-n",
             "up",
             "--revision",
-            "asm-1-29",
+            "asm-1-28",
         ])
         .await;
     assert_refused(&third, 1, TOO_MANY_REVISIONS);
@@ -447,7 +453,7 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "aks", "mesh", "upgrade", "rollback", "-g", "rg1", "-n", "up", "--yes",
         ])
         .await;
-    assert_eq!(revisions(&rolled_back), json!(["asm-1-27"]));
+    assert_eq!(revisions(&rolled_back), json!(["asm-1-26"]));
     let nothing = az
         .run(&[
             "aks", "mesh", "upgrade", "rollback", "-g", "rg1", "-n", "up", "--yes",
@@ -469,7 +475,7 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "-n",
             "up",
             "--revision",
-            "asm-1-29",
+            "asm-1-28",
             "--no-wait",
         ])
         .await;
@@ -488,7 +494,7 @@ async fn canary_upgrades_on_the_current_catalogue() {
         .await;
     assert_eq!(
         updating,
-        json!({"state": "Updating", "revisions": ["asm-1-27", "asm-1-29"]})
+        json!({"state": "Updating", "revisions": ["asm-1-26", "asm-1-28"]})
     );
     let busy = az
         .run(&[
@@ -508,7 +514,7 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "aks", "mesh", "upgrade", "complete", "-g", "rg1", "-n", "up", "--yes",
         ])
         .await;
-    assert_eq!(revisions(&completed), json!(["asm-1-29"]));
+    assert_eq!(revisions(&completed), json!(["asm-1-28"]));
     let downgrade = az
         .run(&[
             "aks",
@@ -520,24 +526,24 @@ async fn canary_upgrades_on_the_current_catalogue() {
             "-n",
             "up",
             "--revision",
-            "asm-1-28",
+            "asm-1-27",
         ])
         .await;
     assert_bad_request(
         &downgrade,
         "Requested change in revisions is not allowed. Reason: Downgrading the service mesh from \
-         revision asm-1-29 to asm-1-28 is not supported.",
+         revision asm-1-28 to asm-1-27 is not supported.",
     );
     let upgrades = az
         .json(&["aks", "mesh", "get-upgrades", "-g", "rg1", "-n", "up"])
         .await;
-    assert_eq!(upgrades["revision"], "asm-1-29", "{upgrades:#}");
-    assert_eq!(upgrades["upgrades"], json!(["asm-1-30"]), "{upgrades:#}");
+    assert_eq!(upgrades["revision"], "asm-1-28", "{upgrades:#}");
+    assert_eq!(upgrades["upgrades"], json!(["asm-1-29"]), "{upgrades:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateways_redirection_and_disable_on_the_current_catalogue() {
-    let (_sim, az) = sim_with_group("current").await;
+    let (_sim, az) = sim_with_group(None).await;
     let created = az
         .json(&[
             "aks",
@@ -583,10 +589,6 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
     assert_eq!(
         firsts,
         [
-            ("asm-1-27", "asm-1-28, asm-1-29", "KubernetesOfficial"),
-            ("asm-1-27", "asm-1-28, asm-1-29", "AKSLongTermSupport"),
-            ("asm-1-28", "asm-1-29, asm-1-30", "KubernetesOfficial"),
-            ("asm-1-28", "asm-1-29, asm-1-30", "AKSLongTermSupport"),
             ("asm-1-29", "asm-1-30", "KubernetesOfficial"),
             ("asm-1-29", "asm-1-30", "AKSLongTermSupport"),
             ("asm-1-30", "None available", "KubernetesOfficial"),
@@ -691,6 +693,36 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
         json!([{"enabled": false, "mode": "External"}, {"enabled": false, "mode": "Internal"}])
     );
 
+    // Egress needs the Static Egress Gateway first (a hard dependency, docs istio-deploy-egress).
+    let no_seg = az
+        .run(&[
+            "aks",
+            "mesh",
+            "enable-egress-gateway",
+            "-g",
+            "rg1",
+            "-n",
+            "gw",
+            "--istio-egressgateway-name",
+            "egw1",
+            "--gateway-configuration-name",
+            "gwc1",
+        ])
+        .await;
+    assert_bad_request(
+        &no_seg,
+        "Istio egress gateways require the Static Egress Gateway feature.",
+    );
+    az.ok(&[
+        "aks",
+        "update",
+        "-g",
+        "rg1",
+        "-n",
+        "gw",
+        "--enable-static-egress-gateway",
+    ])
+    .await;
     // Egress: Static Egress Gateway style (name + gateway configuration), default namespace.
     let egress = az
         .json(
@@ -971,7 +1003,7 @@ async fn credentials(az: &Az, cluster: &str, extra: &[&str]) -> (ClientRun, Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_and_delete() {
-    let (sim, az) = sim_with_group("current").await;
+    let (sim, az) = sim_with_group(None).await;
     az.ok(&[
         "aks",
         "create",

@@ -13,8 +13,6 @@ use crate::support::{node, python, SUB};
 /// The current catalogue's revisions with their upgrade targets, as both SDKs list them.
 fn current_revisions() -> Value {
     json!([
-        {"revision": "asm-1-27", "upgrades": ["asm-1-28", "asm-1-29"]},
-        {"revision": "asm-1-28", "upgrades": ["asm-1-29", "asm-1-30"]},
         {"revision": "asm-1-29", "upgrades": ["asm-1-30"]},
         {"revision": "asm-1-30", "upgrades": null},
     ])
@@ -37,11 +35,11 @@ fn assert_lifecycle(sim: &SimHandle, seen: &Value, name: &str) {
     );
     assert_eq!(
         seen["created"]["serviceMeshProfile"],
-        json!({"mode": "Istio", "istio": {"components": {}, "revisions": ["asm-1-28"]}}),
+        json!({"mode": "Istio", "istio": {"components": {}, "revisions": ["asm-1-29"]}}),
         "{seen:#}"
     );
-    assert_eq!(seen["startedRevisions"], json!(["asm-1-28", "asm-1-29"]));
-    assert_eq!(seen["completedRevisions"], json!(["asm-1-29"]));
+    assert_eq!(seen["startedRevisions"], json!(["asm-1-29", "asm-1-30"]));
+    assert_eq!(seen["completedRevisions"], json!(["asm-1-30"]));
     assert_eq!(seen["shown"]["mode"], "Istio", "{seen:#}");
     assert_eq!(seen["shown"]["provisioningState"], "Succeeded", "{seen:#}");
     assert_eq!(seen["revisionProfiles"][0]["name"], "istio", "{seen:#}");
@@ -52,7 +50,7 @@ fn assert_lifecycle(sim: &SimHandle, seen: &Value, name: &str) {
     );
     assert_eq!(
         seen["upgradeProfiles"],
-        json!([{"name": "istio", "revision": "asm-1-29", "upgrades": ["asm-1-30"]}]),
+        json!([{"name": "istio", "revision": "asm-1-30", "upgrades": null}]),
         "{seen:#}"
     );
     assert_eq!(seen["credentialName"], "clusterUser", "{seen:#}");
@@ -126,13 +124,13 @@ async fn javascript_sdk_meshed_cluster_lifecycle() {
         let seen = run.json();
         let name = format!("js-{credential}");
         assert_lifecycle(&sim, &seen, &name);
-        assert_eq!(seen["shown"]["revisions"], json!(["asm-1-29"]), "{seen:#}");
+        assert_eq!(seen["shown"]["revisions"], json!(["asm-1-30"]), "{seen:#}");
         assert_refusal(
             &seen["downgrade"],
             400,
             "BadRequest",
             "Requested change in revisions is not allowed. Reason: Downgrading the service mesh \
-             from revision asm-1-29 to asm-1-28 is not supported.",
+             from revision asm-1-30 to asm-1-29 is not supported.",
         );
         assert_refusal(
             &seen["afterDelete"],

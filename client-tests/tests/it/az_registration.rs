@@ -13,6 +13,9 @@ use crate::support::SUB;
 
 const CS: &str = "Microsoft.ContainerService";
 const MESH_PREVIEW: &str = "AzureServiceMeshPreview";
+/// The seed flow's day: `AzureServiceMeshPreview` exists and gates the add-on (retired later;
+/// `the_mesh_preview_flag_is_gone_today` covers today).
+const SEED_DAY: &str = "2023-12-01";
 /// The refusal of a gated request (AKS's text; docs/registration.md).
 const GATE_TEXT: &str = "Feature Microsoft.ContainerService/AzureServiceMeshPreview is not enabled. Please see https://aka.ms/aks/previews for how to enable features.";
 
@@ -46,6 +49,7 @@ async fn az_feature_and_provider_state_machines_across_the_clock() {
     let sim = spawn_sim(|c| {
         c.registration_seconds = 3.0;
         c.clock_frozen = true;
+        c.azure_date = Some(SEED_DAY.into());
     })
     .await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
@@ -90,11 +94,17 @@ async fn az_feature_and_provider_state_machines_across_the_clock() {
         .collect();
     assert_eq!(mine.len(), 1, "{everywhere:#?}");
     assert_eq!(mine[0]["properties"]["state"], "Registered");
-    let cni = everywhere
+    let other = everywhere
         .iter()
-        .find(|f| f["name"] == format!("{CS}/IstioCNIPreview").as_str())
+        .find(|f| f["name"] == format!("{CS}/ManagedNamespacePreview").as_str())
         .expect("the list holds the other features too");
-    assert_eq!(cni["properties"]["state"], "NotRegistered");
+    assert_eq!(other["properties"]["state"], "NotRegistered");
+    assert!(
+        !everywhere
+            .iter()
+            .any(|f| f["name"] == format!("{CS}/IstioCNIPreview").as_str()),
+        "a feature that did not exist yet on the day is not listed"
+    );
 
     // Provider: NotRegistered → (register) Registering → (3 virtual s) Registered.
     assert_eq!(provider_state(&az).await, "NotRegistered");
@@ -179,7 +189,11 @@ async fn az_feature_and_provider_state_machines_across_the_clock() {
 async fn az_provider_register_and_unregister_with_wait() {
     // `--wait` sleeps 10 real seconds between polls; with an immediate registration the
     // register call itself answers `Registered` and az returns without sleeping.
-    let sim = spawn_sim(|c| c.registration_seconds = 0.0).await;
+    let sim = spawn_sim(|c| {
+        c.registration_seconds = 0.0;
+        c.azure_date = Some(SEED_DAY.into());
+    })
+    .await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
     assert_eq!(provider_state(&az).await, "NotRegistered");
     let waited = az.ok(&["provider", "register", "-n", CS, "--wait"]).await;
@@ -242,7 +256,11 @@ async fn az_provider_register_and_unregister_with_wait() {
 async fn az_registers_a_missing_provider_by_itself() {
     // This test takes about 10 s of real time by design: az's ARMAutoResourceProviderRegistration
     // policy sleeps a real 10 s after its register POST before it polls the provider.
-    let sim = spawn_sim(|c| c.registration_seconds = 0.0).await;
+    let sim = spawn_sim(|c| {
+        c.registration_seconds = 0.0;
+        c.azure_date = Some(SEED_DAY.into());
+    })
+    .await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
     az.ok(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
@@ -352,7 +370,7 @@ async fn az_rest_preview_request_is_gated_until_feature_and_provider_are_registe
     let sim = spawn_sim(|c| {
         c.registration_seconds = 3.0;
         c.clock_frozen = true;
-        c.mesh_catalog = Some("2023".into());
+        c.azure_date = Some(SEED_DAY.into());
     })
     .await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
@@ -413,4 +431,20 @@ async fn az_rest_preview_request_is_gated_until_feature_and_provider_are_registe
     );
     let shown = az.json(&get).await;
     assert_eq!(shown["name"], "c1", "{shown:#}");
+}
+
+/// Today the preview flag of the seed flow is gone: az answers `FeatureNotFound`, and the add-on
+/// needs no flag (GA since 2024-02-26).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mesh_preview_flag_is_gone_today() {
+    let sim = spawn_sim(|c| c.registration_seconds = 0.0).await;
+    let az = Az::logged_in(&sim, Login::EnvOnly).await;
+    let run = az.run(&feature_args("register")).await;
+    assert_ne!(run.code, 0, "{run}");
+    assert!(
+        run.stderr.contains(
+            "(FeatureNotFound) The feature 'AzureServiceMeshPreview' could not be found."
+        ),
+        "{run}"
+    );
 }

@@ -156,10 +156,11 @@ async fn python_sdk_poller_raises_an_injected_operation_failure() {
 async fn az_aks_create_prints_a_scripted_operation_failure() {
     let sim = spawn_sim(|c| {
         c.auto_register_providers = true;
-        c.mesh_catalog = Some("2023".into());
+        c.azure_date = Some("2023-12-01".into());
     })
     .await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
+    az.register_mesh_preview(&sim).await;
     az.ok(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
     control_put(
@@ -354,7 +355,7 @@ async fn seed_flow(az: &Az) -> Value {
 async fn snapshot_of_the_seed_flow_restores_into_a_fresh_aksim() {
     let config = |c: &mut aksim::Config| {
         c.registration_seconds = 0.0;
-        c.mesh_catalog = Some("2023".into());
+        c.azure_date = Some("2023-12-01".into());
     };
     let a = spawn_sim(config).await;
     let az_a = Az::logged_in(&a, Login::EnvOnly).await;

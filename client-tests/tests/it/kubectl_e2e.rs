@@ -5,7 +5,7 @@
 //! `/usr/bin/kubectl` on this machine is a dispatcher that execs `kubectl.1.<minor>` picked from
 //! the server's `/version`, so clusters of different Kubernetes versions exercise different
 //! kubectl builds: in the 2023 catalogue (the seed's era, asm-1-17) the default 1.27 (user
-//! credentials) and 1.28 (admin credentials); in today's catalogue 1.33 (asm-1-29) and 1.31.
+//! credentials) and 1.28 (admin credentials); in today's AKS a 1.33 LTS cluster (asm-1-29) and one on the default 1.36.
 //! Every test asserts that client and server minors match.
 //!
 //! Tests: the kubectl list per minor (`az_*_seed_flow`,
@@ -174,6 +174,21 @@ impl Kubectl {
 }
 
 /// `client-tests/fixtures/kubectl/<name>`.
+/// A copy of fixture `name` in `dir` whose object carries `istio.io/rev: <revision>` (before
+/// 2025-03-16 the add-on's webhook validated only Istio resources with that label).
+fn labelled_fixture(dir: &Path, name: &str, revision: &str) -> String {
+    let text = std::fs::read_to_string(fixture(name)).expect("read the fixture");
+    let labelled = text.replacen(
+        "metadata:\n",
+        &format!("metadata:\n  labels:\n    istio.io/rev: {revision}\n"),
+        1,
+    );
+    assert_ne!(labelled, text, "{name} has a metadata block");
+    let path = dir.join(name);
+    std::fs::write(&path, labelled).expect("write the labelled copy");
+    path.display().to_string()
+}
+
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/kubectl")
@@ -186,7 +201,7 @@ fn fixture(name: &str) -> String {
 /// default, asm-1-18 upgrade), providers registered on first use, operations done at once.
 async fn seed_era_sim() -> SimHandle {
     spawn_sim(|c| {
-        c.mesh_catalog = Some("2023".into());
+        c.azure_date = Some("2023-12-01".into());
         c.auto_register_providers = true;
         c.op_durations = vec!["default=0".into()];
     })
@@ -368,27 +383,63 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str) {
         Some(&["reviews", "[\"reviews\"]"][..]),
         "{table}"
     );
-    let lua = k
-        .ok(&["apply", "-f", &fixture("envoy-filter-lua.yaml")])
-        .await;
-    assert_eq!(
-        lua.stdout.trim(),
-        "envoyfilter.networking.istio.io/lua-header created",
-        "{lua}"
-    );
-
-    // What the add-on's webhook refuses in the current era.
-    for (file, reason) in [
-        ("proxy-config.yaml", "custom resource kind \"ProxyConfig\" is not allowed by the Istio-based service mesh add-on"),
-        ("workload-entry.yaml", "custom resource kind \"WorkloadEntry\" is not allowed by the Istio-based service mesh add-on"),
-        ("workload-group.yaml", "custom resource kind \"WorkloadGroup\" is not allowed by the Istio-based service mesh add-on"),
-        ("istio-operator.yaml", "custom resource kind \"IstioOperator\" is not allowed by the Istio-based service mesh add-on"),
-        ("wasm-plugin.yaml", "custom resource kind \"WasmPlugin\" is not allowed by the Istio-based service mesh add-on"),
-        ("envoy-filter-wasm.yaml", "envoy filter with type \"type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm\" is not allowed"),
-    ] {
-        let path = fixture(file);
+    // What the add-on's webhook refuses on the cluster's day. In 2023 (the seed's asm-1-17) it
+    // blocked EnvoyFilter too, and validated only resources labelled with a revision; today
+    // every EnvoyFilter type passes and every Istio resource is validated.
+    let seed_era = revision == "asm-1-17";
+    let labelled_dir = tempfile::tempdir().expect("temp dir");
+    let file = |name: &str| {
+        if seed_era {
+            labelled_fixture(labelled_dir.path(), name, revision)
+        } else {
+            fixture(name)
+        }
+    };
+    let blocked = |kind: &str| {
+        format!(
+            "custom resource kind \"{kind}\" is not allowed by the Istio-based service mesh add-on"
+        )
+    };
+    let mut refused = vec![
+        ("proxy-config.yaml", blocked("ProxyConfig")),
+        ("workload-entry.yaml", blocked("WorkloadEntry")),
+        ("workload-group.yaml", blocked("WorkloadGroup")),
+        ("istio-operator.yaml", blocked("IstioOperator")),
+        ("wasm-plugin.yaml", blocked("WasmPlugin")),
+    ];
+    if seed_era {
+        refused.push(("envoy-filter-lua.yaml", blocked("EnvoyFilter")));
+        refused.push(("envoy-filter-wasm.yaml", blocked("EnvoyFilter")));
+        // The same ProxyConfig without the label was not the webhook's business then.
+        let unlabelled = k.ok(&["apply", "-f", &fixture("proxy-config.yaml")]).await;
+        assert_eq!(
+            unlabelled.stdout.trim(),
+            "proxyconfig.networking.istio.io/per-namespace created",
+            "{unlabelled}"
+        );
+        k.ok(&["delete", "-f", &fixture("proxy-config.yaml")]).await;
+    } else {
+        for (name, created) in [
+            (
+                "envoy-filter-lua.yaml",
+                "envoyfilter.networking.istio.io/lua-header created",
+            ),
+            (
+                "envoy-filter-wasm.yaml",
+                "envoyfilter.networking.istio.io/wasm created",
+            ),
+        ] {
+            let ran = k.ok(&["apply", "-f", &fixture(name)]).await;
+            assert_eq!(ran.stdout.trim(), created, "{ran}");
+        }
+    }
+    for (name, reason) in &refused {
+        let path = file(name);
         let refused = k
-            .fails_with(&["apply", "-f", &path], &format!("{WEBHOOK_DENIED}: {reason}"))
+            .fails_with(
+                &["apply", "-f", &path],
+                &format!("{WEBHOOK_DENIED}: {reason}"),
+            )
             .await;
         assert!(
             refused.stderr.contains("Error from server") && refused.stderr.contains(&path),
@@ -492,6 +543,7 @@ async fn az_user_kubeconfig_kubectl_1_27_seed_flow() {
     require_kubectl_minor("27").await;
     let sim = seed_era_sim().await;
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
+    az.register_mesh_preview(&sim).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
     let cluster = create_cluster(&az, "rg1", "c1", &[], "asm-1-17").await;
@@ -513,6 +565,7 @@ async fn az_admin_kubeconfig_kubectl_1_28_seed_flow() {
     require_kubectl_minor("28").await;
     let sim = seed_era_sim().await;
     let az = Az::logged_in(&sim, Login::EnvOnly).await;
+    az.register_mesh_preview(&sim).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
     let cluster = create_cluster(
@@ -542,6 +595,7 @@ async fn two_clusters_two_kubectl_minors_user_and_admin() {
     require_kubectl_minor("28").await;
     let sim = seed_era_sim().await;
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
+    az.register_mesh_preview(&sim).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
     create_cluster(&az, "rg1", "c1", &[], "asm-1-17").await;
@@ -581,6 +635,7 @@ async fn mesh_changes_seen_through_kubectl() {
     require_kubectl_minor("27").await;
     let sim = seed_era_sim().await;
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
+    az.register_mesh_preview(&sim).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
     create_cluster(&az, "rg1", "c1", &[], "asm-1-17").await;
@@ -829,13 +884,13 @@ async fn mesh_changes_seen_through_kubectl() {
     assert_eq!(plain.stdout.trim(), "after", "{plain}");
 }
 
-/// Today's catalogue (Kubernetes 1.33 by default, asm-1-29) in a second aksim: kubectl 1.33 —
-/// which sends `create namespace` as protobuf — runs the same list through az's kubeconfig, and
-/// a 1.31 cluster beside it (default revision asm-1-28 there) gets kubectl 1.31.
+/// Today's AKS in a second aksim: a 1.33 long-term-support cluster (1.33 is LTS-only today;
+/// asm-1-29) gets kubectl 1.33 — which sends `create namespace` as protobuf — and runs the same
+/// flow through az's kubeconfig; a cluster on today's default version (1.36, newer than any
+/// kubectl the dispatcher has) beside it is reached by the dispatcher's default kubectl.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn az_user_kubeconfig_kubectl_1_33_current_catalogue() {
     require_kubectl_minor("33").await;
-    require_kubectl_minor("31").await;
     let sim = spawn_sim(|c| {
         c.auto_register_providers = true;
         c.op_durations = vec!["default=0".into()];
@@ -844,27 +899,36 @@ async fn az_user_kubeconfig_kubectl_1_33_current_catalogue() {
     let az = Az::logged_in(&sim, Login::CloudRegister).await;
     az.json(&["group", "create", "-n", "rg1", "-l", "eastus"])
         .await;
-    let cluster = create_cluster(&az, "rg1", "c1", &[], "asm-1-29").await;
-    let version = cluster["currentKubernetesVersion"].as_str().unwrap_or("");
-    assert!(version.starts_with("1.33."), "{cluster:#}");
-    create_cluster(
+    let cluster = create_cluster(
         &az,
         "rg1",
-        "old",
-        &["--kubernetes-version", "1.31"],
-        // n-1 of the supported revisions that run on 1.31 (asm-1-28, asm-1-29).
-        "asm-1-28",
+        "c1",
+        &[
+            "--kubernetes-version",
+            "1.33",
+            "--tier",
+            "premium",
+            "--k8s-support-plan",
+            "AKSLongTermSupport",
+        ],
+        // The default revision runs on 1.33 under long-term support.
+        "asm-1-29",
     )
     .await;
+    let version = cluster["currentKubernetesVersion"].as_str().unwrap_or("");
+    assert!(version.starts_with("1.33."), "{cluster:#}");
+    let newest = create_cluster(&az, "rg1", "newest", &[], "asm-1-29").await;
+    let version = newest["currentKubernetesVersion"].as_str().unwrap_or("");
+    assert!(version.starts_with("1.36."), "{newest:#}");
     let dir = tempfile::tempdir().expect("temp dir");
     let k = Kubectl::new(&get_credentials(&sim, &az, dir.path(), "rg1", "c1", false).await);
     assert_version(&k, "33").await;
     seed_flow(&sim, &k, "asm-1-29").await;
 
-    let dir_old = tempfile::tempdir().expect("temp dir");
-    let old = Kubectl::new(&get_credentials(&sim, &az, dir_old.path(), "rg1", "old", false).await);
-    assert_version(&old, "31").await;
-    let ns = old
+    let dir_new = tempfile::tempdir().expect("temp dir");
+    let new =
+        Kubectl::new(&get_credentials(&sim, &az, dir_new.path(), "rg1", "newest", false).await);
+    let ns = new
         .ok(&["get", "ns", "aks-istio-system", "-o", "name"])
         .await;
     assert_eq!(ns.stdout.trim(), "namespace/aks-istio-system", "{ns}");

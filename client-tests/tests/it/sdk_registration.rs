@@ -35,9 +35,11 @@ fn assert_states(seen: &Value, feature: &str, sfr: &str, provider: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_feature_and_provider_state_machines() {
+    // The seed flow's day, when AzureServiceMeshPreview existed.
     let sim = spawn_sim(|c| {
         c.registration_seconds = 3.0;
         c.clock_frozen = true;
+        c.azure_date = Some("2023-12-01".into());
     })
     .await;
 
@@ -57,7 +59,7 @@ async fn python_sdk_feature_and_provider_state_machines() {
         fresh["feature"]["type"],
         "Microsoft.Features/providers/features"
     );
-    assert_eq!(fresh["sfr"]["name"], "IstioCNIPreview", "{fresh:#}");
+    assert_eq!(fresh["sfr"]["name"], "ManagedNamespacePreview", "{fresh:#}");
     assert_eq!(fresh["provider"]["namespace"], CS);
     assert_eq!(
         fresh["provider"]["id"],

@@ -60,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route("/journal/verify", post(journal_verify))
         .route("/journal/config", axum::routing::put(journal_config))
         .route("/sandboxes", post(create_sandbox))
+        .route(
+            "/azure-date/{subscription}",
+            get(get_azure_date).put(put_azure_date),
+        )
         .route("/registration", get(registration).put(set_registration))
         .route("/snapshot", get(snapshot_all).put(snapshot_import_all))
         .route(
@@ -144,20 +148,32 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
                 "name": f.full_name(),
                 "approvalType": f.approval_type.as_str(),
                 "retired": f.retired,
+                "registrable": f.registrable,
+                "live": f.live_on(state.core.behaviour.day),
             })).collect::<Vec<_>>(),
             "previewGates": state.core.gates.rules.iter().map(|r| serde_json::json!({
                 "feature": r.feature,
                 "namespace": r.namespace,
                 "resourceType": r.resource_type,
                 "apiVersions": r.api_versions,
+                "since": r.since,
+                "until": r.until,
+                "inForce": r.in_force(state.core.behaviour.day),
             })).collect::<Vec<_>>(),
         },
         "limits": limits::as_json(),
         "rules": crate::core::clusters::rules::as_json(),
-        "aksCatalog": {
-            "name": state.core.aks.name,
-            "description": state.core.aks.description,
+        "azureDate": state.core.behaviour.day_string(),
+        "aksData": {
+            "firstDate": crate::core::timeline::day_string(crate::core::timeline::timeline().first_day()),
+            "newestDate": crate::core::timeline::day_string(crate::core::timeline::timeline().newest_day()),
         },
+        "aksCatalog": {
+            "name": state.core.behaviour.aks.name,
+            "description": state.core.behaviour.aks.description,
+            "file": state.core.behaviour.catalog_override,
+        },
+        "notes": state.core.settings.notes,
         "clock": clock_json(&state),
     }))
 }
@@ -170,7 +186,7 @@ async fn reset_all(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn reset_one(State(state): State<AppState>, Path(sub): Path<String>) -> Response {
     match parse_subscription_id(&sub) {
         Ok(id) => {
-            let had_catalog = state.core.sandbox_catalogs.remove(&id);
+            let had_catalog = state.core.sandboxes.remove(&id);
             let had_state = state.core.store.remove(&id) || had_catalog;
             Json(serde_json::json!({ "reset": id, "hadState": had_state })).into_response()
         }
@@ -626,6 +642,32 @@ async fn create_sandbox(State(state): State<AppState>, ControlBody(body): Contro
     };
     match sandbox::create(&state, preset) {
         Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
+        Err(e) => bad(e).into_response(),
+    }
+}
+
+async fn get_azure_date(State(state): State<AppState>, Path(sub): Path<String>) -> Response {
+    match parse_subscription_id(&sub) {
+        Ok(id) => Json(sandbox::azure_date_of(&state, &id)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn put_azure_date(
+    State(state): State<AppState>,
+    Path(sub): Path<String>,
+    ControlBody(body): ControlBody,
+) -> Response {
+    let id = match parse_subscription_id(&sub) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let value: serde_json::Value = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    match sandbox::set_azure_date(&state, &id, &value) {
+        Ok(v) => Json(v).into_response(),
         Err(e) => bad(e).into_response(),
     }
 }

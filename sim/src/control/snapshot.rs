@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::core::clusters::catalog::AksCatalog;
 use crate::core::store::Subscription;
+use crate::core::timeline::catalog::AksCatalog;
+use crate::core::timeline::{timeline, Behaviour};
 use crate::state::AppState;
 
 pub const FORMAT: &str = "aksim-snapshot";
@@ -34,6 +34,9 @@ pub struct Snapshot {
     /// `meshCatalog`), by subscription id; absent when there are none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub catalogs: BTreeMap<String, AksCatalog>,
+    /// The days of sandbox subscriptions (`azureDate`), by subscription id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub azure_dates: BTreeMap<String, String>,
 }
 
 /// Takes a snapshot of every subscription with state, or of the ones in `only`.
@@ -47,12 +50,18 @@ pub fn export(state: &AppState, only: Option<&str>) -> Snapshot {
         .iter()
         .map(|id| state.core.store.with(id, now, |s| s.clone()))
         .collect();
-    let catalogs = ids
+    let sandboxes: Vec<(String, Behaviour)> = ids
         .iter()
-        .filter_map(|id| {
-            let catalog = state.core.sandbox_catalogs.get(id)?;
-            Some((id.clone(), AksCatalog::clone(&catalog)))
-        })
+        .filter_map(|id| Some((id.clone(), state.core.sandboxes.get(id)?)))
+        .collect();
+    let catalogs = sandboxes
+        .iter()
+        .filter(|(_, b)| b.catalog_override.is_some())
+        .map(|(id, b)| (id.clone(), AksCatalog::clone(&b.aks)))
+        .collect();
+    let azure_dates = sandboxes
+        .iter()
+        .map(|(id, b)| (id.clone(), b.day_string()))
         .collect();
     Snapshot {
         format: FORMAT.to_owned(),
@@ -61,6 +70,7 @@ pub fn export(state: &AppState, only: Option<&str>) -> Snapshot {
         clock: rfc3339(now),
         subscriptions,
         catalogs,
+        azure_dates,
     }
 }
 
@@ -134,6 +144,14 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
         let text = serde_json::to_string(catalog).map_err(|e| e.to_string())?;
         AksCatalog::parse(&text).map_err(|e| format!("the catalogue of '{id}': {e}"))?;
     }
+    for (id, day) in &snapshot.azure_dates {
+        if !seen.contains(id) {
+            return Err(format!(
+                "\"azureDates\" names subscription '{id}', which the snapshot does not hold"
+            ));
+        }
+        timeline().check_day(day, &format!("the azureDate of '{id}'"))?;
+    }
     Ok(snapshot)
 }
 
@@ -144,14 +162,23 @@ pub fn import(state: &AppState, snapshot: Snapshot, replace_all: bool) -> usize 
     }
     if replace_all {
         state.core.store.clear();
-        state.core.sandbox_catalogs.clear();
+        state.core.sandboxes.clear();
     }
     let count = snapshot.subscriptions.len();
     let mut catalogs = snapshot.catalogs;
+    let days = snapshot.azure_dates;
     for sub in snapshot.subscriptions {
-        state.core.sandbox_catalogs.remove(&sub.id);
-        if let Some(catalog) = catalogs.remove(&sub.id) {
-            state.core.sandbox_catalogs.set(&sub.id, Arc::new(catalog));
+        state.core.sandboxes.remove(&sub.id);
+        let day = days
+            .get(&sub.id)
+            .and_then(|d| timeline().check_day(d, "azureDate").ok());
+        let catalog = catalogs.remove(&sub.id);
+        if day.is_some() || catalog.is_some() {
+            let mut b = Behaviour::at(day.unwrap_or(state.core.behaviour.day));
+            if let Some(c) = catalog {
+                b = b.with_catalog(c, "snapshot");
+            }
+            state.core.sandboxes.set(&sub.id, b);
         }
         state.core.store.replace(sub);
     }

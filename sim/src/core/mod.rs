@@ -22,6 +22,7 @@ pub mod resource_types;
 pub mod service;
 pub mod store;
 pub mod subscription;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,13 +32,14 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::ids::Ids;
-use clusters::catalog::{AksCatalog, SandboxCatalogs};
 use error::ErrorBody;
 use ops::{Durations, Injected, OpKind, OpScript, Operation};
 use registration::features::FeatureCatalog;
 use registration::gates::GateSet;
 use store::Store;
 use subscription::Effect;
+use timeline::catalog::AksCatalog;
+use timeline::{Behaviour, SandboxBehaviours};
 
 /// What the core is started with (the wire builds it from its flags and files).
 #[derive(Debug, Clone)]
@@ -57,9 +59,12 @@ pub struct CoreConfig {
     pub feature_catalog: Option<String>,
     /// The text of a preview-gate list replacing the built-in one.
     pub preview_gates: Option<String>,
-    /// `current`, `2023` or a file path.
+    /// `YYYY-MM-DD`: the day whose AKS the simulator answers as (default: the newest day of
+    /// the data).
+    pub azure_date: Option<String>,
+    /// A catalogue file replacing the day's (the old names `2023`, `current` stand for days).
     pub mesh_catalog: Option<String>,
-    /// The add-on admission era every plane enforces (`2023`, `2024`, `current`).
+    /// The old admission era name (`2023`, `2024`, `current`), now a day.
     pub istio_admission_era: Option<String>,
     /// RFC 3339 start of the virtual clock.
     pub clock_start: Option<String>,
@@ -78,6 +83,7 @@ impl Default for CoreConfig {
             preview_gating: true,
             feature_catalog: None,
             preview_gates: None,
+            azure_date: None,
             mesh_catalog: None,
             istio_admission_era: None,
             clock_start: None,
@@ -96,8 +102,8 @@ pub struct Settings {
     /// ARM's auto-registration of RegistrationRequired providers on first use.
     pub auto_register_providers: bool,
     pub preview_gating: bool,
-    /// The admission era key every plane enforces unless it has its own.
-    pub istio_admission_era: Option<&'static str>,
+    /// What replaces each old flag the start used (printed at start, shown by `/_sim/info`).
+    pub notes: Vec<String>,
 }
 
 /// The domain's state and catalogues: one per simulator (and per in-process scenario).
@@ -111,10 +117,11 @@ pub struct Core {
     pub features: FeatureCatalog,
     /// Preview gates.
     pub gates: GateSet,
-    /// Kubernetes versions and mesh revisions (`--mesh-catalog`).
-    pub aks: Arc<AksCatalog>,
-    /// Sandbox subscriptions' own AKS catalogues (`POST /_sim/sandboxes` with `meshCatalog`).
-    pub sandbox_catalogs: SandboxCatalogs,
+    /// The AKS of the `--azure-date` (and `--mesh-catalog` file).
+    pub behaviour: Behaviour,
+    /// Sandbox subscriptions' own days or catalogues (`POST /_sim/sandboxes` with `azureDate`
+    /// or `meshCatalog`).
+    pub sandboxes: SandboxBehaviours,
     pub durations: RwLock<Durations>,
     /// Scripted outcomes per operation kind.
     pub scripts: RwLock<BTreeMap<OpKind, OpScript>>,
@@ -135,18 +142,13 @@ impl Core {
     /// Builds the core; every catalogue is loaded and checked here, once.
     pub fn new(config: CoreConfig) -> Result<Core, String> {
         let durations = Durations::parse(&config.op_durations, &OP_KINDS)?;
-        let aks = AksCatalog::load(config.mesh_catalog.as_deref())?;
+        let (behaviour, notes) = timeline::from_flags(
+            config.azure_date.as_deref(),
+            config.mesh_catalog.as_deref(),
+            config.istio_admission_era.as_deref(),
+        )?;
         let features = FeatureCatalog::load(config.feature_catalog.as_deref())?;
         let gates = GateSet::load(config.preview_gates.as_deref())?;
-        let istio_admission_era = match &config.istio_admission_era {
-            None => None,
-            Some(era) => Some(kube::admission::era_key(era).ok_or_else(|| {
-                format!(
-                    "--istio-admission-era must be one of {}, got '{era}'",
-                    kube::admission::era_names().join(", ")
-                )
-            })?),
-        };
         let clock = match &config.clock_start {
             Some(start) => Clock::starting_at(
                 crate::clock::parse_rfc3339(start)
@@ -167,8 +169,8 @@ impl Core {
             resource_types: resource_types::Catalog::embedded(),
             features,
             gates,
-            aks: Arc::new(aks),
-            sandbox_catalogs: SandboxCatalogs::default(),
+            behaviour,
+            sandboxes: SandboxBehaviours::default(),
             durations: RwLock::new(durations),
             scripts: RwLock::new(BTreeMap::new()),
             registration_seconds: RwLock::new(config.registration_seconds),
@@ -177,16 +179,24 @@ impl Core {
                 default_subscription: config.subscription.to_ascii_lowercase(),
                 auto_register_providers: config.auto_register_providers,
                 preview_gating: config.preview_gating,
-                istio_admission_era,
+                notes,
             },
         })
     }
 
-    /// The AKS catalogue subscription `sub` sees: its sandbox's, else the server's.
-    pub fn aks_for(&self, sub: &str) -> Arc<AksCatalog> {
-        self.sandbox_catalogs
+    /// The behaviour subscription `sub` sees: its sandbox's, else the server's.
+    pub fn behaviour_for(&self, sub: &str) -> Behaviour {
+        self.sandboxes
             .get(sub)
-            .unwrap_or_else(|| self.aks.clone())
+            .unwrap_or_else(|| self.behaviour.clone())
+    }
+
+    /// The AKS catalogue subscription `sub` sees.
+    pub fn aks_for(&self, sub: &str) -> Arc<AksCatalog> {
+        match self.sandboxes.get(sub) {
+            Some(b) => b.aks,
+            None => self.behaviour.aks.clone(),
+        }
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -202,7 +212,7 @@ impl Core {
     /// sequence; the clock and the configured durations are kept.
     pub fn reset(&self) {
         self.store.clear();
-        self.sandbox_catalogs.clear();
+        self.sandboxes.clear();
         self.scripts.write().clear();
         self.ids.reseed(None);
     }

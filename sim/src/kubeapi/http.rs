@@ -10,6 +10,7 @@
 //! Request bodies are JSON (or YAML with `Content-Type: application/yaml`); answers are JSON,
 //! or a `meta.k8s.io/v1` Table when the `Accept` header asks for one.
 
+use crate::core::timeline::admission::AdmissionPolicy;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -46,8 +47,8 @@ struct KubeRequest {
     headers: HeaderMap,
     body: Bytes,
     now: time::OffsetDateTime,
-    /// `--istio-admission-era`.
-    era: Option<&'static str>,
+    /// The add-on's admission policy on the subscription's day.
+    admission: &'static AdmissionPolicy,
 }
 
 impl KubeRequest {
@@ -136,7 +137,7 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
         headers: parts.headers,
         body,
         now,
-        era: state.core.settings.istio_admission_era,
+        admission: &state.core.behaviour_for(&sub).dated.admission,
     };
     let public = matches!(
         req.segments.first().map(String::as_str),
@@ -432,7 +433,7 @@ fn write_ctx(req: &KubeRequest) -> Result<WriteCtx, Status> {
     Ok(WriteCtx {
         now: req.now,
         dry_run,
-        era: req.era,
+        admission: req.admission,
     })
 }
 

@@ -87,7 +87,7 @@ pub struct CassetteResult {
     /// `YYYY-MM-DD` the cassette replayed at (its first response `Date`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// Whether aksim's dated behaviour (issue 14) was set to that date.
+    /// Whether aksim's dated behaviour (`--azure-date`) was set to that date.
     pub azure_date: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -153,7 +153,9 @@ fn show_path_query(pq: &str) -> String {
 fn azure_date_text(a: &AzureDate) -> String {
     match a {
         AzureDate::Applied(day) => format!("applied ({day})"),
-        AzureDate::PendingIssue14 => "pending issue 14: today's AKS catalogue answered".into(),
+        AzureDate::Clamped { recorded, used } => {
+            format!("recorded {recorded}, before aksim's AKS data: the AKS of {used} answered")
+        }
         AzureDate::Unknown => "unknown: the cassette has no Date headers".into(),
     }
 }

@@ -80,13 +80,13 @@ pub fn remote(
     })
 }
 
-/// Whether the simulator was given the recording's AKS date (issue 14, "AKS by date").
+/// Whether the simulator was given the recording's AKS date (`--azure-date`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AzureDate {
-    /// The dated catalogue of that day is in effect.
+    /// The AKS of that day answers (`--azure-date`).
     Applied(String),
-    /// aksim has no dated behaviour yet: today's catalogue answers.
-    PendingIssue14,
+    /// The recording predates aksim's data: the AKS of the data's first day answers.
+    Clamped { recorded: String, used: String },
     /// The cassette has no `Date` headers.
     Unknown,
 }
@@ -126,19 +126,45 @@ pub fn configure_for_date(
     }
 }
 
-/// Hook for issue 14 ("AKS by date"): when `Config::azure_date` exists, set it here
-/// (`config.azure_date = Some(day.to_owned())`) and return `AzureDate::Applied`. Until then
-/// the replay runs on today's catalogue and the report says so.
-fn azure_date_hook(_config: &mut crate::config::Config, _day: &str) -> AzureDate {
-    AzureDate::PendingIssue14
+/// The day the AKS answers as for a recording made on `day`: that day, or the nearest day
+/// aksim's data describes.
+fn azure_date_for(day: &str) -> (String, AzureDate) {
+    let t = crate::core::timeline::timeline();
+    let Some(d) = crate::core::timeline::parse_day(day) else {
+        return (String::new(), AzureDate::Unknown);
+    };
+    let used = d.clamp(t.first_day(), t.newest_day());
+    let used_text = crate::core::timeline::day_string(used);
+    let setting = if used == d {
+        AzureDate::Applied(used_text.clone())
+    } else {
+        AzureDate::Clamped {
+            recorded: day.to_owned(),
+            used: used_text.clone(),
+        }
+    };
+    (used_text, setting)
 }
 
-/// Hook for issue 14 on a remote aksim: the per-sandbox date goes into the sandbox preset.
-fn sandbox_date_hook(_preset: &mut Value, day: Option<&str>) -> AzureDate {
-    match day {
-        Some(_) => AzureDate::PendingIssue14,
-        None => AzureDate::Unknown,
+/// The recorded day reaches the in-process simulator as its `--azure-date`.
+fn azure_date_hook(config: &mut crate::config::Config, day: &str) -> AzureDate {
+    let (used, setting) = azure_date_for(day);
+    if !used.is_empty() {
+        config.azure_date = Some(used);
     }
+    setting
+}
+
+/// On a remote aksim the recorded day goes into the sandbox preset (`azureDate`).
+fn sandbox_date_hook(preset: &mut Value, day: Option<&str>) -> AzureDate {
+    let Some(day) = day else {
+        return AzureDate::Unknown;
+    };
+    let (used, setting) = azure_date_for(day);
+    if !used.is_empty() {
+        preset["azureDate"] = used.into();
+    }
+    setting
 }
 
 /// One cassette's connection to its simulator.
@@ -627,7 +653,17 @@ mod tests {
         assert_eq!(d.day.as_deref(), Some("2024-07-03"));
         assert_eq!(config.clock_start.as_deref(), Some("2024-07-03T07:13:27Z"));
         assert!(config.clock_frozen);
-        assert_eq!(d.azure_date, AzureDate::PendingIssue14);
+        assert_eq!(d.azure_date, AzureDate::Applied("2024-07-03".into()));
+        assert_eq!(config.azure_date.as_deref(), Some("2024-07-03"));
+        let at = crate::clock::parse_rfc3339("2022-05-27T01:00:00Z");
+        let d = configure_for_date(&mut config, at);
+        assert_eq!(
+            d.azure_date,
+            AzureDate::Clamped {
+                recorded: "2022-05-27".into(),
+                used: "2023-04-16".into()
+            }
+        );
         let d = configure_for_date(&mut config, None);
         assert_eq!(d.azure_date, AzureDate::Unknown);
     }

@@ -33,6 +33,12 @@ pub fn from_cassette(cassette: &Cassette, rules: &Rules) -> Result<Scenario, Str
     let sub = plan.subscription.clone();
     let catalog = crate::core::resource_types::Catalog::embedded();
     let features = crate::core::registration::features::FeatureCatalog::load(None)?;
+    // The scenario runs against the AKS of the day it was recorded (within aksim's data).
+    let t = crate::core::timeline::timeline();
+    let recorded_day = plan
+        .start()
+        .map(|d| d.date().clamp(t.first_day(), t.newest_day()));
+    let plan_day = recorded_day.unwrap_or(t.newest_day());
     let mut setup = Setup {
         register_providers: plan
             .providers
@@ -45,7 +51,7 @@ pub fn from_cassette(cassette: &Cassette, rules: &Rules) -> Result<Scenario, Str
             .iter()
             .filter(|f| {
                 f.split_once('/')
-                    .and_then(|(ns, n)| features.find(ns, n))
+                    .and_then(|(ns, n)| features.find(ns, n, plan_day))
                     .is_some_and(|spec| !spec.retired)
             })
             .cloned()
@@ -239,7 +245,10 @@ pub fn from_cassette(cassette: &Cassette, rules: &Rules) -> Result<Scenario, Str
                 .unwrap_or_default()
         ),
         tags: vec!["recorded".into()],
-        settings: Default::default(),
+        settings: crate::scenario::model::Settings {
+            azure_date: recorded_day.map(crate::core::timeline::day_string),
+            ..Default::default()
+        },
         setup,
         steps,
     })

@@ -127,7 +127,7 @@ pub fn list(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<Arm
 pub fn get(state: &AppState, _: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
     let spec = state
         .core
-        .feature(p.get("namespace"), p.get("featureName"))?;
+        .feature(p.sub(), p.get("namespace"), p.get("featureName"))?;
     let reg = state.core.feature_state(p.sub(), spec);
     Ok(ArmResponse::ok(&feature_json(p.sub(), spec, reg)))
 }
@@ -146,7 +146,7 @@ fn change(state: &AppState, req: &ArmRequest, p: &Params, on: bool) -> ArmResult
     req.expect_no_body()?;
     let spec = state
         .core
-        .feature(p.get("namespace"), p.get("featureName"))?;
+        .feature(p.sub(), p.get("namespace"), p.get("featureName"))?;
     let (record, now) = state.core.change_feature(p.sub(), spec, on);
     Ok(ArmResponse::ok(&feature_json(
         p.sub(),
@@ -207,7 +207,7 @@ pub fn registration(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmRe
         req.expect_no_body()?;
     }
     let (sub, core) = (p.sub(), &state.core);
-    let spec = core.feature(p.get("namespace"), p.get("featureName"))?;
+    let spec = core.feature(p.sub(), p.get("namespace"), p.get("featureName"))?;
     let tenant = core.store.tenant_id();
     match req.method {
         Method::PUT => {

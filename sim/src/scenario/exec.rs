@@ -290,7 +290,7 @@ async fn open(target: &Target, loaded: &Loaded, probe: Option<&Probe>) -> Result
     };
     let (transport, base, sim, token, strict) = match target {
         Target::InProcess(config) => {
-            let config = plan::in_process_config(config, loaded);
+            let config = plan::in_process_config(config, loaded)?;
             let strict = config.auth == crate::config::AuthMode::Strict;
             let state = AppState::new(config, crate::identity::TokenIssuer::ephemeral(), None)?;
             let app = crate::http::app(state.clone());

@@ -31,15 +31,20 @@ pub struct Scenario {
 /// puts the previous values back afterwards (reading them again to check). A setting the
 /// target cannot take makes the scenario *skipped*, with the reason — never passed.
 ///
-/// Per subscription (run beside other scenarios): `meshCatalog` (a sandbox subscription).
+/// Per subscription (run beside other scenarios): `azureDate`, `meshCatalog` (a sandbox
+/// subscription).
 /// Server-wide (on a live aksim the scenario runs alone): `operationDurations`,
 /// `registrationSeconds`, `freezeClock`. Fixed when aksim starts (a target that differs skips
 /// the scenario): `auth`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Settings {
-    /// The AKS catalogue: `current`, `2023`, or a JSON file (a path relative to the scenario
-    /// file). On a live aksim the scenario's subscription is a sandbox with this catalogue.
+    /// The day whose AKS the scenario runs against (`YYYY-MM-DD`, docs/aks-by-date.md). On a
+    /// live aksim the scenario's subscription is a sandbox with this day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_date: Option<String>,
+    /// An AKS catalogue file (a path relative to the scenario file) replacing the day's. The
+    /// old names `2023` and `current` still work and stand for an `azureDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mesh_catalog: Option<String>,
     /// Virtual seconds per operation kind (`{"default": 0, "clusterCreate": 30}`); kinds left
@@ -72,6 +77,9 @@ impl Settings {
     /// The settings given, by their file names (for skip reasons).
     pub fn names(&self) -> Vec<&'static str> {
         let mut names = Vec::new();
+        if self.azure_date.is_some() {
+            names.push("settings.azureDate");
+        }
         if self.mesh_catalog.is_some() {
             names.push("settings.meshCatalog");
         }
@@ -124,7 +132,8 @@ impl Setup {
 }
 
 /// One step: exactly one action (`request`, `advanceClock`, `waitForOperation`, `fault`,
-/// `operationScripts`, `kube`) plus optional expectations and captures.
+/// `operationScripts`, `azureDate`, `kube`, `createCluster`) plus optional expectations and
+/// captures.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Step {
@@ -147,6 +156,11 @@ pub struct Step {
     /// Operation scripts to set (simulator-only), as `PUT /_sim/operations/scripts` takes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_scripts: Option<Value>,
+    /// Moves the scenario's subscription to the AKS of this day, `YYYY-MM-DD`
+    /// (simulator-only; `PUT /_sim/azure-date/{subscription}`): what it holds stays, what it
+    /// asks next is answered as on that day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_date: Option<String>,
     /// The common case in one step: create (or replace) a managed cluster the way
     /// `az aks create` does, wait for its operation, and read it back; expectations apply to
     /// the final GET.

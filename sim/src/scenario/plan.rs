@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::model::{Loaded, Scenario};
 use super::session::Session;
 use crate::config::{AuthMode, Config};
-use crate::core::clusters::catalog::EMBEDDED_NAMES;
+use crate::core::timeline::{alias_day, day_string, timeline};
 
 /// What a remote target is, read once per run.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,8 +21,10 @@ pub struct Probe {
     pub sim: bool,
     /// Its `--auth` (aksim only).
     pub auth: Option<AuthMode>,
-    /// The name of its AKS catalogue (aksim only).
-    pub catalog: Option<String>,
+    /// Its `--azure-date` (aksim only).
+    pub azure_date: Option<String>,
+    /// Whether it runs with a catalogue file of its own (aksim only).
+    pub catalog_file: bool,
 }
 
 /// Reads `/_sim/info`: an aksim answers 200 with its settings; anything else that answers is
@@ -44,12 +46,14 @@ pub async fn probe(client: &reqwest::Client, base: &str) -> Result<Probe, String
             auth: info["auth"]
                 .as_str()
                 .and_then(|a| serde_json::from_value(Value::String(a.to_owned())).ok()),
-            catalog: info["aksCatalog"]["name"].as_str().map(str::to_owned),
+            azure_date: info["azureDate"].as_str().map(str::to_owned),
+            catalog_file: info["aksCatalog"]["file"].is_string(),
         },
         None => Probe {
             sim: false,
             auth: None,
-            catalog: None,
+            azure_date: None,
+            catalog_file: false,
         },
     })
 }
@@ -64,6 +68,8 @@ pub fn control_uses(s: &Scenario) -> Vec<String> {
             "fault"
         } else if step.operation_scripts.is_some() {
             "operationScripts"
+        } else if step.azure_date.is_some() {
+            "azureDate"
         } else {
             continue;
         };
@@ -113,15 +119,44 @@ pub fn skip_reason(s: &Scenario, probe: &Probe) -> Option<String> {
     None
 }
 
-/// `settings.meshCatalog` as `--mesh-catalog` takes it: an embedded name, or the file's path
-/// (relative to the scenario file).
-pub fn catalog_spec(loaded: &Loaded) -> Option<String> {
-    let c = loaded.scenario.settings.mesh_catalog.as_deref()?;
-    if EMBEDDED_NAMES.contains(&c) {
-        return Some(c.to_owned());
+/// The day and the catalogue file a scenario's settings ask for: `azureDate`, and
+/// `meshCatalog` (a file relative to the scenario file, or an old name standing for a day).
+pub struct DateChoice {
+    pub day: Option<String>,
+    pub catalog_file: Option<String>,
+}
+
+pub fn date_choice(loaded: &Loaded) -> Result<DateChoice, String> {
+    let settings = &loaded.scenario.settings;
+    let mut day = settings
+        .azure_date
+        .as_deref()
+        .map(|d| {
+            timeline()
+                .check_day(d, "settings.azureDate")
+                .map(day_string)
+        })
+        .transpose()?;
+    let mut catalog_file = None;
+    if let Some(c) = settings.mesh_catalog.as_deref() {
+        match alias_day(c) {
+            Some(alias) => {
+                let alias = day_string(alias);
+                if day.as_ref().is_some_and(|d| *d != alias) {
+                    return Err(format!(
+                        "settings.azureDate and settings.meshCatalog {c} (= azureDate {alias}) \
+                         disagree; give only azureDate"
+                    ));
+                }
+                day = Some(alias);
+            }
+            None => {
+                let base = loaded.path.parent().unwrap_or_else(|| Path::new("."));
+                catalog_file = Some(base.join(c).to_string_lossy().into_owned());
+            }
+        }
     }
-    let base = loaded.path.parent().unwrap_or_else(|| Path::new("."));
-    Some(base.join(c).to_string_lossy().into_owned())
+    Ok(DateChoice { day, catalog_file })
 }
 
 /// `settings.operationDurations` as `--op-duration` items.
@@ -134,11 +169,16 @@ fn duration_items(s: &Scenario) -> Vec<String> {
 }
 
 /// The in-process simulator for the scenario: `base` with the scenario's settings.
-pub fn in_process_config(base: &Config, loaded: &Loaded) -> Config {
+pub fn in_process_config(base: &Config, loaded: &Loaded) -> Result<Config, String> {
     let settings = &loaded.scenario.settings;
     let mut config = base.clone();
-    if let Some(spec) = catalog_spec(loaded) {
-        config.mesh_catalog = Some(spec);
+    let choice = date_choice(loaded)?;
+    if let Some(day) = choice.day {
+        config.azure_date = Some(day);
+        config.istio_admission_era = None;
+    }
+    if let Some(file) = choice.catalog_file {
+        config.mesh_catalog = Some(file);
     }
     if !settings.operation_durations.is_empty() {
         config.op_durations = duration_items(&loaded.scenario);
@@ -152,7 +192,7 @@ pub fn in_process_config(base: &Config, loaded: &Loaded) -> Config {
     if let Some(auth) = settings.auth {
         config.auth = auth;
     }
-    config
+    Ok(config)
 }
 
 /// Why applying settings stopped the scenario before it began.
@@ -181,8 +221,9 @@ pub(crate) async fn apply(
     let s = &loaded.scenario;
     let settings = &s.settings;
     let mut applied = Applied::default();
-    if let Some(spec) = catalog_spec(loaded) {
-        sandbox_catalog(session, &spec, probe).await?;
+    let choice = date_choice(loaded).map_err(Refusal::Fail)?;
+    if choice.day.is_some() || choice.catalog_file.is_some() {
+        sandbox_day(session, &choice, probe).await?;
     }
     let fail = Refusal::Fail;
     if s.steps.iter().any(|step| step.operation_scripts.is_some()) {
@@ -238,24 +279,30 @@ pub(crate) async fn apply(
     Ok(applied)
 }
 
-/// Makes the scenario's subscription a sandbox with the catalogue it needs (unless the
-/// server's catalogue is already that one).
-async fn sandbox_catalog(session: &mut Session, spec: &str, probe: &Probe) -> Result<(), Refusal> {
-    let catalog: Value = if EMBEDDED_NAMES.contains(&spec) {
-        if probe.catalog.as_deref() == Some(spec) {
-            return Ok(());
-        }
-        Value::String(spec.to_owned())
-    } else {
+/// Makes the scenario's subscription a sandbox with the day and catalogue it needs (unless
+/// the server already answers as that day, with its own catalogue).
+async fn sandbox_day(
+    session: &mut Session,
+    choice: &DateChoice,
+    probe: &Probe,
+) -> Result<(), Refusal> {
+    if choice.catalog_file.is_none()
+        && !probe.catalog_file
+        && choice.day.is_some()
+        && probe.azure_date == choice.day
+    {
+        return Ok(());
+    }
+    let mut body = serde_json::json!({ "subscriptionId": session.subscription });
+    if let Some(day) = &choice.day {
+        body["azureDate"] = day.clone().into();
+    }
+    if let Some(spec) = &choice.catalog_file {
         let text = std::fs::read_to_string(spec)
             .map_err(|e| Refusal::Fail(format!("settings.meshCatalog: {spec}: {e}")))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Refusal::Fail(format!("settings.meshCatalog: {spec}: {e}")))?
-    };
-    let body = serde_json::json!({
-        "subscriptionId": session.subscription,
-        "meshCatalog": catalog,
-    });
+        body["meshCatalog"] = serde_json::from_str(&text)
+            .map_err(|e| Refusal::Fail(format!("settings.meshCatalog: {spec}: {e}")))?;
+    }
     let reply = session
         .send(
             "POST",
@@ -270,14 +317,19 @@ async fn sandbox_catalog(session: &mut Session, spec: &str, probe: &Probe) -> Re
         return Ok(());
     }
     let text = reply.summary();
-    if text.contains("unknown field `meshCatalog`") {
+    if text.contains("unknown field `azureDate`") || text.contains("unknown field `meshCatalog`") {
+        let flag = match (&choice.day, &choice.catalog_file) {
+            (Some(d), _) => format!("--azure-date {d}"),
+            (None, Some(f)) => format!("--mesh-catalog {f}"),
+            (None, None) => String::new(),
+        };
         return Err(Refusal::Skip(format!(
-            "needs the AKS catalogue {spec}, and the target aksim's sandboxes cannot carry one \
-             (an older aksim): start it with --mesh-catalog {spec}"
+            "needs its own AKS date or catalogue, and the target aksim's sandboxes cannot carry \
+             one (an older aksim): start it with {flag}"
         )));
     }
     Err(Refusal::Fail(format!(
-        "creating a sandbox with the catalogue {spec} was refused: {text}"
+        "creating a sandbox for the scenario's AKS date/catalogue was refused: {text}"
     )))
 }
 

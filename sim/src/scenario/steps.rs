@@ -29,6 +29,10 @@ pub(crate) async fn run_step(run: &mut Session, step: &Step) -> Result<(), Strin
             run.sim_call("PUT", "/_sim/operations/scripts", Some(&body))
                 .await?,
         )
+    } else if let Some(day) = &step.azure_date {
+        let path = format!("/_sim/azure-date/{}", run.subscription);
+        let body = serde_json::json!({ "azureDate": substitute(day, &vars)? });
+        Some(run.sim_call("PUT", &path, Some(&body)).await?)
     } else if let Some(url) = &step.wait_for_operation {
         let url = substitute(url, &vars)?;
         Some(run.poll(&url, operation_ended).await?)

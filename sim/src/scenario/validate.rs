@@ -32,6 +32,7 @@ pub fn validate(s: &Scenario) -> Result<(), String> {
             step.wait_for_operation.is_some(),
             step.fault.is_some(),
             step.operation_scripts.is_some(),
+            step.azure_date.is_some(),
             step.create_cluster.is_some(),
         ]
         .iter()
@@ -40,7 +41,8 @@ pub fn validate(s: &Scenario) -> Result<(), String> {
         if actions != 1 {
             return Err(format!(
                 " step {} ({}) must have exactly one of request, kube, advanceClock, \
-                 waitForOperation, fault, operationScripts, createCluster; it has {actions}",
+                 waitForOperation, fault, operationScripts, azureDate, createCluster; it has \
+                 {actions}",
                 i + 1,
                 step.name.as_deref().unwrap_or("unnamed")
             ));
@@ -50,12 +52,22 @@ pub fn validate(s: &Scenario) -> Result<(), String> {
                 return Err(format!(" step {}: advanceClock must be ≥ 0", i + 1));
             }
         }
+        if let Some(day) = &step.azure_date {
+            crate::core::timeline::timeline()
+                .check_day(day, "azureDate")
+                .map_err(|e| format!(" step {}: {e}", i + 1))?;
+        }
     }
     variables(s)
 }
 
 fn settings(s: &Scenario) -> Result<(), String> {
     let settings = &s.settings;
+    if let Some(day) = &settings.azure_date {
+        crate::core::timeline::timeline()
+            .check_day(day, "settings.azureDate")
+            .map(|_| ())?;
+    }
     for (kind, secs) in &settings.operation_durations {
         if !secs.is_finite() || *secs < 0.0 {
             return Err(format!(

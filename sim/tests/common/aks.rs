@@ -29,7 +29,8 @@ pub fn new_sim() -> Sim {
     Sim::with_config(config)
 }
 
-/// A cluster-test simulator with a given AKS catalogue (`2023`, `current`, or a path).
+/// A cluster-test simulator with a given AKS catalogue file (or an old name: `2023`,
+/// `current`).
 pub fn new_sim_with_catalog(catalog: &str) -> Sim {
     let mut config = aksim::Config::for_tests();
     config.auto_register_providers = true;
@@ -37,9 +38,44 @@ pub fn new_sim_with_catalog(catalog: &str) -> Sim {
     Sim::with_config(config)
 }
 
-/// Makes a subscription ready for AKS calls: registers Microsoft.ContainerService (the
-/// test config registers instantly) and creates the resource group.
+/// Registers the features of the preview gates in force on the subscription's day (as the
+/// seed flow registers `AzureServiceMeshPreview` on days the add-on was a preview), then the
+/// provider again so they take effect (the test config registers instantly).
+pub async fn register_gated_features(sim: &Sim) {
+    let day = sim.state.core.behaviour_for(SUB).day;
+    let features: Vec<String> = sim
+        .state
+        .core
+        .gates
+        .rules
+        .iter()
+        .filter(|g| g.in_force(day) && g.feature.starts_with("Microsoft.ContainerService/"))
+        .map(|g| g.feature.clone())
+        .collect();
+    for feature in &features {
+        let (ns, name) = feature.split_once('/').unwrap();
+        let r = sim
+            .post(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.Features/providers/{ns}/features/{name}/register?api-version=2021-07-01"
+            ))
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{feature}: {:?}", r.body);
+    }
+    if !features.is_empty() {
+        let r = sim
+            .post(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.ContainerService/register?api-version=2024-11-01"
+            ))
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{:?}", r.body);
+    }
+}
+
+/// Makes a subscription ready for AKS calls as the seed flow does: the features of the
+/// preview gates in force (`AzureServiceMeshPreview` on days the add-on was a preview), then
+/// Microsoft.ContainerService (the test config registers instantly) and the resource group.
 pub async fn prepare(sim: &Sim, rg: &str) {
+    register_gated_features(sim).await;
     let r = sim
         .post(&format!(
             "/subscriptions/{SUB}/providers/Microsoft.ContainerService/register?api-version=2024-11-01"
@@ -179,9 +215,15 @@ pub fn mesh_of(body: &Value) -> &Value {
     &body["properties"]["serviceMeshProfile"]
 }
 
-/// A simulator running the 2023-era catalogue (asm-1-17 default, asm-1-18 upgrade).
+/// A simulator answering as AKS did on the seed flow's day, 2023-12-01 (asm-1-17 default,
+/// asm-1-18 upgrade, the add-on behind `AzureServiceMeshPreview`).
 pub fn sim_2023() -> Sim {
+    sim_at("2023-12-01")
+}
+
+/// A simulator answering as AKS did on `day`.
+pub fn sim_at(day: &str) -> Sim {
     let mut config = aksim::Config::for_tests();
-    config.mesh_catalog = Some("2023".into());
+    config.azure_date = Some(day.into());
     Sim::with_config(config)
 }

@@ -52,6 +52,17 @@ impl Sim {
         })
     }
 
+    /// Makes the test subscription see the AKS of `day` (`YYYY-MM-DD`), as a sandbox with an
+    /// `azureDate` does.
+    pub fn set_azure_date(&self, day: &str) {
+        let t = aksim::core::timeline::timeline();
+        let d = t.check_day(day, "day").expect("a day aksim knows");
+        self.state
+            .core
+            .sandboxes
+            .set(SUB, aksim::core::timeline::Behaviour::at(d));
+    }
+
     /// What the managed-cluster code does after a mesh change.
     pub fn reconcile(&self, view: &MeshView) {
         let now = self.state.core.clock.now();

@@ -170,6 +170,25 @@ impl Az {
     }
 
     /// Runs `az args…` and returns whatever happened; a hang past 120 s fails the test.
+    /// The seed flow's first commands, needed while the add-on was a preview (until
+    /// 2024-02-26): `az feature register` `AzureServiceMeshPreview`, then `az provider register`
+    /// so it takes effect; the virtual clock is moved past each registration.
+    pub async fn register_mesh_preview(&self, sim: &SimHandle) {
+        self.ok(&[
+            "feature",
+            "register",
+            "--namespace",
+            "Microsoft.ContainerService",
+            "--name",
+            "AzureServiceMeshPreview",
+        ])
+        .await;
+        sim.advance(600.0);
+        self.ok(&["provider", "register", "-n", "Microsoft.ContainerService"])
+            .await;
+        sim.advance(600.0);
+    }
+
     pub async fn run(&self, args: &[&str]) -> ClientRun {
         let mut command = tokio::process::Command::new(&self.program);
         command

@@ -14,7 +14,6 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::body::{self, PutBody};
-use super::catalog::{self, AksCatalog};
 use super::mesh::MeshProfile;
 use super::rules::{self, ClusterFacts, RuleInput};
 use super::{cluster_key, Clusters, Effect, ManagedCluster, ProvisioningState};
@@ -23,11 +22,15 @@ use crate::core::kube::Plane;
 use crate::core::ops::OpKind;
 use crate::core::preconditions::{Preconditions, Write};
 use crate::core::resource_types::Catalog;
+use crate::core::timeline::catalog::{self, AksCatalog};
+use crate::core::timeline::Behaviour;
 use crate::ids::Ids;
 use crate::limits;
 
 /// What the lifecycle needs besides the clusters.
 pub struct Ctx<'a> {
+    /// The AKS of the subscription's day.
+    pub behaviour: &'a Behaviour,
     pub aks: &'a AksCatalog,
     pub resource_types: &'a Catalog,
     pub ids: &'a Ids,
@@ -62,7 +65,12 @@ struct Desired {
 }
 
 impl Desired {
-    fn resolve(ctx: &Ctx, existing: Option<&ManagedCluster>, body: &PutBody) -> Result<Desired> {
+    fn resolve(
+        ctx: &Ctx,
+        existing: Option<&ManagedCluster>,
+        body: &PutBody,
+        api_version: &str,
+    ) -> Result<Desired> {
         let catalog = ctx.aks;
         let location = ctx
             .resource_types
@@ -81,7 +89,14 @@ impl Desired {
         // "" keeps the current version (update) or takes the default minor (create).
         let kubernetes_version = match (body.kubernetes_version.trim(), existing) {
             ("", Some(c)) => c.kubernetes_version.clone(),
-            ("", None) => catalog.kubernetes.default.clone(),
+            ("", None) => {
+                let minor = catalog.kubernetes.default.clone();
+                let patch = catalog.resolve_kubernetes(&minor).map(|(_, p)| p);
+                match patch {
+                    Some(p) if ctx.behaviour.dated.default_version_echoes_patch => p,
+                    _ => minor,
+                }
+            }
             (v, _) => v.to_owned(),
         };
         let support_plan = body
@@ -98,8 +113,25 @@ impl Desired {
                 let minor = catalog::minor_of(&kubernetes_version)
                     .map(|(a, b)| format!("{a}.{b}"))
                     .unwrap_or_default();
+                let enabling = old_mesh.is_none_or(|o| !o.is_istio());
                 let istio = m.istio.as_mut().filter(|_| requested.is_istio());
                 if let Some(istio) = istio {
+                    let cni_exists = crate::core::timeline::parse_day(rules::CNI_FIRST_DAY)
+                        .is_some_and(|first| ctx.behaviour.day >= first);
+                    if !rules::api_has_proxy_redirection(api_version) || !cni_exists {
+                        // Unknown to this api-version (or before Istio CNI existed): ignored,
+                        // the stored value kept.
+                        istio.proxy_redirection_mechanism = old_mesh
+                            .and_then(|o| o.istio.as_ref())
+                            .and_then(|o| o.proxy_redirection_mechanism.clone());
+                    }
+                    let revisions_exist =
+                        crate::core::timeline::parse_day(rules::REVISIONS_FIRST_DAY)
+                            .is_some_and(|first| ctx.behaviour.day >= first);
+                    if !revisions_exist {
+                        // Before the field existed AKS installed its one revision.
+                        istio.revisions = None;
+                    }
                     if istio.revisions.as_ref().is_none_or(Vec::is_empty) {
                         let inherited = old_mesh
                             .map(|o| o.revisions().to_vec())
@@ -109,6 +141,14 @@ impl Desired {
                                 .default_revision(&minor, &support_plan)
                                 .map(|r| vec![r])
                         });
+                    }
+                    // New installs of some revisions get Istio CNI unless they say otherwise.
+                    let first = istio.revisions.as_deref().and_then(<[String]>::first);
+                    if enabling
+                        && istio.proxy_redirection_mechanism.is_none()
+                        && first.is_some_and(|r| ctx.behaviour.dated.cni_by_default(r, &minor))
+                    {
+                        istio.proxy_redirection_mechanism = Some("CNIChaining".into());
                     }
                 }
                 Some(m)
@@ -140,6 +180,7 @@ impl Desired {
                 .get("addonProfiles")
                 .and_then(Value::as_object)
                 .or_else(|| existing.and_then(ManagedCluster::addons)),
+            properties: Some(&body.properties),
         }
     }
 }
@@ -155,6 +196,7 @@ fn stored_facts(c: &ManagedCluster) -> ClusterFacts<'_> {
         support_plan: c.support_plan(),
         mesh: c.mesh.as_ref(),
         addons: c.addons(),
+        properties: Some(&c.properties),
     }
 }
 
@@ -253,9 +295,10 @@ pub fn put(
         return Err(Error::managed_cluster_quota_exceeded(name));
     }
     let body = body::read_put(raw)?;
-    let desired = Desired::resolve(ctx, existing, &body)?;
+    let desired = Desired::resolve(ctx, existing, &body, api_version)?;
     rules::evaluate(&RuleInput {
         catalog: ctx.aks,
+        day: ctx.behaviour.day,
         api_version,
         old: existing.map(stored_facts),
         new: desired.facts(&body, existing),

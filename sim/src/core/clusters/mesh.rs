@@ -270,7 +270,7 @@ impl MeshProfile {
         for r in &mut revisions {
             *r = r.to_ascii_lowercase();
         }
-        revisions.sort_by_key(|r| super::catalog::revision_number(r));
+        revisions.sort_by_key(|r| crate::core::timeline::catalog::revision_number(r));
         istio.revisions = Some(revisions);
         for g in &mut istio.ingress_gateways {
             g.mode = canonical(&g.mode, &["External", "Internal"]);

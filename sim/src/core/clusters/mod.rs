@@ -10,7 +10,6 @@
 //! meshUpgradeProfiles).
 
 pub mod body;
-pub mod catalog;
 pub mod lifecycle;
 pub mod mesh;
 pub mod profiles;

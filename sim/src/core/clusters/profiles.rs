@@ -9,9 +9,9 @@
 
 use serde_json::{json, Value};
 
-use super::catalog::{AksCatalog, MeshRevision};
 use super::{ManagedCluster, NS};
 use crate::core::error::{Error, Result};
+use crate::core::timeline::catalog::{AksCatalog, MeshRevision};
 
 /// `{"values": [...]}` of `kubernetesVersions`.
 pub fn kubernetes_versions(catalog: &AksCatalog) -> Value {
@@ -29,7 +29,10 @@ pub fn kubernetes_versions(catalog: &AksCatalog) -> Value {
                 }
                 patches.insert(patch.clone(), json!({ "upgrades": upgrades }));
             }
-            let mut plans = vec!["KubernetesOfficial"];
+            let mut plans = Vec::new();
+            if v.official {
+                plans.push("KubernetesOfficial");
+            }
             if v.lts {
                 plans.push("AKSLongTermSupport");
             }
@@ -104,7 +107,7 @@ pub fn mesh_upgrade_profile(
     let Some(current) = revisions.first() else {
         return Ok(None);
     };
-    let minor = super::catalog::minor_of(&cluster.kubernetes_version)
+    let minor = crate::core::timeline::catalog::minor_of(&cluster.kubernetes_version)
         .map(|(a, b)| format!("{a}.{b}"))
         .unwrap_or_default();
     let plan = cluster.support_plan();

@@ -8,6 +8,7 @@
 //! deployments, and each egress gateway's namespace with its ClusterIP service and deployments.
 //! Disabled: nothing.
 
+use crate::core::timeline::admission::AdmissionPolicy;
 use serde_json::{json, Value};
 
 use super::admission::ADDON_NAMESPACE;
@@ -514,24 +515,23 @@ pub fn addon_objects(view: &MeshView) -> Vec<Desired> {
     out
 }
 
-/// Annotations users may put on the ingress gateway services (docs `istio-deploy-ingress.md`
-/// lists Azure load-balancer annotations, which all live under this prefix).
-pub const CUSTOM_ANNOTATION_PREFIX: &str = "service.beta.kubernetes.io/";
-
 /// Whether `rt`/`namespace` is one of the add-on's ingress gateway services.
 pub fn is_ingress_service(rt: &super::catalog::ResourceType, namespace: &str) -> bool {
     rt.group.is_empty() && rt.resource == "services" && namespace == INGRESS_NAMESPACE
 }
 
-/// `object` without what users may customise on an ingress service.
-fn without_customizations(object: &Value) -> Value {
+/// `object` without what users may customise on an ingress service on the policy's day (the
+/// annotations it lists, and `spec.externalTrafficPolicy` once that is allowed).
+fn without_customizations(object: &Value, policy: &AdmissionPolicy) -> Value {
     let mut o = object.clone();
-    if let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut) {
-        spec.remove("externalTrafficPolicy");
+    if policy.ingress_external_traffic_policy {
+        if let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.remove("externalTrafficPolicy");
+        }
     }
     if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
         if let Some(Value::Object(a)) = meta.get_mut("annotations") {
-            a.retain(|k, _| !k.starts_with(CUSTOM_ANNOTATION_PREFIX));
+            a.retain(|k, _| !policy.ingress_annotation_allowed(k));
             if a.is_empty() {
                 meta.remove("annotations");
             }
@@ -543,17 +543,21 @@ fn without_customizations(object: &Value) -> Value {
 }
 
 /// Whether an update of an add-on ingress service only touches what users may customise
-/// (its `service.beta.kubernetes.io/*` annotations and `spec.externalTrafficPolicy`).
+/// on the policy's day.
 pub fn customizable_change(
     rt: &super::catalog::ResourceType,
     namespace: &str,
     old: &Value,
     new: &Value,
+    policy: &AdmissionPolicy,
 ) -> bool {
-    is_ingress_service(rt, namespace) && without_customizations(old) == without_customizations(new)
+    is_ingress_service(rt, namespace)
+        && without_customizations(old, policy) == without_customizations(new, policy)
 }
 
-/// Carries a user's customisations of an ingress service across a reconcile.
+/// Carries a user's customisations of an ingress service (accepted when they were written)
+/// across a reconcile: `spec.externalTrafficPolicy` and the annotations the add-on does not
+/// set itself.
 pub fn keep_customizations(
     rt: &super::catalog::ResourceType,
     namespace: &str,
@@ -570,10 +574,7 @@ pub fn keep_customizations(
         .pointer("/metadata/annotations")
         .and_then(Value::as_object)
     {
-        for (k, v) in a
-            .iter()
-            .filter(|(k, _)| k.starts_with(CUSTOM_ANNOTATION_PREFIX))
-        {
+        for (k, v) in a {
             if !want["metadata"]["annotations"].is_object() {
                 want["metadata"]["annotations"] = json!({});
             }

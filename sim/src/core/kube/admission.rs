@@ -1,6 +1,7 @@
-//! The add-on's validating admission webhook (`azure-service-mesh-ccp-validating-webhook`),
-//! driven by `data/istio-admission.json`: blocked Istio kinds per era, the EnvoyFilter type
-//! allow-list, and the shared MeshConfig rules for `istio-shared-configmap-asm-X-Y`.
+//! The add-on's validating admission webhook (`azure-service-mesh-ccp-validating-webhook`):
+//! the policy of the subscription's day (`timeline::admission::AdmissionPolicy`: blocked Istio
+//! kinds, EnvoyFilter types, Telemetry revisions and fields, MeshConfig fields, whether
+//! unlabelled resources are validated) and the denial texts (`data/istio-admission.json`).
 //!
 //! Every denial is a [`Error::webhook_denied`]: HTTP 400, empty reason, message
 //! `admission webhook "<name>" denied the request: <reason>` (`../shared/reference/ARM-CONTRACT.md` §6). The webhook
@@ -14,6 +15,7 @@ use serde_json::Value;
 use super::catalog::ResourceType;
 use super::error::Error;
 use super::MeshView;
+use crate::core::timeline::admission::{AdmissionPolicy, EnvoyFilterPolicy};
 
 /// The add-on's own namespace (the Istio root namespace).
 pub const ADDON_NAMESPACE: &str = "aks-istio-system";
@@ -21,22 +23,13 @@ pub const ADDON_NAMESPACE: &str = "aks-istio-system";
 pub const SHARED_CONFIGMAP_PREFIX: &str = "istio-shared-configmap-";
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Era {
-    pub blocked_kinds: Vec<String>,
-    /// `blocked` or `allowedTypes`.
-    pub envoy_filter: String,
-    /// Telemetry is refused while an installed revision is older than this.
-    pub telemetry_allowed_from: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Messages {
     pub blocked_kind: String,
     pub envoy_filter_type: String,
     pub envoy_filter_no_type: String,
     pub telemetry_too_old: String,
+    pub telemetry_field: String,
     pub mesh_config_field: String,
     pub mesh_config_proxy_field: String,
     pub mesh_config_missing: String,
@@ -44,58 +37,26 @@ pub struct Messages {
     pub mesh_config_yaml: String,
 }
 
+/// `data/istio-admission.json`: the denial texts.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MeshConfigRules {
-    pub allowed: Vec<String>,
-    pub default_config_allowed: Vec<String>,
-}
-
-/// `data/istio-admission.json`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rules {
-    pub webhook: String,
-    pub default_era: String,
-    pub eras: std::collections::BTreeMap<String, Era>,
-    pub envoy_filter_allowed_types: Vec<String>,
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Texts {
+    #[serde(rename = "_comment")]
+    pub _comment: String,
     pub messages: Messages,
-    pub mesh_config: MeshConfigRules,
 }
 
-/// The embedded rules (parsed once; the file is part of the binary).
-pub fn rules() -> &'static Rules {
-    static RULES: OnceLock<Rules> = OnceLock::new();
-    RULES.get_or_init(|| {
+/// The embedded texts (parsed once; the file is part of the binary).
+pub fn texts() -> &'static Texts {
+    static TEXTS: OnceLock<Texts> = OnceLock::new();
+    TEXTS.get_or_init(|| {
         serde_json::from_str(include_str!("../../../data/istio-admission.json"))
             .expect("data/istio-admission.json is valid (checked by a unit test)")
     })
 }
 
-/// The era names the data file defines.
-pub fn era_names() -> Vec<&'static str> {
-    rules().eras.keys().map(String::as_str).collect()
-}
-
-/// The data file's own spelling of an era name (so it can live in a `Copy` context).
-pub fn era_key(name: &str) -> Option<&'static str> {
-    rules()
-        .eras
-        .keys()
-        .find(|k| k.as_str() == name)
-        .map(String::as_str)
-}
-
-/// The era named `name`, or the default one when `None` or unknown.
-pub fn era(name: Option<&str>) -> &'static Era {
-    let r = rules();
-    name.and_then(|n| r.eras.get(n))
-        .or_else(|| r.eras.get(&r.default_era))
-        .expect("the default era exists (checked by a unit test)")
-}
-
-fn deny(reason: String) -> Error {
-    Error::webhook_denied(&rules().webhook, &reason)
+fn deny(policy: &AdmissionPolicy, reason: String) -> Error {
+    Error::webhook_denied(&policy.webhook, &reason)
 }
 
 /// `asm-1-22` → `(1, 22)`.
@@ -110,21 +71,32 @@ pub fn check_istio_object(
     rt: &ResourceType,
     object: &Value,
     mesh: &MeshView,
-    era_name: Option<&str>,
+    policy: &AdmissionPolicy,
 ) -> Result<(), Error> {
     if !mesh.enabled || !rt.is_istio() {
         return Ok(());
     }
-    let era = era(era_name);
-    let msgs = &rules().messages;
+    let labelled = object
+        .pointer("/metadata/labels/istio.io~1rev")
+        .and_then(Value::as_str)
+        .is_some_and(|r| !r.is_empty());
+    if !labelled && !policy.validates_unlabelled {
+        return Ok(());
+    }
+    let msgs = &texts().messages;
+    let blocked = || deny(policy, msgs.blocked_kind.replace("{kind}", &rt.kind));
     if rt.kind == "EnvoyFilter" {
-        if era.envoy_filter == "blocked" {
-            return Err(deny(msgs.blocked_kind.replace("{kind}", &rt.kind)));
-        }
-        return check_envoy_filter(object);
+        return match &policy.envoy_filter {
+            EnvoyFilterPolicy::Blocked => Err(blocked()),
+            EnvoyFilterPolicy::All => Ok(()),
+            EnvoyFilterPolicy::AllowedTypes(types) => check_envoy_filter(object, policy, types),
+        };
+    }
+    if policy.blocked_kinds.contains(&rt.kind) {
+        return Err(blocked());
     }
     if rt.kind == "Telemetry" {
-        if let Some(from) = era.telemetry_allowed_from.as_deref() {
+        if let Some(from) = policy.telemetry_allowed_from.as_deref() {
             let floor = revision_number(from);
             let oldest = mesh
                 .revisions
@@ -133,21 +105,71 @@ pub fn check_istio_object(
                 .min();
             if let (Some(floor), Some(oldest)) = (floor, oldest) {
                 if oldest < floor {
-                    return Err(deny(msgs.telemetry_too_old.replace("{revision}", from)));
+                    return Err(deny(
+                        policy,
+                        msgs.telemetry_too_old.replace("{revision}", from),
+                    ));
                 }
             }
         }
-    }
-    if era.blocked_kinds.contains(&rt.kind) {
-        return Err(deny(msgs.blocked_kind.replace("{kind}", &rt.kind)));
+        check_telemetry_fields(object, policy)?;
     }
     Ok(())
 }
 
+/// Every field of a Telemetry's spec must be in the add-on's table (`accessLogging.match`,
+/// `metrics.overrides`, `tracing.*`, ...): top-level keys (`selector`, `targetRef` are not in
+/// it) and the keys of each list entry.
+fn check_telemetry_fields(object: &Value, policy: &AdmissionPolicy) -> Result<(), Error> {
+    let Some(spec) = object.get("spec").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let refuse = |path: &str| {
+        deny(
+            policy,
+            texts().messages.telemetry_field.replace("{field}", path),
+        )
+    };
+    for (key, value) in spec {
+        let entries: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        let mut any_field = false;
+        for entry in entries {
+            if let Some(fields) = entry.as_object() {
+                for field in fields.keys() {
+                    any_field = true;
+                    let path = format!("{key}.{field}");
+                    if !policy.telemetry_field_allowed(&path) {
+                        return Err(refuse(&path));
+                    }
+                }
+            }
+        }
+        if !any_field && !policy.telemetry_field_allowed(key) && !is_table_section(policy, key) {
+            return Err(refuse(key));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `key` is a section of the Telemetry table (`accessLogging` for `accessLogging.match`).
+fn is_table_section(policy: &AdmissionPolicy, key: &str) -> bool {
+    policy
+        .telemetry_fields
+        .as_ref()
+        .is_none_or(|t| t.iter().any(|f| f.split('.').next() == Some(key)))
+}
+
 /// Every `configPatches[].patch.value.typed_config["@type"]` (and `typedConfig`) must be on
 /// the allow-list.
-fn check_envoy_filter(object: &Value) -> Result<(), Error> {
-    let r = rules();
+fn check_envoy_filter(
+    object: &Value,
+    policy: &AdmissionPolicy,
+    allowed: &[String],
+) -> Result<(), Error> {
+    let msgs = &texts().messages;
     let patches = object
         .pointer("/spec/configPatches")
         .and_then(Value::as_array)
@@ -159,16 +181,16 @@ fn check_envoy_filter(object: &Value) -> Result<(), Error> {
         let Some(typed) = typed else {
             // Patches without a filter config (e.g. removing a filter) carry no type.
             if value.and_then(|v| v.get("name")).is_some() {
-                return Err(deny(r.messages.envoy_filter_no_type.clone()));
+                return Err(deny(policy, msgs.envoy_filter_no_type.clone()));
             }
             continue;
         };
         let ty = typed.get("@type").and_then(Value::as_str).unwrap_or("");
         if ty.is_empty() {
-            return Err(deny(r.messages.envoy_filter_no_type.clone()));
+            return Err(deny(policy, msgs.envoy_filter_no_type.clone()));
         }
-        if !r.envoy_filter_allowed_types.iter().any(|t| t == ty) {
-            return Err(deny(r.messages.envoy_filter_type.replace("{type}", ty)));
+        if !allowed.iter().any(|t| t == ty) {
+            return Err(deny(policy, msgs.envoy_filter_type.replace("{type}", ty)));
         }
     }
     Ok(())
@@ -183,9 +205,18 @@ pub fn is_shared_configmap(namespace: &str, name: &str) -> bool {
 }
 
 /// Validates a shared MeshConfig configmap: only the key `mesh`, YAML mapping, allowed fields.
-pub fn check_shared_configmap(name: &str, object: &Value) -> Result<(), Error> {
-    let r = rules();
-    let msgs = &r.messages;
+/// Before MeshConfig customisation existed (no fields in the day's policy) the configmap is
+/// not the add-on's business and is not checked.
+pub fn check_shared_configmap(
+    name: &str,
+    object: &Value,
+    policy: &AdmissionPolicy,
+) -> Result<(), Error> {
+    if policy.mesh_config_fields.is_empty() {
+        return Ok(());
+    }
+    let msgs = &texts().messages;
+    let deny = |reason: String| deny(policy, reason);
     let data = object.get("data").and_then(Value::as_object);
     let Some(mesh) = data.and_then(|d| d.get("mesh")).and_then(Value::as_str) else {
         return Err(deny(msgs.mesh_config_missing.replace("{name}", name)));
@@ -216,7 +247,7 @@ pub fn check_shared_configmap(name: &str, object: &Value) -> Result<(), Error> {
         ));
     };
     for field in fields.keys() {
-        if !r.mesh_config.allowed.iter().any(|a| a == field) {
+        if !policy.mesh_config_fields.iter().any(|a| a == field) {
             return Err(deny(
                 msgs.mesh_config_field
                     .replace("{field}", field)
@@ -233,12 +264,7 @@ pub fn check_shared_configmap(name: &str, object: &Value) -> Result<(), Error> {
             ));
         };
         for field in dc.keys() {
-            if !r
-                .mesh_config
-                .default_config_allowed
-                .iter()
-                .any(|a| a == field)
-            {
+            if !policy.proxy_config_fields.iter().any(|a| a == field) {
                 return Err(deny(
                     msgs.mesh_config_proxy_field
                         .replace("{field}", field)
@@ -256,11 +282,8 @@ mod tests {
 
     #[test]
     fn data_file_is_consistent() {
-        let r = rules();
-        assert!(r.eras.contains_key(&r.default_era));
-        for name in ["2023", "2024", "current"] {
-            assert!(r.eras.contains_key(name), "era {name}");
-        }
-        assert_eq!(era(Some("nope")).blocked_kinds, era(None).blocked_kinds);
+        let t = texts();
+        assert!(t.messages.blocked_kind.contains("{kind}"));
+        assert!(t.messages.telemetry_field.contains("{field}"));
     }
 }

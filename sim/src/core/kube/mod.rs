@@ -27,6 +27,7 @@ mod reconcile;
 pub mod validate;
 mod write;
 
+use crate::core::timeline::{self, admission::AdmissionPolicy};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -144,16 +145,18 @@ pub struct WriteCtx {
     pub now: OffsetDateTime,
     /// `dryRun=All`: run every check, store nothing.
     pub dry_run: bool,
-    /// The server-wide admission era (`--istio-admission-era`); a plane's own setting wins.
-    pub era: Option<&'static str>,
+    /// The add-on's admission policy on the subscription's day.
+    pub admission: &'static AdmissionPolicy,
 }
 
 impl WriteCtx {
+    /// A write at `now` under the newest day's admission policy.
     pub fn new(now: OffsetDateTime) -> Self {
+        let t = timeline::timeline();
         WriteCtx {
             now,
             dry_run: false,
-            era: None,
+            admission: &t.dated(t.newest_day()).admission,
         }
     }
 }
@@ -186,8 +189,6 @@ pub struct Plane {
     /// Bearer token the kubeconfig carries.
     pub token: String,
     pub mesh: MeshView,
-    /// Era of the add-on's blocked-kind list (`data/istio-admission.json`); `None` = default.
-    pub admission_era: Option<String>,
     /// Virtual seconds a deleted namespace stays `Terminating`.
     pub termination_delay_secs: f64,
     /// The last `resourceVersion` handed out.

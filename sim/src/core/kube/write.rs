@@ -222,10 +222,9 @@ impl Plane {
                 name.trim_start_matches("istio-")
             )
         } else if addon::is_ingress_service(rt, namespace) {
-            format!(
-                " except its {}* annotations and spec.externalTrafficPolicy",
-                addon::CUSTOM_ANNOTATION_PREFIX
-            )
+            " except the annotations (and, since 2025-03-16, spec.externalTrafficPolicy) the \
+             add-on lets users customise (docs/kubernetes.md)"
+                .to_owned()
         } else {
             String::new()
         };
@@ -247,14 +246,13 @@ impl Plane {
         if !self.mesh.enabled {
             return Ok(());
         }
-        let era = self.admission_era.as_deref().or(ctx.era);
-        admission::check_istio_object(rt, object, &self.mesh, era)?;
+        admission::check_istio_object(rt, object, &self.mesh, ctx.admission)?;
         let name = str_at(object, "/metadata/name");
         if rt.group.is_empty()
             && rt.resource == "configmaps"
             && admission::is_shared_configmap(namespace, name)
         {
-            admission::check_shared_configmap(name, object)?;
+            admission::check_shared_configmap(name, object, ctx.admission)?;
         }
         Ok(())
     }
@@ -401,7 +399,7 @@ impl Plane {
         if object == old {
             return Ok(old);
         }
-        if !addon::customizable_change(rt, namespace, &old, &object) {
+        if !addon::customizable_change(rt, namespace, &old, &object, ctx.admission) {
             self.check_not_addon(rt, namespace, name)?;
         }
         self.admit(rt, namespace, &object, ctx)?;

@@ -3,6 +3,10 @@
 //! each names a namespace, a resource type, api-version patterns and JSON conditions on the
 //! body, and the feature the shape needs.
 //!
+//! A gate is in force on the days of its period: its own `since`/`until`; a built-in gate
+//! without them takes the period `data/aks-timeline.json` gives its feature (`previewGates`);
+//! otherwise every day.
+//!
 //! A feature is in effect as `Registrations::feature_in_effect` says. Without it the request gets
 //! AKS's generic 400 `BadRequest` text (`../shared/reference/ARM-CONTRACT.md` §2.3).
 
@@ -10,9 +14,11 @@ use serde::Deserialize;
 
 use time::OffsetDateTime;
 
+use super::features::Period;
 use super::Registrations;
 use crate::core::error::{Error, Result};
 use crate::core::resource_types::Catalog;
+use crate::core::timeline::{self, Day};
 use crate::limits;
 
 const EMBEDDED: &str = include_str!("../../../data/preview-gates.json");
@@ -45,6 +51,29 @@ pub struct GateRule {
     pub message: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The days the gate is in force (`since <= d < until`); absent: the timeline's period of
+    /// the feature, or every day.
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Where the gate and its dates come from.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl GateRule {
+    /// Whether the gate is in force on `d`.
+    pub fn in_force(&self, d: Day) -> bool {
+        match &self.since {
+            Some(since) => Period {
+                since: since.clone(),
+                until: self.until.clone(),
+            }
+            .contains(d),
+            None => true,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -88,7 +117,33 @@ impl GateSet {
                 ));
             }
         }
-        Ok(GateSet { rules: raw.rules })
+        let mut rules = raw.rules;
+        for r in &mut rules {
+            for day in r.since.iter().chain(r.until.iter()) {
+                if timeline::parse_day(day).is_none() {
+                    return Err(format!(
+                        "preview gate for '{}': '{day}' is not a day (YYYY-MM-DD)",
+                        r.feature
+                    ));
+                }
+            }
+            if r.since.is_some() || replacement.is_some() {
+                continue;
+            }
+            let dated = timeline::timeline()
+                .raw
+                .preview_gates
+                .iter()
+                .find(|g| g.feature.eq_ignore_ascii_case(&r.feature));
+            if let Some(g) = dated {
+                r.since = Some(g.since.clone());
+                r.until = g.until.clone();
+                if r.source.is_none() {
+                    r.source = g.sources.first().cloned();
+                }
+            }
+        }
+        Ok(GateSet { rules })
     }
 
     /// The preview gates for one write: 400 `BadRequest` when a gated request shape is used
@@ -103,8 +158,12 @@ impl GateSet {
         api_version: &str,
         body: Option<&serde_json::Value>,
         now: OffsetDateTime,
+        day: Day,
     ) -> Result<()> {
-        for rule in self.matching(namespace, resource_type, api_version, body) {
+        for rule in self
+            .matching(namespace, resource_type, api_version, body)
+            .filter(|r| r.in_force(day))
+        {
             if !registrations.feature_in_effect(catalog, &rule.feature, now) {
                 return Err(match &rule.message {
                     Some(m) => Error::bad_request(m.replace("{feature}", &rule.feature)),
@@ -202,7 +261,19 @@ mod tests {
         assert!(!holds(&present, Some(&body)));
         assert!(!holds(&c, None));
         let gates = GateSet::load(None).unwrap();
-        assert_eq!(gates.rules.len(), 2);
+        assert_eq!(gates.rules.len(), 4);
+        // Every built-in gate takes its days from the timeline.
+        assert!(gates
+            .rules
+            .iter()
+            .all(|r| r.since.is_some() && r.source.is_some()));
+        let day = |d: &str| timeline::parse_day(d).unwrap();
+        let mesh = &gates.rules[0];
+        assert!(mesh.in_force(day("2023-12-01")) && !mesh.in_force(day("2024-02-26")));
+        assert!(GateSet::load(Some(
+            r#"{"rules":[{"feature":"a/x","namespace":"a","resourceType":"b","apiVersions":["*"],"since":"someday"}]}"#
+        ))
+        .is_err());
         assert!(GateSet::load(Some(
             r#"{"rules":[{"feature":"x","namespace":"a","resourceType":"b","apiVersions":["*"]}]}"#
         ))

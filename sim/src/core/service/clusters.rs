@@ -5,7 +5,6 @@ use bytes::Bytes;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::core::clusters::catalog::AksCatalog;
 use crate::core::clusters::lifecycle::{self, Accepted, Ctx, Deletion};
 use crate::core::clusters::{body, cluster_key, profiles, ManagedCluster, NS};
 use crate::core::error::{Error, Result};
@@ -13,6 +12,7 @@ use crate::core::kube::Plane;
 use crate::core::ops::{Injected, Operation};
 use crate::core::preconditions::Preconditions;
 use crate::core::subscription::{Effect, Subscription};
+use crate::core::timeline::Behaviour;
 use crate::core::Core;
 
 /// A cluster write as the wire parsed it.
@@ -43,9 +43,10 @@ pub struct ClusterInfo {
 }
 
 impl Core {
-    fn cluster_ctx<'a>(&'a self, aks: &'a AksCatalog, now: OffsetDateTime) -> Ctx<'a> {
+    fn cluster_ctx<'a>(&'a self, behaviour: &'a Behaviour, now: OffsetDateTime) -> Ctx<'a> {
         Ctx {
-            aks,
+            behaviour,
+            aks: &behaviour.aks,
             resource_types: self.resource_types,
             ids: &self.ids,
             tenant: self.store.tenant_id(),
@@ -92,7 +93,7 @@ impl Core {
     pub fn put_cluster(&self, w: ClusterWrite) -> Result<(bool, Bytes, Operation<Effect>)> {
         let now = self.now();
         let key = cluster_key(w.rg, w.name);
-        let aks = self.aks_for(w.sub);
+        let behaviour = self.behaviour_for(w.sub);
         self.store.with(w.sub, now, |s| {
             self.gate_group_write(s, NS, w.rg, now)?;
             body::validate_name(w.name)?;
@@ -100,7 +101,7 @@ impl Core {
             let created = !s.clusters.clusters.contains_key(&key);
             let accepted = lifecycle::put(
                 &mut s.clusters,
-                &self.cluster_ctx(&aks, now),
+                &self.cluster_ctx(&behaviour, now),
                 (w.sub, w.rg, w.name),
                 raw,
                 &w.preconditions,
@@ -115,13 +116,13 @@ impl Core {
     /// A tags PATCH: the cluster's body.
     pub fn patch_cluster(&self, w: ClusterWrite) -> Result<Bytes> {
         let now = self.now();
-        let aks = self.aks_for(w.sub);
+        let behaviour = self.behaviour_for(w.sub);
         self.store.with(w.sub, now, |s| {
             self.gate_group_write(s, NS, w.rg, now)?;
             let raw = self.gated_body(s, w.body, w.api_version, now)?;
             lifecycle::patch_tags(
                 &mut s.clusters,
-                &self.cluster_ctx(&aks, now),
+                &self.cluster_ctx(&behaviour, now),
                 w.rg,
                 w.name,
                 raw,

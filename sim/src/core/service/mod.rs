@@ -94,6 +94,7 @@ impl Core {
             api_version,
             body,
             now,
+            self.behaviour_for(&s.id).day,
         )
     }
 }

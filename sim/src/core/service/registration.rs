@@ -54,10 +54,10 @@ impl Core {
         })
     }
 
-    /// A live (not retired) feature (`FeatureNotFound` otherwise).
-    pub fn feature(&self, namespace: &str, name: &str) -> Result<&FeatureSpec> {
+    /// A feature that exists on subscription `sub`'s day (`FeatureNotFound` otherwise).
+    pub fn feature(&self, sub: &str, namespace: &str, name: &str) -> Result<&FeatureSpec> {
         self.features
-            .find(namespace, name)
+            .find(namespace, name, self.behaviour_for(sub).day)
             .ok_or_else(|| Error::feature_not_found(name))
     }
 
@@ -68,9 +68,10 @@ impl Core {
         namespace: Option<&str>,
     ) -> Vec<(&FeatureSpec, RegState)> {
         let now = self.now();
+        let day = self.behaviour_for(sub).day;
         self.store.with(sub, now, |s| {
             self.features
-                .live(namespace)
+                .live(namespace, day)
                 .map(|spec| (spec, s.registrations.feature_state(spec, now)))
                 .collect()
         })
@@ -119,9 +120,10 @@ impl Core {
         namespace: Option<&str>,
     ) -> (Vec<(&FeatureSpec, Registration)>, OffsetDateTime) {
         let now = self.now();
+        let day = self.behaviour_for(sub).day;
         let records = self.store.with(sub, now, |s| {
             self.features
-                .live(namespace)
+                .live(namespace, day)
                 .filter_map(|spec| Some((spec, s.registrations.features.get(&spec.key())?.clone())))
                 .collect()
         });

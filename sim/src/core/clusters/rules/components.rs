@@ -6,7 +6,10 @@ use super::*;
 pub(super) static RULES: &[Rule] = &[
     Rule {
         id: "mesh.ingress.mode",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "ingress gateway mode is External or Internal",
         check: |i| {
             for g in i
@@ -25,7 +28,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.ingress.count",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "at most one ingress gateway per mode",
         check: |i| {
             let gateways = i
@@ -47,19 +53,38 @@ pub(super) static RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: "mesh.egress.disallowed",
+        since: REVISIONS_FIRST_DAY,
+        until: Some(EGRESS_FIRST_DAY),
+        source: "azure-cli #28809 (text, BadRequest, 2024-04); docs istio-about limitation \
+                 ('doesn't yet support egress gateways') until 2025-04-28",
+        aksim_text: false,
+        description: "before Istio egress gateways were offered, enabling one is refused",
+        check: |i| {
+            let enabled = i
+                .istio_components()
+                .is_some_and(|x| x.egress_gateways.iter().any(|g| g.enabled));
+            if enabled {
+                return Err(bad(
+                    "Use of Istio egress gateway for Azure Service Mesh is disallowed.",
+                ));
+            }
+            Ok(())
+        },
+    },
+    Rule {
         id: "mesh.egress.apiVersion",
+        since: EGRESS_FIRST_DAY,
+        until: None,
         source: "azure-cli #28809 (text, BadRequest); spec field history",
+        aksim_text: false,
         description: "egress gateways need an api-version with the Static Egress Gateway schema",
         check: |i| {
             let enabled = i
                 .istio_components()
                 .is_some_and(|x| x.egress_gateways.iter().any(|g| g.enabled));
-            let api = i.api_version.to_ascii_lowercase();
-            let too_old = if api.ends_with("-preview") {
-                api.as_str() < EGRESS_PREVIEW_API_MIN
-            } else {
-                api.as_str() < EGRESS_STABLE_API_MIN
-            };
+            let too_old =
+                !api_at_least(i.api_version, EGRESS_STABLE_API_MIN, EGRESS_PREVIEW_API_MIN);
             if enabled && too_old {
                 return Err(bad(
                     "Use of Istio egress gateway for Azure Service Mesh is disallowed.",
@@ -70,7 +95,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.egress.count",
+        since: EGRESS_FIRST_DAY,
+        until: None,
         source: "docs istio-deploy-egress (limit); text chosen by aksim",
+        aksim_text: true,
         description: "at most 500 egress gateways",
         check: |i| {
             let n = i.istio_components().map_or(0, |x| x.egress_gateways.len());
@@ -85,7 +113,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.egress.name",
+        since: EGRESS_FIRST_DAY,
+        until: None,
         source: "docs istio-deploy-egress (regex, 1-53); text chosen by aksim",
+        aksim_text: true,
         description: "egress gateway names are DNS-1123 subdomains of 1-53 characters",
         check: |i| {
             for g in i.istio_components().map_or(&[][..], |x| &x.egress_gateways) {
@@ -105,7 +136,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.egress.namespace",
+        since: EGRESS_FIRST_DAY,
+        until: None,
         source: "Kubernetes namespace rule; text chosen by aksim",
+        aksim_text: true,
         description: "egress gateway namespaces are DNS-1123 labels",
         check: |i| {
             for g in i.istio_components().map_or(&[][..], |x| &x.egress_gateways) {
@@ -123,7 +157,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.egress.gatewayConfigurationName",
+        since: EGRESS_FIRST_DAY,
+        until: None,
         source: "docs istio-deploy-egress (rule); text chosen by aksim",
+        aksim_text: true,
         description: "an enabled egress gateway names its StaticGatewayConfiguration",
         check: |i| {
             for g in i.istio_components().map_or(&[][..], |x| &x.egress_gateways) {
@@ -145,7 +182,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.egress.unique",
+        since: EGRESS_FIRST_DAY,
+        until: None,
         source: "docs istio-deploy-egress (rule); text chosen by aksim",
+        aksim_text: true,
         description: "egress gateway names are unique per namespace",
         check: |i| {
             let gateways = i.istio_components().map_or(&[][..], |x| &x.egress_gateways);
@@ -166,8 +206,77 @@ pub(super) static RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: "mesh.egress.staticEgressGateway",
+        since: EGRESS_FIRST_DAY,
+        until: None,
+        source: "docs istio-deploy-egress ('hard dependency on the Static Egress Gateway'); \
+                 egress tsg (rule); text chosen by aksim",
+        aksim_text: true,
+        description: "an enabled egress gateway needs the Static Egress Gateway \
+                      (networkProfile.staticEgressGatewayProfile.enabled)",
+        check: |i| {
+            let enabled = i
+                .istio_components()
+                .is_some_and(|x| x.egress_gateways.iter().any(|g| g.enabled));
+            let seg = i
+                .new
+                .property("networkProfile.staticEgressGatewayProfile.enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if enabled && !seg {
+                return Err(bad(
+                    "Istio egress gateways require the Static Egress Gateway feature. Enable it \
+                     on the cluster (networkProfile.staticEgressGatewayProfile.enabled, az aks \
+                     update --enable-static-egress-gateway) before enabling an Istio egress \
+                     gateway.",
+                ));
+            }
+            Ok(())
+        },
+    },
+    Rule {
+        id: "mesh.egress.podSubnet",
+        since: EGRESS_FIRST_DAY,
+        until: None,
+        source: "docs istio-deploy-egress, egress tsg (rule: Azure CNI Pod Subnet clusters \
+                 unsupported); text chosen by aksim",
+        aksim_text: true,
+        description: "egress gateways are not offered on Azure CNI Pod Subnet clusters",
+        check: |i| {
+            let enabled = i
+                .istio_components()
+                .is_some_and(|x| x.egress_gateways.iter().any(|g| g.enabled));
+            let pools = i
+                .new
+                .property("agentPoolProfiles")
+                .or_else(|| i.old.as_ref().and_then(|o| o.property("agentPoolProfiles")))
+                .and_then(Value::as_array);
+            let pod_subnet = pools.is_some_and(|p| {
+                p.iter().any(|pool| {
+                    pool.as_object().is_some_and(|m| {
+                        m.iter().any(|(k, v)| {
+                            k.eq_ignore_ascii_case("podSubnetID")
+                                && v.as_str().is_some_and(|s| !s.is_empty())
+                        })
+                    })
+                })
+            });
+            if enabled && pod_subnet {
+                return Err(bad(
+                    "Istio egress gateways are not supported on clusters that use Azure CNI \
+                     with a pod subnet (agentPoolProfiles[].podSubnetID): the Static Egress \
+                     Gateway they need is not available there.",
+                ));
+            }
+            Ok(())
+        },
+    },
+    Rule {
         id: "mesh.pluginCa.parameters",
+        since: PLUGIN_CA_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "a plug-in CA names the key vault and all four objects",
         check: |i| {
             if let Some(p) = i.istio_components().and_then(|x| x.plugin_ca.as_ref()) {
@@ -185,7 +294,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.pluginCa.keyVaultAddon",
+        since: PLUGIN_CA_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "a plug-in CA needs the azureKeyvaultSecretsProvider add-on",
         check: |i| {
             let plugin = i.istio_components().is_some_and(|x| x.plugin_ca.is_some());
@@ -200,7 +312,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.pluginCa.keyVaultId",
+        since: PLUGIN_CA_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "keyVaultId is a Microsoft.KeyVault/vaults resource id",
         check: |i| {
             let id = i
@@ -219,7 +334,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.pluginCa.onlyWhenEnabling",
+        since: PLUGIN_CA_FIRST_DAY,
+        until: None,
         source: "docs istio-plugin-ca (rule); text chosen by aksim",
+        aksim_text: true,
         description: "the certificate authority is set when enabling; changing it needs disable \
                       + enable",
         check: |i| {
@@ -240,7 +358,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.proxyRedirection.valid",
+        since: CNI_FIRST_DAY,
+        until: None,
         source: "spec enum ProxyRedirectionMechanism; text chosen by aksim",
+        aksim_text: true,
         description: "proxyRedirectionMechanism is InitContainers or CNIChaining",
         check: |i| {
             let m = i
@@ -263,7 +384,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.proxyRedirection.cniRevision",
+        since: CNI_FIRST_DAY,
+        until: None,
         source: "docs istio-cni (rule); text chosen by aksim",
+        aksim_text: true,
         description: "CNIChaining needs every installed revision to be asm-1-25 or later",
         check: |i| {
             let cni = i
@@ -281,6 +405,34 @@ pub(super) static RULES: &[Rule] = &[
                         CNI_CHAINING_MIN_REVISION.0, CNI_CHAINING_MIN_REVISION.1
                     )));
                 }
+            }
+            Ok(())
+        },
+    },
+    Rule {
+        id: "mesh.appRouting.gatewayApi",
+        since: "2025-11-20",
+        until: None,
+        source: "docs app-routing-gateway-api ('cannot be enabled simultaneously'), \
+                 istio-gateway-api limitations (rule); text chosen by aksim",
+        aksim_text: true,
+        description: "the Istio add-on and the application routing Gateway API implementation \
+                      (appRoutingIstio) exclude each other",
+        check: |i| {
+            let mode =
+                "ingressProfile.webAppRouting.gatewayAPIImplementations.appRoutingIstio.mode";
+            let app_routing = i
+                .new
+                .property(mode)
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.eq_ignore_ascii_case("Enabled"));
+            if i.new.istio().is_some() && app_routing {
+                return Err(bad(
+                    "The Istio-based service mesh add-on and the application routing Gateway API \
+                     implementation (ingressProfile.webAppRouting.gatewayAPIImplementations.\
+                     appRoutingIstio) cannot be enabled at the same time. Disable one of them \
+                     first, in a separate operation.",
+                ));
             }
             Ok(())
         },

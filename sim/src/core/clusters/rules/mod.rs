@@ -2,9 +2,11 @@
 //! documented and evaluated in a fixed order (`../shared/reference/ARM-CONTRACT.md` §5.2, §5.6, §6).
 //!
 //! A rule is a pure function of a [`RuleInput`] (the stored cluster, the cluster the request
-//! asks for, the AKS catalogue and one fact from the Kubernetes plane). The first rule that
-//! fails decides the answer. `/_sim/info` lists the registry (`rules`) and
-//! docs/service-mesh.md documents each id with its error and a command that shows it.
+//! asks for, the AKS catalogue of the subscription's day and one fact from the Kubernetes
+//! plane). Every rule carries the days it is in force (`since <= day < until`) and its source;
+//! a rule runs only on its days. The first rule that fails decides the answer. `/_sim/info`
+//! lists the registry (`rules`), docs/service-mesh.md documents each id with its error and a
+//! command that shows it, and docs/aks-by-date.md lists the dated ones.
 
 mod cluster;
 mod components;
@@ -12,9 +14,10 @@ mod revisions;
 
 use serde_json::{Map, Value};
 
-use super::catalog::{minor_of, revision_number, AksCatalog};
 use super::mesh::{canonical, MeshProfile};
 use crate::core::error::{Error, ErrorKind};
+use crate::core::timeline::catalog::{minor_of, revision_number, AksCatalog};
+use crate::core::timeline::{self, Day};
 
 /// Revisions a cluster may hold at once (spec docstring; tsg text).
 pub const MESH_REVISIONS_MAX: usize = 2;
@@ -28,10 +31,34 @@ pub const EGRESS_NAME_MAX_CHARS: usize = 53;
 pub const MESH_KUBERNETES_MIN: (u32, u32) = (1, 23);
 /// Oldest revision that supports `CNIChaining` (docs `istio-cni.md`).
 pub const CNI_CHAINING_MIN_REVISION: (u32, u32) = (1, 25);
-/// First stable api-version with the Static-Egress-Gateway based egress schema.
-pub const EGRESS_STABLE_API_MIN: &str = "2025-10-01";
+/// First stable api-version with the Static-Egress-Gateway based egress schema (SDK 40.1.0;
+/// the 2025-11-05 egress recording uses it).
+pub const EGRESS_STABLE_API_MIN: &str = "2025-09-01";
 /// First preview api-version with that schema.
 pub const EGRESS_PREVIEW_API_MIN: &str = "2024-10-02-preview";
+/// First stable api-version with `istio.components.proxyRedirectionMechanism`.
+pub const PROXY_REDIRECTION_STABLE_API_MIN: &str = "2026-01-01";
+/// First preview api-version with it.
+pub const PROXY_REDIRECTION_PREVIEW_API_MIN: &str = "2025-08-02-preview";
+
+/// Whether `api` (stable or preview) is at least the first stable/preview version given.
+pub fn api_at_least(api: &str, stable: &str, preview: &str) -> bool {
+    let api = api.to_ascii_lowercase();
+    if api.ends_with("-preview") {
+        api.as_str() >= preview
+    } else {
+        api.as_str() >= stable
+    }
+}
+
+/// Whether `api` knows `proxyRedirectionMechanism`.
+pub fn api_has_proxy_redirection(api: &str) -> bool {
+    api_at_least(
+        api,
+        PROXY_REDIRECTION_STABLE_API_MIN,
+        PROXY_REDIRECTION_PREVIEW_API_MIN,
+    )
+}
 
 /// What a rule sees of one side (stored or requested) of a cluster.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +74,8 @@ pub struct ClusterFacts<'a> {
     /// from the stored cluster or the default revision when the request names none).
     pub mesh: Option<&'a MeshProfile>,
     pub addons: Option<&'a Map<String, Value>>,
+    /// The cluster's `properties` (network profile, agent pools, ingress profile).
+    pub properties: Option<&'a Map<String, Value>>,
 }
 
 impl ClusterFacts<'_> {
@@ -58,6 +87,20 @@ impl ClusterFacts<'_> {
         minor_of(self.kubernetes_version)
             .map(|(a, b)| format!("{a}.{b}"))
             .unwrap_or_else(|| self.kubernetes_version.to_owned())
+    }
+
+    /// The value at a dotted path under `properties` (names compared ignoring case).
+    fn property(&self, path: &str) -> Option<&Value> {
+        let mut at = self.properties?;
+        let mut parts = path.split('.').peekable();
+        while let Some(key) = parts.next() {
+            let v = at.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?.1;
+            if parts.peek().is_none() {
+                return Some(v);
+            }
+            at = v.as_object()?;
+        }
+        None
     }
 
     fn addon_enabled(&self, name: &str) -> bool {
@@ -75,6 +118,8 @@ impl ClusterFacts<'_> {
 
 pub struct RuleInput<'a> {
     pub catalog: &'a AksCatalog,
+    /// The subscription's day: only the rules in force then run.
+    pub day: Day,
     pub api_version: &'a str,
     pub old: Option<ClusterFacts<'a>>,
     pub new: ClusterFacts<'a>,
@@ -111,15 +156,43 @@ pub type Check = fn(&RuleInput) -> Result<(), Error>;
 
 pub struct Rule {
     pub id: &'static str,
+    /// The first day the rule is in force (`YYYY-MM-DD`; the add-on's first preview,
+    /// 2023-04-16, for rules as old as the add-on).
+    pub since: &'static str,
+    /// The day it stopped (exclusive), if it did.
+    pub until: Option<&'static str>,
     /// Where the rule (and its text) comes from.
     pub source: &'static str,
+    /// The error text is aksim's own: no source publishes the real one.
+    pub aksim_text: bool,
     pub description: &'static str,
     pub check: Check,
 }
 
-/// Runs every rule in order; the first failure is the answer.
+/// The add-on's first public preview: rules as old as the add-on start here.
+pub const ADDON_FIRST_DAY: &str = "2023-04-16";
+/// `istio.revisions` (and the revision catalogue) arrive with api 2023-06-02-preview; before,
+/// a requested revision is ignored and the add-on installs its one revision.
+pub const REVISIONS_FIRST_DAY: &str = "2023-06-01";
+/// The plug-in CA (preview docs 2023-12, AKS release 2024-01-23).
+pub const PLUGIN_CA_FIRST_DAY: &str = "2024-01-23";
+/// Istio egress gateways (Static Egress Gateway based; docs 2025-04-28).
+pub const EGRESS_FIRST_DAY: &str = "2025-04-28";
+/// Istio CNI (`proxyRedirectionMechanism`; docs 2025-10-20).
+pub const CNI_FIRST_DAY: &str = "2025-10-20";
+
+impl Rule {
+    /// Whether the rule is in force on `day`.
+    pub fn in_force(&self, day: Day) -> bool {
+        timeline::in_force(self.since, self.until, day)
+    }
+}
+
+/// Runs every rule in force on the input's day, in order; the first failure is the answer.
 pub fn evaluate(input: &RuleInput) -> Result<(), Error> {
-    rules().try_for_each(|rule| (rule.check)(input))
+    rules()
+        .filter(|rule| rule.in_force(input.day))
+        .try_for_each(|rule| (rule.check)(input))
 }
 
 /// Every rule, in order.
@@ -130,7 +203,16 @@ pub fn rules() -> impl Iterator<Item = &'static Rule> {
 /// The registry as JSON, for `/_sim/info`.
 pub fn as_json() -> Value {
     rules()
-        .map(|r| serde_json::json!({"id": r.id, "source": r.source, "description": r.description}))
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "since": r.since,
+                "until": r.until,
+                "source": r.source,
+                "aksimText": r.aksim_text,
+                "description": r.description,
+            })
+        })
         .collect()
 }
 
@@ -209,10 +291,11 @@ mod tests {
             dns_prefix: None,
             fqdn_subdomain: None,
             node_resource_group: None,
-            kubernetes_version: "1.33",
+            kubernetes_version: "1.35",
             support_plan: "KubernetesOfficial",
             mesh,
             addons: None,
+            properties: None,
         }
     }
 
@@ -226,10 +309,36 @@ mod tests {
         assert!(rules().all(|r| r.id.contains('.') && !r.description.is_empty()));
     }
 
+    /// Every rule carries its days and its source, and says whether its text is aksim's.
+    #[test]
+    fn every_rule_has_dates_and_a_source() {
+        for r in rules() {
+            let since = timeline::parse_day(r.since);
+            assert!(
+                since.is_some(),
+                "{}: since '{}' is not a day",
+                r.id,
+                r.since
+            );
+            if let Some(until) = r.until {
+                let until = timeline::parse_day(until);
+                assert!(until.is_some_and(|u| Some(u) > since), "{}: until", r.id);
+            }
+            assert!(!r.source.trim().is_empty(), "{}: no source", r.id);
+            assert_eq!(
+                r.aksim_text,
+                r.source.contains("text chosen by aksim")
+                    || r.source.contains("texts chosen by aksim"),
+                "{}: aksim_text must agree with the source ('text chosen by aksim')",
+                r.id
+            );
+        }
+    }
+
     /// The plane of the kube branch reports self-managed Istio; the rule reads that flag.
     #[test]
     fn self_managed_istio_blocks_enabling() {
-        let catalog = AksCatalog::embedded("current").unwrap();
+        let catalog = timeline::Behaviour::at(timeline::timeline().newest_day()).aks;
         let mesh = MeshProfile {
             mode: Some("Istio".into()),
             istio: Some(super::super::mesh::Istio {
@@ -239,6 +348,7 @@ mod tests {
         };
         let input = RuleInput {
             catalog: &catalog,
+            day: timeline::timeline().newest_day(),
             api_version: "2026-06-01",
             old: Some(facts(None)),
             new: facts(Some(&mesh)),

@@ -5,7 +5,10 @@ use super::*;
 pub(super) static RULES: &[Rule] = &[
     Rule {
         id: "mesh.mode.required",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "tsg istio-add-on-general-troubleshooting (text)",
+        aksim_text: false,
         description: "serviceMeshProfile needs a mode",
         check: |i| match i.new.mesh {
             Some(m) if m.mode.as_deref().is_none_or(str::is_empty) => Err(bad(format!(
@@ -17,7 +20,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.mode.valid",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "spec enum ServiceMeshMode (text chosen by aksim)",
+        aksim_text: true,
         description: "mode is Istio or Disabled",
         check: |i| match i.new.mesh.and_then(|m| m.mode.as_deref()) {
             Some(mode)
@@ -33,7 +39,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.region.supported",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "tsg (text); data/aks-catalog mesh.unsupportedRegions",
+        aksim_text: false,
         description: "the add-on is offered in the cluster's region",
         check: |i| {
             if i.new.istio().is_some() && !i.catalog.region_supported(i.new.location) {
@@ -44,7 +53,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.istio.required",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "mode Istio needs an istio object",
         check: |i| match i.new.istio() {
             Some(m) if m.istio.is_none() => Err(bad(
@@ -55,7 +67,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.kubernetes.minimum",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "docs istio-deploy-addon (rule); text chosen by aksim",
+        aksim_text: true,
         description: "the add-on needs Kubernetes 1.23 or later",
         check: |i| match (i.new.istio(), minor_of(i.new.kubernetes_version)) {
             (Some(_), Some(minor)) if minor < MESH_KUBERNETES_MIN => Err(bad(format!(
@@ -68,7 +83,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.osm.conflict",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "tsg (text); docs istio-about limitations",
+        aksim_text: false,
         description: "the Open Service Mesh add-on and the Istio add-on exclude each other",
         check: |i| {
             if i.new.istio().is_some() && i.new.addon_enabled("openServiceMesh") {
@@ -81,7 +99,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.selfManagedIstio.conflict",
+        since: ADDON_FIRST_DAY,
+        until: None,
         source: "docs istio-about limitations; text chosen by aksim",
+        aksim_text: true,
         description: "enabling is refused while a self-managed Istio runs in the cluster",
         check: |i| {
             if i.enabling() && i.self_managed_istio {
@@ -96,7 +117,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.notEmpty",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "no revision may be an empty string",
         check: |i| {
             if i.new_revisions().iter().any(|r| r.trim().is_empty()) {
@@ -107,7 +131,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.max",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "tsg (text); spec docstring (2)",
+        aksim_text: false,
         description: "at most two revisions (during a canary upgrade)",
         check: |i| {
             if i.new_revisions().len() > MESH_REVISIONS_MAX {
@@ -120,7 +147,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.known",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "MicrosoftDocs/azure-docs #120606 (text, BadRequest)",
+        aksim_text: false,
         description: "a newly requested revision exists and is not deprecated",
         check: |i| {
             for r in i.added_revisions() {
@@ -137,7 +167,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.distinct",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "spec (revisions are distinct); text chosen by aksim",
+        aksim_text: true,
         description: "a revision is listed once",
         check: |i| {
             let revs = i.new_revisions();
@@ -153,7 +186,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.noDowngrade",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "tsg istio-add-on-minor-revision-upgrade (rule); text chosen by aksim",
+        aksim_text: true,
         description: "a new revision is never older than an installed one",
         check: |i| {
             let Some(oldest) = i.old_revisions().iter().map(|r| revision_key(r)).min() else {
@@ -173,7 +209,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.upgradePath",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "tsg istio-add-on-minor-revision-upgrade (rule); texts chosen by aksim",
+        aksim_text: true,
         description: "revisions change only by canary start (old + allowed target), complete or \
                       rollback; enabling installs one revision",
         check: |i| {
@@ -239,7 +278,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.revisions.compatible",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "tsg (text); data/aks-catalog compatibleWith",
+        aksim_text: false,
         description: "a newly requested revision runs on the cluster's Kubernetes minor",
         check: |i| {
             let minor = i.new.minor();
@@ -257,7 +299,10 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         id: "mesh.kubernetes.supported",
+        since: REVISIONS_FIRST_DAY,
+        until: None,
         source: "tsg (text)",
+        aksim_text: false,
         description: "enabling without a revision needs a supported revision for the cluster's \
                       Kubernetes minor",
         check: |i| {
@@ -273,10 +318,62 @@ pub(super) static RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "mesh.kubernetesUpgrade.blockedByRevision",
-        source: "tsg istio-add-on-minor-revision-upgrade (rule); text chosen by aksim",
+        id: "mesh.revisions.compatibleOnEveryPut",
+        since: ADDON_FIRST_DAY,
+        until: Some("2024-04-28"),
+        source: "AKS release 2024-04-28 (the check before it: every PUT); tsg (text)",
+        aksim_text: false,
+        description: "every PUT of a meshed cluster checks each installed revision against the \
+                      cluster's Kubernetes minor",
+        check: |i| {
+            if i.new.istio().is_none() {
+                return Ok(());
+            }
+            let minor = i.new.minor();
+            for r in i.new_revisions() {
+                if !i.catalog.is_compatible(r, &minor, i.new.support_plan) {
+                    return Err(incompatible(r, &minor));
+                }
+            }
+            Ok(())
+        },
+    },
+    Rule {
+        id: "mesh.kubernetesUpgrade.compatible",
+        since: ADDON_FIRST_DAY,
+        until: Some("2025-03-16"),
+        source: "tsg istio-add-on-minor-revision-upgrade (rule, text); AKS release 2025-03-16 \
+                 ends it",
+        aksim_text: false,
         description: "a Kubernetes minor change is refused while an installed revision does not \
-                      support the new minor (unless both are out of support)",
+                      run on the new minor",
+        check: |i| {
+            let (Some(old), Some(_)) = (&i.old, i.new.istio()) else {
+                return Ok(());
+            };
+            let new_minor = i.new.minor();
+            if old.minor() == new_minor {
+                return Ok(());
+            }
+            for r in kept_revisions(i) {
+                if !i.catalog.is_compatible(r, &new_minor, i.new.support_plan) {
+                    return Err(incompatible(r, &full_version(i)));
+                }
+            }
+            Ok(())
+        },
+    },
+    Rule {
+        id: "mesh.kubernetesUpgrade.blockedByRevision",
+        since: "2025-03-16",
+        until: None,
+        source: "AKS release 2025-03-16 ('regardless of the compatibility with the current mesh \
+                 revision, allowing to recover'); Azure/ARO-HCP #5156 (2026-05, a compatible \
+                 pair still refused); tsg (text)",
+        aksim_text: false,
+        description: "a Kubernetes minor change from a compatible (revision, minor) pair to an \
+                      incompatible one is refused; from an incompatible pair it is allowed \
+                      (recovery)",
         check: |i| {
             let (Some(old), Some(_)) = (&i.old, i.new.istio()) else {
                 return Ok(());
@@ -285,24 +382,38 @@ pub(super) static RULES: &[Rule] = &[
             if old_minor == new_minor {
                 return Ok(());
             }
-            let old_k8s_supported = i.catalog.minor(&old_minor).is_some();
-            for r in i.old_revisions() {
-                let kept = i.new_revisions().iter().any(|n| n.eq_ignore_ascii_case(r));
-                if !kept || i.catalog.is_compatible(r, &new_minor, i.new.support_plan) {
-                    continue;
+            for r in kept_revisions(i) {
+                let was = i.catalog.is_compatible(r, &old_minor, old.support_plan);
+                let will = i.catalog.is_compatible(r, &new_minor, i.new.support_plan);
+                if was && !will {
+                    return Err(incompatible(r, &full_version(i)));
                 }
-                let revision_supported = i.catalog.revision(r).is_some_and(|x| x.supported);
-                if !old_k8s_supported && !revision_supported {
-                    continue;
-                }
-                return Err(bad(format!(
-                    "Upgrading Kubernetes to version {} is not allowed: service mesh revision {r} \
-                     is not compatible with it. Upgrade the service mesh revision first. To find \
-                     information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'",
-                    i.new.kubernetes_version
-                )));
             }
             Ok(())
         },
     },
 ];
+
+/// Installed revisions the request keeps.
+fn kept_revisions<'a>(i: &'a RuleInput) -> impl Iterator<Item = &'a String> {
+    i.old_revisions()
+        .iter()
+        .filter(move |r| i.new_revisions().iter().any(|n| n.eq_ignore_ascii_case(r)))
+}
+
+/// The Kubernetes version a PUT asks for, as the full patch it resolves to (AKS names the patch
+/// in its compatibility error: "... not compatible with cluster version 1.35.1").
+fn full_version(i: &RuleInput) -> String {
+    i.catalog
+        .resolve_kubernetes(i.new.kubernetes_version)
+        .map(|(_, patch)| patch)
+        .unwrap_or_else(|| i.new.kubernetes_version.to_owned())
+}
+
+/// The troubleshooting guide's compatibility error.
+fn incompatible(revision: &str, minor: &str) -> Error {
+    bad(format!(
+        "Service mesh revision {revision} is not compatible with cluster version {minor}. To \
+         find information about mesh-cluster compatibility, use 'az aks mesh get-upgrades'"
+    ))
+}
