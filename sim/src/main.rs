@@ -68,6 +68,20 @@ async fn run(config: aksim::Config) -> Result<(), String> {
     let base = format!("{scheme}://{host}:{}", addr.port());
     let shutdown = shutdown_signal()?;
     println!("aksim listening on {base}");
+    println!(
+        "AKS as of {} (--azure-date; docs/aks-by-date.md){}",
+        state.core.behaviour.day_string(),
+        state
+            .core
+            .behaviour
+            .catalog_override
+            .as_deref()
+            .map(|f| format!(", Kubernetes versions and mesh revisions from {f}"))
+            .unwrap_or_default()
+    );
+    for note in &state.core.settings.notes {
+        eprintln!("aksim: note: {note}");
+    }
     match &prepared.tls {
         Some(tls) => {
             println!("CA certificate: {}", tls.ca_path.display());

@@ -171,6 +171,63 @@ fn bad_flags_fail_with_a_message() {
     assert!(stderr.contains("--tenant must be a GUID"), "{stderr}");
 }
 
+/// An unknown or malformed `--azure-date` (flag or environment) stops the start with a message
+/// that names the days aksim knows; an old era flag starts with a note naming its replacement.
+#[test]
+fn bad_azure_dates_fail_at_start_and_old_flags_say_what_replaces_them() {
+    for (args, env, wanted) in [
+        (
+            vec!["--azure-date", "2020-01-01"],
+            None,
+            "is before the first day",
+        ),
+        (
+            vec!["--azure-date", "2099-01-01"],
+            None,
+            "is after the newest day",
+        ),
+        (
+            vec!["--azure-date", "12/07/2026"],
+            None,
+            "give a day as YYYY-MM-DD",
+        ),
+        (vec![], Some("2023-02-30"), "AKSIM_AZURE_DATE"),
+        (
+            vec!["--mesh-catalog", "/nonexistent.json"],
+            None,
+            "is not a readable file",
+        ),
+        (
+            vec!["--istio-admission-era", "1999"],
+            None,
+            "replaced by --azure-date",
+        ),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aksim"));
+        command
+            .args(["--addr", "127.0.0.1:0", "--http"])
+            .args(&args)
+            .env_remove("AKSIM_AZURE_DATE")
+            .stdin(Stdio::null());
+        if let Some(day) = env {
+            command.env("AKSIM_AZURE_DATE", day);
+        }
+        let output = command.output().expect("the aksim binary runs");
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let wanted = if env.is_some() {
+            "give a day as YYYY-MM-DD"
+        } else {
+            wanted
+        };
+        assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("2023-04-16") || !wanted.contains("day"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 /// `--state-file PATH`: nothing there at the first start (it starts empty), the state is saved
 /// on SIGTERM and loaded at the next start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

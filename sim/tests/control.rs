@@ -784,3 +784,93 @@ async fn every_bad_control_request_is_a_clear_400_that_changes_nothing() {
         );
     }
 }
+
+/// `PUT /_sim/azure-date/{sub}` moves one subscription to another day and back; what it holds
+/// stays (a cluster on a revision deprecated on the new day keeps it); bad days and bodies are
+/// refused and change nothing.
+#[tokio::test]
+async fn a_subscription_moves_to_another_day() {
+    let sim = Sim::new();
+    let path = format!("/_sim/azure-date/{SUB}");
+    let shown = control(&sim, Method::GET, &path, None).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.body["own"], false);
+    let today = shown.body["azureDate"].clone();
+    let moved = control(
+        &sim,
+        Method::PUT,
+        &path,
+        Some(json!({"azureDate": "2026-05-01"})),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(moved.body["azureDate"], "2026-05-01");
+    assert_eq!(moved.body["own"], true);
+    // On 2026-05-01 asm-1-27 can still be installed.
+    common::aks::prepare(&sim, "rg1").await;
+    let body = common::aks::az_create_body(
+        "c1",
+        "rg1",
+        Some(json!({"mode": "Istio", "istio": {"revisions": ["asm-1-27"]}})),
+    );
+    common::aks::put_and_wait(&sim, "rg1", "c1", body)
+        .await
+        .unwrap();
+    // Back to today: the cluster keeps it, a new install of it is refused.
+    let back = control(&sim, Method::PUT, &path, Some(json!({"azureDate": null}))).await;
+    assert_eq!(back.body["azureDate"], today);
+    assert_eq!(back.body["own"], false);
+    let got = sim.get(&common::aks::cluster_url("rg1", "c1")).await;
+    assert_eq!(
+        got.body["properties"]["serviceMeshProfile"]["istio"]["revisions"],
+        json!(["asm-1-27"])
+    );
+    let body = common::aks::az_create_body(
+        "c2",
+        "rg1",
+        Some(json!({"mode": "Istio", "istio": {"revisions": ["asm-1-27"]}})),
+    );
+    assert!(common::aks::put_and_wait(&sim, "rg1", "c2", body)
+        .await
+        .is_err());
+    for bad in [
+        json!({"azureDate": "2001-01-01"}),
+        json!({"azureDate": 5}),
+        json!({"day": "2024-01-01"}),
+    ] {
+        let r = control(&sim, Method::PUT, &path, Some(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+    }
+    let r = control(
+        &sim,
+        Method::PUT,
+        "/_sim/azure-date/not-a-guid",
+        Some(json!({"azureDate": null})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        control(&sim, Method::GET, &path, None).await.body["own"],
+        false
+    );
+
+    // A sandbox's own catalogue stays when its day changes.
+    let catalog = serde_json::to_value(&*sim.state.core.behaviour.aks).unwrap();
+    let created = control(
+        &sim,
+        Method::POST,
+        "/_sim/sandboxes",
+        Some(json!({"meshCatalog": catalog})),
+    )
+    .await;
+    let id = created.body["subscriptionId"].as_str().unwrap().to_owned();
+    let moved = control(
+        &sim,
+        Method::PUT,
+        &format!("/_sim/azure-date/{id}"),
+        Some(json!({"azureDate": "2024-09-01"})),
+    )
+    .await;
+    assert_eq!(moved.body["azureDate"], "2024-09-01");
+    assert_eq!(moved.body["meshCatalog"], "inline");
+}

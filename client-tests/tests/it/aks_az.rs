@@ -561,6 +561,23 @@ async fn gateways_redirection_and_disable_on_the_current_catalogue() {
         .await;
     assert_eq!(created["mesh"]["istio"]["revisions"], json!(["asm-1-29"]));
     assert_eq!(created["kv"], true, "{created:#}");
+    // Today's get-upgrades: asm-1-30 is the one target, both support plans listed.
+    let upgrades = az
+        .json(&["aks", "mesh", "get-upgrades", "-g", "rg1", "-n", "gw"])
+        .await;
+    assert_eq!(upgrades["revision"], "asm-1-29", "{upgrades:#}");
+    assert_eq!(upgrades["upgrades"], json!(["asm-1-30"]), "{upgrades:#}");
+    let plans: Vec<&str> = upgrades["compatibleWith"]
+        .as_array()
+        .expect("compatibleWith")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        plans,
+        ["KubernetesOfficial", "AKSLongTermSupport"],
+        "{upgrades:#}"
+    );
 
     // The table output: az flattens revision × compatibleWith, "None available" for the newest.
     let table = az

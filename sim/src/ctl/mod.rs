@@ -72,6 +72,16 @@ pub enum Ctl {
     Snapshot(SnapshotCmd),
     /// Create a sandbox subscription from a preset (JSON).
     Sandbox { preset: String },
+    /// The day whose AKS a subscription sees: show, move it to DAY (YYYY-MM-DD), or back to
+    /// the server's with --clear.
+    AzureDate {
+        #[arg(long)]
+        subscription: String,
+        #[arg(conflicts_with = "clear")]
+        day: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -262,6 +272,26 @@ fn request_for(command: &Ctl) -> Result<(reqwest::Method, String, Payload), Stri
             "/_sim/sandboxes".into(),
             json(json_arg(preset)?),
         ),
+        Ctl::AzureDate {
+            subscription,
+            day,
+            clear,
+        } => {
+            let path = format!("/_sim/azure-date/{subscription}");
+            match (day, clear) {
+                (Some(day), _) => (
+                    Method::PUT,
+                    path,
+                    json(serde_json::json!({ "azureDate": day })),
+                ),
+                (None, true) => (
+                    Method::PUT,
+                    path,
+                    json(serde_json::json!({ "azureDate": null })),
+                ),
+                (None, false) => (Method::GET, path, Payload::None),
+            }
+        }
     })
 }
 

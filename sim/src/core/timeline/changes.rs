@@ -335,3 +335,165 @@ pub fn changes(raw: &Raw) -> Vec<Change> {
 pub fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
+
+/// The page `docs/aks-by-date.md`: how dates work, today's AKS in brief, every change (the
+/// timeline's and `extra`, the rules'), and the rules' table (`rules`: id, since, until,
+/// aksim's text, source, description).
+pub fn markdown(raw: &Raw, extra: &[Change], rules: &[[String; 6]]) -> String {
+    let t = super::timeline();
+    let today = t.dated(t.newest_day());
+    let aks = &today.aks;
+    let mut out = String::new();
+    let newest = super::day_string(t.newest_day());
+    let first = super::day_string(t.first_day());
+    let _ = writeln!(out, "# AKS by date\n");
+    let _ = writeln!(
+        out,
+        "<!-- Generated from sim/data/aks-timeline.json and the rule registry by \
+         `AKSIM_BLESS=1 cargo test -p aksim --test aks_by_date`; do not edit by hand. -->\n"
+    );
+    let _ = writeln!(
+        out,
+        "aksim answers as AKS did on one day: `--azure-date YYYY-MM-DD` (`AKSIM_AZURE_DATE`), \
+         `azureDate` in a sandbox (`POST /_sim/sandboxes`) or a scenario's settings, \
+         `PUT /_sim/azure-date/{{subscriptionId}}` for one subscription, or the `azureDate` \
+         scenario step. The data describes {first} (the add-on's first public preview) to \
+         {newest}, the default; other days are refused with a message naming that range. \
+         `/_sim/info` shows the day in force (`azureDate`) and the data's range (`aksData`).\n"
+    );
+    let _ = writeln!(
+        out,
+        "Every entry below comes from `sim/data/aks-timeline.json`, each with its source (AKS \
+         release notes, the AKS docs' git history, recorded real traffic); \
+         `sim/data/aks-timeline.md` holds the evidence and reasoning. `inferred` marks an entry \
+         no source states outright. A period applies on days `since <= day < until`. What is \
+         not dated (api-versions, the cluster shape, the Kubernetes API) answers the same on \
+         every day: today's clients work against any day.\n"
+    );
+    let _ = writeln!(out, "## {newest} (the default)\n");
+    let offered: Vec<String> = aks
+        .kubernetes
+        .versions
+        .iter()
+        .map(|v| {
+            let mut plans = Vec::new();
+            if v.official {
+                plans.push("community");
+            }
+            if v.lts {
+                plans.push("LTS");
+            }
+            if v.preview {
+                plans.push("preview");
+            }
+            format!("{} ({})", v.version, plans.join(", "))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "- Kubernetes: {}; default {}.",
+        offered.join(", "),
+        aks.kubernetes.default
+    );
+    let listed: Vec<&str> = aks
+        .listed_revisions()
+        .map(|r| r.revision.as_str())
+        .collect();
+    let deprecated: Vec<&str> = aks
+        .mesh
+        .revisions
+        .iter()
+        .filter(|r| r.deprecated)
+        .map(|r| r.revision.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "- Mesh revisions listed: {}; default {}; deprecated (no new installs): {}.",
+        listed.join(", "),
+        aks.mesh.default_revision.as_deref().unwrap_or("none"),
+        deprecated.join(", ")
+    );
+    let envoy = match &today.admission.envoy_filter {
+        super::admission::EnvoyFilterPolicy::All => "every type".to_owned(),
+        super::admission::EnvoyFilterPolicy::Blocked => "blocked".to_owned(),
+        super::admission::EnvoyFilterPolicy::AllowedTypes(t) => t.join(", "),
+    };
+    let _ = writeln!(
+        out,
+        "- Admission: blocked kinds {}; EnvoyFilter: {envoy}; Telemetry from {}.",
+        today.admission.blocked_kinds.join(", "),
+        today
+            .admission
+            .telemetry_allowed_from
+            .as_deref()
+            .unwrap_or("—")
+    );
+    let _ = writeln!(
+        out,
+        "- Defaults: native sidecars for {}; Istio CNI for new installs of {} and later.\n",
+        today
+            .native_sidecars
+            .iter()
+            .map(|c| format!(
+                "asm-{}-{}+ on Kubernetes {}+ ({})",
+                c.from.0,
+                c.from.1,
+                c.min_kubernetes
+                    .map(|(a, b)| format!("{a}.{b}"))
+                    .unwrap_or_default(),
+                if c.on_upgrade {
+                    "installs and upgrades"
+                } else {
+                    "new installs"
+                }
+            ))
+            .collect::<Vec<_>>()
+            .join("; "),
+        today
+            .cni_default
+            .iter()
+            .map(|c| format!("asm-{}-{}", c.from.0, c.from.1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(out, "## The rules of the registry and their days\n");
+    let _ = writeln!(
+        out,
+        "Each rule runs only on its days. \"aksim's text\": no public source gives AKS's error \
+         text, so aksim words it (docs/deviations.md).\n"
+    );
+    let _ = writeln!(out, "| rule | since | until | text | source |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for [id, since, until, aksim, source, _] in rules {
+        let _ = writeln!(
+            out,
+            "| `{id}` | {since} | {} | {} | {} |",
+            if until.is_empty() { "—" } else { until },
+            if aksim == "true" { "aksim's" } else { "AKS's" },
+            cell(source)
+        );
+    }
+    let _ = writeln!(out, "\n## What changed when\n");
+    let _ = writeln!(out, "| day | area | what changed | confidence | source |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    let mut all = changes(raw);
+    all.extend(extra.iter().cloned());
+    all.sort();
+    all.dedup();
+    for c in &all {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            c.day,
+            c.area,
+            cell(&c.what),
+            if c.confidence.is_empty() {
+                "—"
+            } else {
+                &c.confidence
+            },
+            cell(&c.source)
+        );
+    }
+    out
+}

@@ -130,7 +130,11 @@ impl Timeline {
     /// checked: `what` names where it came from in the message.
     pub fn check_day(&self, text: &str, what: &str) -> Result<Day, String> {
         let d = parse_day(text).ok_or_else(|| {
-            format!("{what} '{text}' is not a date: give a day as YYYY-MM-DD, e.g. 2023-12-01")
+            format!(
+                "{what} '{text}' is not a date: give a day as YYYY-MM-DD, from {} to {}",
+                day_string(self.first),
+                day_string(self.newest)
+            )
         })?;
         if d < self.first {
             return Err(format!(
@@ -458,7 +462,7 @@ pub fn from_flags(
     }
     let day = match nonempty(azure_date) {
         Some(text) => {
-            let d = t.check_day(text, "--azure-date")?;
+            let d = t.check_day(text, "--azure-date (AKSIM_AZURE_DATE)")?;
             if let Some((flag, other)) = implied.iter().find(|(_, o)| *o != d) {
                 return Err(format!(
                     "--azure-date {text} and {flag} (= --azure-date {}) disagree; give only \

@@ -63,7 +63,7 @@ pub(super) static RULES: &[Rule] = &[
         id: "cluster.kubernetesVersion.supported",
         since: ADDON_FIRST_DAY,
         until: None,
-        source: "AKS AgentPoolK8sVersionNotSupported (issues); data/aks-catalog",
+        source: "AKS AgentPoolK8sVersionNotSupported (issues); data/aks-timeline.json",
         aksim_text: false,
         description: "a new or changed kubernetesVersion must be in the catalogue",
         check: |i| {

@@ -216,6 +216,47 @@ pub fn as_json() -> Value {
         .collect()
 }
 
+/// The registry for docs/aks-by-date.md: `[id, since, until, aksim's text, source,
+/// description]` per rule, and a dated change for every rule that came or went after the
+/// add-on's first day.
+pub fn by_date() -> (
+    Vec<[String; 6]>,
+    Vec<crate::core::timeline::changes::Change>,
+) {
+    let mut table = Vec::new();
+    let mut changes = Vec::new();
+    for r in rules() {
+        table.push([
+            r.id.to_owned(),
+            r.since.to_owned(),
+            r.until.unwrap_or("").to_owned(),
+            r.aksim_text.to_string(),
+            r.source.to_owned(),
+            r.description.to_owned(),
+        ]);
+        let text = if r.aksim_text { " (aksim's text)" } else { "" };
+        if r.since != ADDON_FIRST_DAY {
+            changes.push(crate::core::timeline::changes::Change {
+                day: r.since.to_owned(),
+                area: "rules",
+                what: format!("`{}` comes into force: {}{text}", r.id, r.description),
+                confidence: String::new(),
+                source: r.source.to_owned(),
+            });
+        }
+        if let Some(until) = r.until {
+            changes.push(crate::core::timeline::changes::Change {
+                day: until.to_owned(),
+                area: "rules",
+                what: format!("`{}` no longer applies: {}", r.id, r.description),
+                confidence: String::new(),
+                source: r.source.to_owned(),
+            });
+        }
+    }
+    (table, changes)
+}
+
 pub(super) fn bad(message: impl Into<String>) -> Error {
     Error::bad_request(message)
 }

@@ -41,7 +41,7 @@ pub(super) static RULES: &[Rule] = &[
         id: "mesh.region.supported",
         since: ADDON_FIRST_DAY,
         until: None,
-        source: "tsg (text); data/aks-catalog mesh.unsupportedRegions",
+        source: "tsg (text); --mesh-catalog mesh.unsupportedRegions",
         aksim_text: false,
         description: "the add-on is offered in the cluster's region",
         check: |i| {
@@ -280,7 +280,7 @@ pub(super) static RULES: &[Rule] = &[
         id: "mesh.revisions.compatible",
         since: REVISIONS_FIRST_DAY,
         until: None,
-        source: "tsg (text); data/aks-catalog compatibleWith",
+        source: "tsg (text); data/aks-timeline.json compatibility",
         aksim_text: false,
         description: "a newly requested revision runs on the cluster's Kubernetes minor",
         check: |i| {
