@@ -691,14 +691,10 @@ async fn wrong_json_types_are_400_never_500() {
 
 fn example(path: &str) -> Value {
     let full = format!(
-        "{}/../../shared/arm-examples/containerservice/{path}",
+        "{}/tests/fixtures/arm-examples/containerservice/{path}",
         env!("CARGO_MANIFEST_DIR")
     );
-    let text = std::fs::read_to_string(&full)
-        .or_else(|_| {
-            std::fs::read_to_string(format!("/work/shared/arm-examples/containerservice/{path}"))
-        })
-        .unwrap_or_else(|e| panic!("{full}: {e}"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
 
