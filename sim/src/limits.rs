@@ -72,6 +72,9 @@ pub const FEATURE_CATALOG_ENTRIES_MAX: usize = 10_000;
 pub const PREVIEW_GATES_MAX: usize = 1_000;
 /// Objects one cluster's Kubernetes plane holds (a create past it is 403 `Forbidden`).
 pub const KUBE_OBJECTS_PER_PLANE_MAX: usize = 20_000;
+/// Pods per cluster (a pod past it, a user's or a controller's, is refused: 403 Forbidden
+/// `too many pods`; its controller reports `ReplicaFailure`).
+pub const KUBE_PODS_PER_PLANE_MAX: usize = 12_000;
 /// Longest label value and label/annotation key name part (kube-apiserver's own limit; 422).
 pub const KUBE_LABEL_VALUE_MAX_CHARS: usize = 63;
 /// Longest name part of a label or annotation key (kube-apiserver's own limit; 422).
@@ -127,6 +130,7 @@ pub fn as_json() -> serde_json::Value {
         "featureCatalogEntriesMax": FEATURE_CATALOG_ENTRIES_MAX,
         "previewGatesMax": PREVIEW_GATES_MAX,
         "kubeObjectsPerPlaneMax": KUBE_OBJECTS_PER_PLANE_MAX,
+        "kubePodsPerPlaneMax": KUBE_PODS_PER_PLANE_MAX,
         "kubeLabelValueMaxChars": KUBE_LABEL_VALUE_MAX_CHARS,
         "kubeLabelNameMaxChars": KUBE_LABEL_NAME_MAX_CHARS,
         "kubeAnnotationsMaxBytes": KUBE_ANNOTATIONS_MAX_BYTES,

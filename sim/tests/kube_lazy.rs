@@ -5,6 +5,7 @@
 
 mod common;
 
+use aksim::core::kube::nodes::{NodesView, PoolView};
 use aksim::core::kube::{MeshView, Plane};
 use axum::http::{Method, StatusCode};
 use proptest::prelude::*;
@@ -40,6 +41,7 @@ fn view() -> impl Strategy<Value = MeshView> {
         egress,
         redirection,
         any::<bool>(),
+        0u32..3,
     )
         .prop_map(
             |(
@@ -49,6 +51,7 @@ fn view() -> impl Strategy<Value = MeshView> {
                 egress_gateways,
                 proxy_redirection,
                 plugin_ca,
+                nodes,
             )| MeshView {
                 enabled,
                 revisions,
@@ -56,6 +59,25 @@ fn view() -> impl Strategy<Value = MeshView> {
                 egress_gateways,
                 proxy_redirection,
                 plugin_ca,
+                // The agent pools (their nodes, and the DaemonSet's pods) replay too.
+                nodes: (nodes > 0).then(|| NodesView {
+                    id: "12345678".to_owned(),
+                    location: "eastus".to_owned(),
+                    subscription: SUB.to_owned(),
+                    node_resource_group: "MC_rg1_c1_eastus".to_owned(),
+                    pools: vec![PoolView {
+                        name: "nodepool1".to_owned(),
+                        count: nodes,
+                        vm_size: "Standard_D4ds_v5".to_owned(),
+                        os_type: "Linux".to_owned(),
+                        os_sku: "Ubuntu".to_owned(),
+                        mode: "System".to_owned(),
+                        version: "1.33.2".to_owned(),
+                        zones: vec![],
+                        max_pods: 110,
+                        node_image: "img".to_owned(),
+                    }],
+                }),
             },
         )
 }

@@ -51,6 +51,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "kubeapi::status",
             "kubeapi::table",
             "kubeapi::protobuf",
+            "kubeapi::probes",
         ],
     ),
     ("wire: state", &["state"]),

@@ -24,14 +24,16 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use super::probes;
 use super::protobuf;
 use super::status::Status;
 use super::table;
 use crate::core::clusters::cluster_key;
 use crate::core::kube::catalog::{self, ResourceType};
+use crate::core::kube::controllers;
 use crate::core::kube::patch::{self, PatchType};
 use crate::core::kube::validate::{self, FieldTerm, LabelSelector};
-use crate::core::kube::{EventSink, ListOptions, Plane, WatchEvent, WriteCtx};
+use crate::core::kube::{reviews, EventSink, ListOptions, Plane, WatchEvent, WriteCtx};
 use crate::limits;
 use crate::state::AppState;
 
@@ -266,7 +268,7 @@ fn route(plane: Access<'_>, req: &KubeRequest) -> Result<Routed, Status> {
         ["healthz" | "livez" | "readyz"] => get_only(Routed::Raw(
             StatusCode::OK,
             "text/plain; charset=utf-8",
-            b"ok".to_vec(),
+            probes::health_body(segs[0], req.q("verbose").is_some()),
         )),
         ["api"] => get_only(Routed::Json(StatusCode::OK, catalog::api_versions())),
         ["apis"] => get_only(Routed::Json(
@@ -483,6 +485,9 @@ fn resource_request(
     }
     let ns = namespace.unwrap_or("");
     if let Some(sub) = sub {
+        if let Some(routed) = workload_subresource(&mut plane, &rt, req, ns, name, sub)? {
+            return Ok(routed);
+        }
         return match (sub, &req.method) {
             ("status", &Method::GET) => {
                 let object = plane.get(&rt, ns, name.unwrap_or(""))?;
@@ -493,6 +498,12 @@ fn resource_request(
         };
     }
     match (name, req.method.clone()) {
+        (None, Method::POST) if catalog::is_review(&rt) => {
+            let body = parse_body(req)?;
+            let answer = reviews::answer(&rt, version, &body)?;
+            Ok(Routed::Json(StatusCode::CREATED, answer))
+        }
+        (_, _) if catalog::is_review(&rt) => Err(Status::method_not_allowed()),
         (None, Method::GET) => {
             let opts = list_options(req, &rt)?;
             if req.flag("watch") {
@@ -570,11 +581,56 @@ fn resource_request(
         }
         (Some(name), Method::DELETE) => {
             let ctx = write_ctx(req)?;
-            let deleted = plane.write()?.delete(&rt, ns, name, ctx)?;
+            let policy = probes::propagation(req.q("propagationPolicy"), &req.body)?;
+            let deleted = plane
+                .write()?
+                .delete_propagating(&rt, ns, name, policy, ctx)?;
             Ok(Routed::Json(StatusCode::OK, present(&rt, version, deleted)))
         }
         _ => Err(Status::method_not_allowed()),
     }
+}
+
+/// `…/scale` of Deployments, ReplicaSets and StatefulSets, and `pods/…/log`; `None` for
+/// every other subresource.
+fn workload_subresource(
+    plane: &mut Access<'_>,
+    rt: &ResourceType,
+    req: &KubeRequest,
+    ns: &str,
+    name: Option<&str>,
+    sub: &str,
+) -> Result<Option<Routed>, Status> {
+    let name = name.unwrap_or("");
+    if sub == "log" && rt.group.is_empty() && rt.resource == "pods" {
+        plane.get(rt, ns, name)?;
+        return Err(Status::logs_unavailable(name));
+    }
+    if sub != "scale" || !controllers::has_scale(rt) {
+        return Ok(None);
+    }
+    let scale = match req.method {
+        Method::GET => plane.get_scale(rt, ns, name)?,
+        Method::PUT => {
+            let body = parse_body(req)?;
+            let ctx = write_ctx(req)?;
+            plane.write()?.set_scale(rt, ns, name, &body, ctx)?
+        }
+        Method::PATCH => {
+            let ct = req.header("content-type").unwrap_or("");
+            let Some(kind) = PatchType::from_content_type(ct) else {
+                return Err(Status::unsupported_patch_type(ct, patch::ACCEPTED));
+            };
+            let body: Value = serde_json::from_slice(&req.body)
+                .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
+            let current = plane.get_scale(rt, ns, name)?;
+            let patched = patch::apply(kind, &current, &body).map_err(Status::bad_request)?;
+            let ctx = write_ctx(req)?;
+            plane.write()?.set_scale(rt, ns, name, &patched, ctx)?
+        }
+        _ => return Err(Status::method_not_allowed()),
+    };
+    Ok(Some(Routed::Json(StatusCode::OK, scale)))
 }
 
 fn watch_plan(

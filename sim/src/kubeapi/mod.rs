@@ -2,6 +2,7 @@
 //! discovery, Table output, protobuf bodies, watch streams and the `Status` errors.
 
 pub mod http;
+pub mod probes;
 pub mod protobuf;
 pub mod status;
 pub mod table;

@@ -58,6 +58,19 @@ impl Status {
         .with_details(details(name, gr))
     }
 
+    /// `kubectl logs`: aksim runs no containers.
+    pub fn logs_unavailable(pod: &str) -> Self {
+        Status::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!(
+                "logs are not available in aksim: pod {} runs no containers (aksim simulates \
+                 the Kubernetes API only)",
+                quote(pod)
+            ),
+        )
+    }
+
     /// A path that names no resource this server serves.
     pub fn no_route() -> Self {
         Status::new(

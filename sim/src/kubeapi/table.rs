@@ -300,6 +300,18 @@ fn columns(rt: &ResourceType) -> Vec<Value> {
             column("Data", "integer", "", "Data contains the secret data."),
             age,
         ],
+        TableKind::Node => vec![
+            name,
+            column("Status", "string", "", "The status of the node"),
+            column("Roles", "string", "", "The roles of the node"),
+            age,
+            column("Version", "string", "", "Kubelet Version reported by the node."),
+            wide_column("Internal-IP", "List of internal IPs for the node."),
+            wide_column("External-IP", "List of external IPs for the node."),
+            wide_column("OS-Image", "OS image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
+            wide_column("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
+            wide_column("Container-Runtime", "Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2)."),
+        ],
         TableKind::Generic => vec![name, age],
     }
 }
@@ -400,8 +412,65 @@ fn cells(rt: &ResourceType, object: &Value, now: OffsetDateTime) -> Vec<Value> {
             json!(data_count(object)),
             json!(age(object, now)),
         ],
+        TableKind::Node => node_cells(name, object, now),
         TableKind::Generic => vec![name, json!(age(object, now))],
     }
+}
+
+/// kube's node printer: Ready/NotReady (+ SchedulingDisabled), the roles from
+/// `node-role.kubernetes.io/<role>` and `kubernetes.io/role` labels, the kubelet version.
+fn node_cells(name: Value, object: &Value, now: OffsetDateTime) -> Vec<Value> {
+    let ready = array_of(object, "/status/conditions")
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .map(|c| c["status"] == "True");
+    let mut status = match ready {
+        Some(true) => "Ready".to_owned(),
+        Some(false) => "NotReady".to_owned(),
+        None => "Unknown".to_owned(),
+    };
+    if object.pointer("/spec/unschedulable") == Some(&json!(true)) {
+        status.push_str(",SchedulingDisabled");
+    }
+    let mut roles: Vec<String> = object
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
+                    Some(role) if !role.is_empty() => Some(role.to_owned()),
+                    _ if k == "kubernetes.io/role" => v.as_str().map(str::to_owned),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    roles.sort();
+    roles.dedup();
+    let address = |t: &str| {
+        array_of(object, "/status/addresses")
+            .iter()
+            .find(|a| a["type"] == t)
+            .and_then(|a| a["address"].as_str())
+            .unwrap_or("<none>")
+            .to_owned()
+    };
+    let info = |k: &str| match str_of(object, &format!("/status/nodeInfo/{k}")) {
+        "" => "<unknown>".to_owned(),
+        v => v.to_owned(),
+    };
+    vec![
+        name,
+        json!(status),
+        json!(joined_or_none(roles)),
+        json!(age(object, now)),
+        json!(str_of(object, "/status/nodeInfo/kubeletVersion")),
+        json!(address("InternalIP")),
+        json!(address("ExternalIP")),
+        json!(info("osImage")),
+        json!(info("kernelVersion")),
+        json!(info("containerRuntimeVersion")),
+    ]
 }
 
 fn row_object(object: &Value, include: &str) -> Value {

@@ -472,11 +472,12 @@ pub fn on_provisioned(clusters: &mut Clusters, key: &str, operation_id: &str, no
     cluster.provisioning_state = ProvisioningState::Succeeded;
     cluster.operation_id = None;
     cluster.touch();
-    let view = cluster
+    let mut view = cluster
         .mesh
         .as_ref()
         .map(MeshProfile::view)
         .unwrap_or_default();
+    view.nodes = Some(super::pools::nodes_view(cluster));
     let version = cluster.current_kubernetes_version.clone();
     if let Some(plane) = clusters.planes.get_mut(key) {
         plane.kubernetes_version = version;

@@ -382,6 +382,7 @@ impl MeshProfile {
                 .collect(),
             proxy_redirection: istio.proxy_redirection_mechanism.clone(),
             plugin_ca: istio.plugin_ca.is_some(),
+            nodes: None,
         }
     }
 }

@@ -12,6 +12,7 @@
 pub mod body;
 pub mod lifecycle;
 pub mod mesh;
+pub mod pools;
 pub mod profiles;
 mod render;
 pub mod rules;

@@ -222,6 +222,9 @@ fn deployment(
     for (k, v) in extra {
         selector[*k] = json!(v);
     }
+    // The add-on's own pods are never injected.
+    let mut template_labels = selector.clone();
+    template_labels["sidecar.istio.io/inject"] = json!("false");
     desired(
         "apps",
         "v1",
@@ -235,7 +238,7 @@ fn deployment(
                 "replicas": 2,
                 "selector": {"matchLabels": selector},
                 "template": {
-                    "metadata": {"labels": selector},
+                    "metadata": {"labels": template_labels},
                     "spec": {"containers": [{"name": "discovery", "image": image}]}
                 }
             },
@@ -512,6 +515,8 @@ pub fn addon_objects(view: &MeshView) -> Vec<Desired> {
             ));
         }
     }
+    let hpas = super::hpa::for_addon(&out);
+    out.extend(hpas);
     out
 }
 
@@ -551,8 +556,9 @@ pub fn customizable_change(
     new: &Value,
     policy: &AdmissionPolicy,
 ) -> bool {
-    is_ingress_service(rt, namespace)
-        && without_customizations(old, policy) == without_customizations(new, policy)
+    super::hpa::customizable(rt, old, new)
+        || (is_ingress_service(rt, namespace)
+            && without_customizations(old, policy) == without_customizations(new, policy))
 }
 
 /// Carries a user's customisations of an ingress service (accepted when they were written)
@@ -564,6 +570,7 @@ pub fn keep_customizations(
     existing: &Value,
     want: &mut Value,
 ) {
+    super::hpa::keep(rt, existing, want);
     if !is_ingress_service(rt, namespace) {
         return;
     }
@@ -598,6 +605,7 @@ mod tests {
             egress_gateways: vec![("egw".into(), String::new())],
             proxy_redirection: Some("CNIChaining".into()),
             plugin_ca: true,
+            nodes: None,
         };
         let objs = addon_objects(&view);
         let names: Vec<&str> = objs.iter().map(|d| d.name.as_str()).collect();

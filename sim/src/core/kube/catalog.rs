@@ -26,6 +26,8 @@ pub enum TableKind {
     ConfigMap,
     /// Name/Type/Data/Age.
     Secret,
+    /// Name/Status/Roles/Age/Version (+ Internal-IP … Container-Runtime).
+    Node,
     Generic,
 }
 
@@ -93,6 +95,7 @@ impl ResourceType {
                 "spec.nodeName",
             ],
             TableKind::Namespace => &["metadata.name", "status.phase"],
+            TableKind::Node => &["metadata.name"],
             TableKind::Service
             | TableKind::Deployment
             | TableKind::ConfigMap
@@ -125,7 +128,17 @@ fn builtin(
         kind: kind.to_owned(),
         namespaced,
         short_names: short.iter().map(|s| (*s).to_owned()).collect(),
-        categories: if matches!(resource, "pods" | "services" | "deployments" | "daemonsets") {
+        categories: if matches!(
+            resource,
+            "pods"
+                | "services"
+                | "deployments"
+                | "daemonsets"
+                | "replicasets"
+                | "statefulsets"
+                | "jobs"
+                | "horizontalpodautoscalers"
+        ) {
             vec!["all".to_owned()]
         } else {
             Vec::new()
@@ -154,7 +167,7 @@ pub fn find_type(
 /// The built-in types every plane serves.
 pub fn builtins() -> Vec<ResourceType> {
     use NameRule::{Dns1035, Label, Subdomain};
-    use TableKind::{ConfigMap, Deployment, Generic, Namespace, Pod, Secret, Service};
+    use TableKind::{ConfigMap, Deployment, Generic, Namespace, Node, Pod, Secret, Service};
     let mut out = vec![
         builtin(
             "",
@@ -167,6 +180,7 @@ pub fn builtins() -> Vec<ResourceType> {
             Namespace,
         ),
         builtin("", "pods", "pod", "Pod", true, &["po"], Subdomain, Pod),
+        builtin("", "nodes", "node", "Node", false, &["no"], Subdomain, Node),
         builtin(
             "",
             "configmaps",
@@ -297,8 +311,91 @@ pub fn builtins() -> Vec<ResourceType> {
             Subdomain,
             Generic,
         ),
+        builtin(
+            "apps",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            true,
+            &["sts"],
+            Subdomain,
+            Generic,
+        ),
+        builtin("batch", "jobs", "job", "Job", true, &[], Subdomain, Generic),
+        ResourceType {
+            versions: vec!["v2".to_owned()],
+            ..builtin(
+                "autoscaling",
+                "horizontalpodautoscalers",
+                "horizontalpodautoscaler",
+                "HorizontalPodAutoscaler",
+                true,
+                &["hpa"],
+                Subdomain,
+                Generic,
+            )
+        },
+        builtin(
+            "authorization.k8s.io",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            false,
+            &[],
+            Subdomain,
+            Generic,
+        ),
+        builtin(
+            "authorization.k8s.io",
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+            "SelfSubjectRulesReview",
+            false,
+            &[],
+            Subdomain,
+            Generic,
+        ),
     ];
     out.shrink_to_fit();
+    out
+}
+
+/// Whether a type only takes `create` (the authorization reviews).
+pub fn is_review(rt: &ResourceType) -> bool {
+    rt.group == "authorization.k8s.io"
+}
+
+/// The subresources discovery lists for a type: (name, group, version, kind, verbs).
+fn subresources(
+    t: &ResourceType,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+)> {
+    const GPU: &[&str] = &["get", "patch", "update"];
+    let mut out = Vec::new();
+    if t.group == "apps"
+        && matches!(
+            t.resource.as_str(),
+            "deployments" | "replicasets" | "statefulsets"
+        )
+    {
+        out.push(("scale", "autoscaling", "v1", "Scale", GPU));
+    }
+    if !is_review(t)
+        && (t.group.is_empty()
+            || t.group == "apps"
+            || t.group == "batch"
+            || t.group == "autoscaling")
+    {
+        out.push(("status", "", "", "", GPU));
+    }
+    if t.group.is_empty() && t.resource == "pods" {
+        out.push(("log", "", "", "Pod", &["get"]));
+    }
     out
 }
 
@@ -469,13 +566,14 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
     let resources: Vec<Value> = types
         .iter()
         .filter(|t| t.group == group && t.versions.iter().any(|v| v == version))
-        .map(|t| {
+        .flat_map(|t| {
+            let verbs: &[&str] = if is_review(t) { &["create"] } else { VERBS };
             let mut r = json!({
                 "name": t.resource,
                 "singularName": t.singular,
                 "namespaced": t.namespaced,
                 "kind": t.kind,
-                "verbs": VERBS,
+                "verbs": verbs,
             });
             if !t.short_names.is_empty() {
                 r["shortNames"] = json!(t.short_names);
@@ -483,7 +581,22 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
             if !t.categories.is_empty() {
                 r["categories"] = json!(t.categories);
             }
-            r
+            let mut all = vec![r];
+            for (sub, g, v, kind, verbs) in subresources(t) {
+                let mut s = json!({
+                    "name": format!("{}/{sub}", t.resource),
+                    "singularName": "",
+                    "namespaced": t.namespaced,
+                    "kind": if kind.is_empty() { t.kind.as_str() } else { kind },
+                    "verbs": verbs,
+                });
+                if !g.is_empty() {
+                    s["group"] = json!(g);
+                    s["version"] = json!(v);
+                }
+                all.push(s);
+            }
+            all
         })
         .collect();
     if resources.is_empty() {

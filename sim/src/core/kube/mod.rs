@@ -20,10 +20,14 @@
 pub mod addon;
 pub mod admission;
 pub mod catalog;
+pub mod controllers;
 pub mod error;
+pub mod hpa;
 pub mod inject;
+pub mod nodes;
 pub mod patch;
 mod reconcile;
+pub mod reviews;
 pub mod validate;
 mod write;
 
@@ -57,6 +61,9 @@ pub struct MeshView {
     pub proxy_redirection: Option<String>,
     /// Plug-in CA configured (the `cacerts` secret exists).
     pub plugin_ca: bool,
+    /// The cluster's agent pools (its nodes); `None` for a plane made without a cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<nodes::NodesView>,
 }
 
 /// One change, as watchers see it.
@@ -211,6 +218,12 @@ pub struct Plane {
     pub lazy: Option<Box<Lazy>>,
     #[serde(skip)]
     pub watchers: Watchers,
+    /// Set while the workload controllers run (their own writes do not start another sweep).
+    #[serde(skip)]
+    pub in_controllers: bool,
+    /// The pods a sweep counts as it makes and deletes them.
+    #[serde(skip)]
+    pub pod_tally: usize,
 }
 
 /// A plane that nobody has looked at through Kubernetes yet: everything it would hold is

@@ -133,6 +133,8 @@ impl Plane {
             }
         }
         self.addon_keys = keys;
+        self.apply_nodes(view.nodes.as_ref(), now);
+        self.after_write(super::WriteCtx::new(now));
     }
 
     /// Whether the user installed Istio themselves (Istio CRDs, istiod or its webhooks

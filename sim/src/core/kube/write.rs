@@ -208,7 +208,12 @@ impl Plane {
     }
 
     /// Refuses writes to the add-on's own objects.
-    fn check_not_addon(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<(), Error> {
+    pub(super) fn check_not_addon(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), Error> {
         if !self
             .addon_keys
             .contains(&object_key(&rt.group, &rt.resource, namespace, name))
@@ -225,6 +230,8 @@ impl Plane {
             " except the annotations (and, since 2025-03-16, spec.externalTrafficPolicy) the \
              add-on lets users customise (docs/kubernetes.md)"
                 .to_owned()
+        } else if let Some(hint) = super::hpa::refusal_hint(rt) {
+            hint.to_owned()
         } else {
             String::new()
         };
@@ -314,6 +321,9 @@ impl Plane {
             }
         }
         self.admit(rt, namespace, &object, ctx)?;
+        if rt.group.is_empty() && rt.resource == "pods" && self.pods_full() {
+            return Err(Error::too_many("pods", limits::KUBE_PODS_PER_PLANE_MAX));
+        }
         if self.objects.len() >= limits::KUBE_OBJECTS_PER_PLANE_MAX {
             return Err(Error::too_many(
                 "objects",
@@ -324,7 +334,9 @@ impl Plane {
         if ctx.dry_run {
             return Ok(object);
         }
-        Ok(self.store(rt, namespace, &name, object, "ADDED"))
+        let stored = self.store(rt, namespace, &name, object, "ADDED");
+        self.after_write(ctx);
+        Ok(stored)
     }
 
     /// Replaces an object (PUT, and the second half of PATCH).
@@ -406,7 +418,9 @@ impl Plane {
         if ctx.dry_run {
             return Ok(object);
         }
-        Ok(self.store(rt, namespace, name, object, "MODIFIED"))
+        let stored = self.store(rt, namespace, name, object, "MODIFIED");
+        self.after_write(ctx);
+        Ok(stored)
     }
 
     /// Patches an object.
@@ -471,10 +485,13 @@ impl Plane {
         if ctx.dry_run {
             return Ok(old);
         }
-        Ok(self.remove(rt, namespace, name).unwrap_or(old))
+        let removed = self.remove(rt, namespace, name).unwrap_or(old);
+        self.after_write(ctx);
+        Ok(removed)
     }
     /// A pod's defaults and a running status (every container ready).
     fn pod_fields(&self, object: &mut Value, now: OffsetDateTime) {
+        let (node, host_ip, ip) = self.schedule(object);
         let spec = &mut object["spec"];
         for (k, v) in [
             ("restartPolicy", json!("Always")),
@@ -482,7 +499,7 @@ impl Plane {
             ("schedulerName", json!("default-scheduler")),
             ("serviceAccountName", json!("default")),
             ("terminationGracePeriodSeconds", json!(30)),
-            ("nodeName", json!("aks-nodepool1-00000000-vmss000000")),
+            ("nodeName", json!(node)),
         ] {
             if spec.get(k).is_none() {
                 spec[k] = v;
@@ -492,20 +509,10 @@ impl Plane {
             .as_array()
             .map(|cs| {
                 cs.iter()
-                    .map(|c| {
-                        json!({
-                            "name": c["name"], "image": c["image"], "ready": true, "started": true,
-                            "restartCount": 0, "state": {"running": {"startedAt": timestamp(now)}}
-                        })
-                    })
+                    .map(|c| super::controllers::container_status(c, now))
                     .collect()
             })
             .unwrap_or_default();
-        let ip = format!(
-            "10.244.{}.{}",
-            (self.resource_version / 250) % 250,
-            self.resource_version % 250 + 2
-        );
         object["status"] = json!({
             "phase": "Running",
             "conditions": [
@@ -515,7 +522,8 @@ impl Plane {
                 {"type": "PodScheduled", "status": "True", "lastTransitionTime": timestamp(now)}
             ],
             "containerStatuses": statuses,
-            "hostIP": "10.224.0.4",
+            "hostIP": host_ip,
+            "hostIPs": [{"ip": host_ip}],
             "podIP": ip,
             "podIPs": [{"ip": ip}],
             "startTime": timestamp(now),
@@ -551,18 +559,11 @@ fn namespace_fields(object: &mut Value, name: &str) {
     object["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
 }
 
-/// A deployment's or daemonset's generation and ready status.
-fn workload_status(rt: &ResourceType, object: &mut Value) {
+/// A deployment's or daemonset's generation; its status is the controllers' (empty until
+/// they run).
+fn workload_status(_rt: &ResourceType, object: &mut Value) {
     object["metadata"]["generation"] = json!(1);
     if object.get("status").is_none() {
-        let replicas = object
-            .pointer("/spec/replicas")
-            .cloned()
-            .unwrap_or(json!(1));
-        object["status"] = if rt.resource == "deployments" {
-            json!({"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "updatedReplicas": replicas, "observedGeneration": 1})
-        } else {
-            json!({"desiredNumberScheduled": 3, "numberReady": 3, "numberAvailable": 3})
-        };
+        object["status"] = json!({});
     }
 }
