@@ -84,7 +84,7 @@ fn kubectl_path() -> PathBuf {
 /// Asserts that the dispatcher can run the kubectl build of `minor` (a `kubectl.1.<minor>` next
 /// to the resolved binary), so a failure says "install that build" instead of a version
 /// mismatch. A plain (non-dispatching) kubectl is accepted only if it is that minor itself.
-async fn require_kubectl_minor(minor: &str) {
+pub(crate) async fn require_kubectl_minor(minor: &str) {
     let program = kubectl_path();
     let resolved = std::fs::canonicalize(&program).unwrap_or_else(|_| program.clone());
     let dir = resolved.parent().unwrap_or(Path::new("/"));
@@ -110,14 +110,14 @@ async fn require_kubectl_minor(minor: &str) {
 
 /// The installed kubectl with one kubeconfig, a throw-away HOME (no `~/.kube/cache` shared
 /// between tests) and an otherwise cleared environment.
-struct Kubectl {
+pub(crate) struct Kubectl {
     program: PathBuf,
-    kubeconfig: PathBuf,
+    pub(crate) kubeconfig: PathBuf,
     home: tempfile::TempDir,
 }
 
 impl Kubectl {
-    fn new(kubeconfig: &Path) -> Kubectl {
+    pub(crate) fn new(kubeconfig: &Path) -> Kubectl {
         Kubectl {
             program: kubectl_path(),
             kubeconfig: kubeconfig.to_path_buf(),
@@ -126,7 +126,7 @@ impl Kubectl {
     }
 
     /// Runs `kubectl args…` and returns whatever happened.
-    async fn run(&self, args: &[&str]) -> ClientRun {
+    pub(crate) async fn run(&self, args: &[&str]) -> ClientRun {
         let mut command = tokio::process::Command::new(&self.program);
         command
             .args(args)
@@ -144,7 +144,10 @@ impl Kubectl {
 
     /// Runs kubectl and asserts exit code 0.
     #[track_caller]
-    fn ok<'a>(&'a self, args: &'a [&'a str]) -> impl std::future::Future<Output = ClientRun> + 'a {
+    pub(crate) fn ok<'a>(
+        &'a self,
+        args: &'a [&'a str],
+    ) -> impl std::future::Future<Output = ClientRun> + 'a {
         let caller = std::panic::Location::caller();
         async move {
             let run = self.run(args).await;
@@ -155,7 +158,7 @@ impl Kubectl {
 
     /// Runs kubectl and asserts a non-zero exit whose stderr contains `needle`.
     #[track_caller]
-    fn fails_with<'a>(
+    pub(crate) fn fails_with<'a>(
         &'a self,
         args: &'a [&'a str],
         needle: &'a str,
@@ -199,7 +202,7 @@ fn fixture(name: &str) -> String {
 
 /// aksim in the seed's era (2023 catalogue: Kubernetes 1.25–1.28, default 1.27; asm-1-17
 /// default, asm-1-18 upgrade), providers registered on first use, operations done at once.
-async fn seed_era_sim() -> SimHandle {
+pub(crate) async fn seed_era_sim() -> SimHandle {
     spawn_sim(|c| {
         c.azure_date = Some("2023-12-01".into());
         c.auto_register_providers = true;
@@ -210,7 +213,13 @@ async fn seed_era_sim() -> SimHandle {
 
 /// `az aks create --enable-asm --no-ssh-key [extra…]`; asserts the cluster runs the
 /// catalogue's default `revision` and returns the cluster JSON.
-async fn create_cluster(az: &Az, rg: &str, name: &str, extra: &[&str], revision: &str) -> Value {
+pub(crate) async fn create_cluster(
+    az: &Az,
+    rg: &str,
+    name: &str,
+    extra: &[&str],
+    revision: &str,
+) -> Value {
     let mut args = vec![
         "aks",
         "create",
@@ -238,7 +247,7 @@ async fn create_cluster(az: &Az, rg: &str, name: &str, extra: &[&str], revision:
 
 /// `az aks get-credentials [--admin] --file <dir>/kubeconfig`; asserts the file az wrote points
 /// at the cluster's plane and returns its path.
-async fn get_credentials(
+pub(crate) async fn get_credentials(
     sim: &SimHandle,
     az: &Az,
     dir: &Path,
@@ -284,7 +293,7 @@ async fn get_credentials(
 
 /// Asserts (through `kubectl version -o json`) that the dispatcher ran the kubectl of the
 /// server's minor and that the server reports `minor`.
-async fn assert_version(k: &Kubectl, minor: &str) {
+pub(crate) async fn assert_version(k: &Kubectl, minor: &str) {
     let run = k.ok(&["version", "-o", "json"]).await;
     let versions = run.json();
     assert_eq!(versions["serverVersion"]["major"], "1", "{run}");

@@ -9,6 +9,8 @@
 //! - `python_sdk`: the Azure Python SDK recipe from README.md.
 //! - `kubectl_e2e`: `az aks get-credentials` writes the kubeconfig, the installed kubectl
 //!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
+//! - `kubectl_workloads`: the documented canary upgrade as kubectl runs it (workload
+//!   controllers, rollout restart and status, nodes, HPAs, auth can-i, logs, describe).
 //! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
 //! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
 //! - `trust`: what each client prints when it does not trust aksim's CA
@@ -28,6 +30,7 @@ mod control_real;
 mod https_arm;
 mod identity;
 mod kubectl_e2e;
+mod kubectl_workloads;
 mod parity_record;
 mod python_sdk;
 mod sdk_registration;
