@@ -337,3 +337,73 @@ async fn canary_upgrade_with_rollout_restart() {
     let left = k.ok(&["get", "pods,rs", "-n", "shop", "-o", "name"]).await;
     assert_eq!(left.stdout.trim(), "", "{left}");
 }
+
+/// The official Kubernetes Python client reads every kind the plane serves (its models
+/// validate required fields such as `containerStatuses[].imageID`), through the kubeconfig
+/// the Azure Python SDK returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kubernetes_python_client_reads_every_kind() {
+    let sim = crate::support::sim::spawn_sim(|c| {
+        c.auto_register_providers = true;
+        c.op_durations = vec!["default=0".into()];
+    })
+    .await;
+    let run = crate::support::python::run_script(&sim, "sdk", "kube_python_client.py", &[]).await;
+    assert_eq!(run.code, 0, "{run}");
+    let seen = run.json();
+    let counts = &seen["counts"];
+    assert_eq!(counts["nodes"], 2, "{seen:#}");
+    for kind in [
+        "namespaces",
+        "pods",
+        "deployments",
+        "replicasets",
+        "statefulsets",
+        "jobs",
+        "configmaps",
+        "services",
+        "hpas",
+        "crds",
+        "mutating",
+        "validating",
+    ] {
+        assert!(counts[kind].as_u64().unwrap_or(0) > 0, "{kind}: {seen:#}");
+    }
+    assert!(
+        seen["nodes"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("aks-nodepool1-"),
+        "{seen:#}"
+    );
+    assert!(
+        seen["kubelet"].as_str().unwrap_or("").starts_with("v1."),
+        "{seen:#}"
+    );
+    let web = seen["webPods"].as_array().expect("pods");
+    assert_eq!(web.len(), 2, "{seen:#}");
+    for pod in web {
+        assert_eq!(pod["phase"], "Running", "{seen:#}");
+        assert_eq!(pod["owner"], "ReplicaSet", "{seen:#}");
+        assert_eq!(
+            pod["containers"],
+            serde_json::json!(["web", "istio-proxy"]),
+            "{seen:#}"
+        );
+        assert!(
+            pod["imageIDs"].as_array().is_some_and(|ids| ids
+                .iter()
+                .all(|i| i.as_str().is_some_and(|s| s.contains("@sha256:")))),
+            "{seen:#}"
+        );
+    }
+    assert_eq!(seen["deployment"]["ready"], 2, "{seen:#}");
+    assert_eq!(seen["deployment"]["available"], serde_json::json!(["True"]));
+    assert_eq!(seen["istiodReady"], 2, "{seen:#}");
+    assert_eq!(seen["istiodHpa"], serde_json::json!([2, 5]));
+    assert_eq!(
+        seen["injectorKeys"],
+        serde_json::json!(["config", "values"])
+    );
+    assert_eq!(seen["allowed"], true);
+}
