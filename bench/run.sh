@@ -263,6 +263,34 @@ echo
 } | tee -a "$OUT"
 kill "$KUBE_PID" 2>/dev/null || true
 
+# ---- Kubernetes LIST of pods by label with 10,000 pods in one cluster ----------------------
+# 500 Deployments of 20 replicas in one namespace (the controllers make the pods); the list a
+# `kubectl get pods -l app=d3` sends, on one connection and on 16.
+PODS_PORT=$(free_port)
+"$BIN/aksim" --http --addr 127.0.0.1:$PODS_PORT --op-duration default=0 --auto-register-providers \
+  --journal-size 0 --tls-dir "$WORK/tls-pods" >"$WORK/aksim-pods.log" 2>&1 &
+PODS_PID=$!; PIDS+=("$PODS_PID")
+wait_up "http://127.0.0.1:$PODS_PORT/_sim/health"
+PODS=$(python3 bench/kube_pods.py "$PODS_PORT" "$SUB" 500 20)
+KUBE_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$PODS")
+printf 'wrk.headers["authorization"] = "Bearer %s"\n' "$KUBE_TOKEN" >"$WORK/kube.lua"
+PODS_URL="http://127.0.0.1:$PODS_PORT/k8s/$SUB/rg1/k1/api/v1/namespaces/load/pods"
+SEL_BYTES=$(curl -fsS -H "authorization: Bearer $KUBE_TOKEN" "$PODS_URL?labelSelector=app%3Dd3" | wc -c)
+{
+echo "Kubernetes LIST of pods by label with 10,000 pods in one cluster (plain HTTP, wrk ${DURATION}s); 500 Deployments x 20 replicas created through the cluster's API on one keep-alive connection: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(str(d["pods"]) + " pods in " + str(d["secs"]) + " s, " + str(d["podsPerSec"]) + " pods/s")' "$PODS")."
+echo
+echo "| request | connections | req/s | p50 | p99 |"
+echo "|---|---|---|---|---|"
+for c in 1 16; do
+  read -r r p50 p99 <<<"$(kube_wrk "$PODS_URL?labelSelector=app%3Dd3" "$c")"
+  echo "| \`GET …/namespaces/load/pods?labelSelector=app=d3\` (20 of 10,000 match, ${SEL_BYTES} bytes) | $c | $r | $p50 | $p99 |"
+done
+echo
+echo "RSS of that aksim with 10,000 pods in one cluster: $(( $(rss_kb "$PODS_PID") / 1024 )) MiB."
+echo
+} | tee -a "$OUT"
+kill "$PODS_PID" 2>/dev/null || true
+
 # ---- The az seed flow's share of time spent inside aksim -----------------------------------
 # The unmodified az (2.91, the client-tests venv) runs the seed-era commands over HTTPS against
 # an aksim on the 2023 catalogue; each command's wall time vs the sum of the journal's

@@ -637,18 +637,41 @@ async fn the_addons_deployments_have_pods_and_hpas() {
     sim.reconcile(&view);
     let h = sim.kget(path).await.body;
     assert_eq!(h["spec"]["minReplicas"], 3);
+    // The canary's HPA takes the stable revision's bounds, and keeps them.
+    let canary = path.replace("asm-1-26", "asm-1-27");
+    let c = sim.kget(&canary).await.body;
     assert_eq!(
-        pods_of(&sim, "aks-istio-system", "app=istiod,istio.io/rev=asm-1-26")
+        (
+            c["spec"]["minReplicas"].clone(),
+            c["spec"]["maxReplicas"].clone()
+        ),
+        (json!(3), json!(6))
+    );
+    ok(&sim
+        .kpatch(
+            &canary,
+            "application/merge-patch+json",
+            json!({"spec": {"minReplicas": 4}}),
+        )
+        .await);
+    assert_eq!(
+        sim.kget(&canary).await.body["spec"]["minReplicas"],
+        3,
+        "reverted to the stable's"
+    );
+    for rev in ["asm-1-26", "asm-1-27"] {
+        assert_eq!(
+            pods_of(
+                &sim,
+                "aks-istio-system",
+                &format!("app=istiod,istio.io/rev={rev}")
+            )
             .await
             .len(),
-        3
-    );
-    assert_eq!(
-        pods_of(&sim, "aks-istio-system", "app=istiod,istio.io/rev=asm-1-27")
-            .await
-            .len(),
-        2
-    );
+            3,
+            "{rev}"
+        );
+    }
     // Mesh off: the add-on's pods go with their namespaces.
     sim.reconcile(&MeshView {
         nodes: Some(pools(&[("nodepool1", 3, "Linux")])),

@@ -538,8 +538,12 @@ impl Plane {
             Some(l) => l.min(limits::KUBE_LIST_PAGE_MAX),
             None => usize::MAX,
         };
-        // A continued list starts right after its key instead of walking the earlier pages.
-        let prefix = type_prefix(&rt.group, &rt.resource);
+        // A continued list starts right after its key instead of walking the earlier pages;
+        // a namespaced list walks only its namespace (keys are type/namespace/name).
+        let prefix = match namespace {
+            Some(ns) if rt.namespaced => format!("{}{ns}/", type_prefix(&rt.group, &rt.resource)),
+            _ => type_prefix(&rt.group, &rt.resource),
+        };
         let lower = match &opts.continue_after {
             Some(after) if after.starts_with(&prefix) => Bound::Excluded(after.clone()),
             _ => Bound::Included(prefix.clone()),
@@ -550,7 +554,15 @@ impl Plane {
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(k, o)| (k, o.as_ref()))
             .filter(|(k, _)| opts.continue_after.as_ref().is_none_or(|after| *k > after))
-            .filter(|(_, o)| namespace.is_none_or(|ns| str_at(o, "/metadata/namespace") == ns))
+            .filter(|(_, o)| {
+                namespace.is_none_or(|ns| {
+                    o.get("metadata")
+                        .and_then(|m| m.get("namespace"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        == ns
+                })
+            })
             .filter(|(_, o)| opts.labels.matches_object(o))
             .filter(|(_, o)| validate::fields_match(o, &opts.fields));
         let mut items = Vec::new();

@@ -253,8 +253,11 @@ impl LabelSelector {
         if self.0.is_empty() {
             return true;
         }
+        // `get` twice, not `pointer`: a JSON pointer allocates per token, and a list runs
+        // this on every object of the type.
         let labels = object
-            .pointer("/metadata/labels")
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
             .and_then(Value::as_object);
         self.0
             .iter()

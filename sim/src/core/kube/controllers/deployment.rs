@@ -335,6 +335,7 @@ impl Plane {
     /// `[minReplicas, maxReplicas]` (no metrics: the CPU stays under target).
     pub(super) fn run_hpas(&mut self, t: &Types, now: OffsetDateTime) {
         let _ = now;
+        self.canary_hpas_follow_stable(t);
         for hpa in self.all_of(&t.hpas) {
             let Some((deploy, lo, hi)) = self.hpa_target(t, &hpa) else {
                 continue;
@@ -346,6 +347,38 @@ impl Plane {
                 next["spec"]["replicas"] = json!(want);
                 next["metadata"]["generation"] = json!(generation_of(&deploy) + 1);
                 self.put(&t.deployments, next);
+            }
+        }
+    }
+
+    /// During a canary upgrade the add-on's HPAs of the canary revision carry the stable
+    /// revision's bounds (docs `istio-upgrade.md`: the stable revision's HPA spec takes
+    /// precedence; a change to the canary's is reverted).
+    fn canary_hpas_follow_stable(&mut self, t: &Types) {
+        let [stable, canary] = self.mesh.revisions.as_slice() else {
+            return;
+        };
+        let (stable, canary) = (format!("-{stable}"), format!("-{canary}"));
+        for hpa in self.all_of(&t.hpas) {
+            let name = str_at(&hpa, "/metadata/name");
+            let ns = str_at(&hpa, "/metadata/namespace");
+            let key = crate::core::kube::object_key(&t.hpas.group, &t.hpas.resource, ns, name);
+            let Some(base) = name.strip_suffix(canary.as_str()) else {
+                continue;
+            };
+            if !self.addon_keys.contains(&key) {
+                continue;
+            }
+            let Ok(stable_hpa) = self.get(&t.hpas, ns, &format!("{base}{stable}")) else {
+                continue;
+            };
+            let mut next = hpa.clone();
+            for k in ["minReplicas", "maxReplicas"] {
+                next["spec"][k] = stable_hpa["spec"][k].clone();
+            }
+            if next != hpa {
+                next["metadata"]["generation"] = json!(generation_of(&hpa) + 1);
+                self.put(&t.hpas, next);
             }
         }
     }
