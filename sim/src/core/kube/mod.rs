@@ -268,7 +268,30 @@ pub fn timestamp(t: OffsetDateTime) -> String {
 }
 
 fn str_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+    at(v, ptr).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `Value::pointer` without its allocations (it builds a `String` per token; the controllers
+/// and lists read a few fields of every object of a type).
+pub fn at<'a>(v: &'a Value, ptr: &str) -> Option<&'a Value> {
+    if ptr.is_empty() {
+        return Some(v);
+    }
+    let rest = ptr.strip_prefix('/')?;
+    rest.split('/').try_fold(v, |cur, token| {
+        let unescaped;
+        let token = if token.contains('~') {
+            unescaped = token.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            token
+        };
+        match cur {
+            Value::Object(m) => m.get(token),
+            Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        }
+    })
 }
 
 /// The namespaces a real cluster starts with.

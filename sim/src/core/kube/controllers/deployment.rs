@@ -7,6 +7,8 @@
 //! `kubectl rollout restart` is a template change (the `kubectl.kubernetes.io/restartedAt`
 //! annotation). A ReplicaSet keeps `spec.replicas` pods `<rs>-<5 characters>`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -69,6 +71,7 @@ fn replicaset_for(deploy: &Value, hash: &str, revision: u64, replicas: usize) ->
 impl Plane {
     /// Each Deployment's ReplicaSets: the current one made and scaled up, the rest to 0.
     pub(super) fn run_deployments(&mut self, t: &Types, ctx: WriteCtx) {
+        let mut by_owner = self.replicasets_by_owner(t);
         for deploy in self.all_of(&t.deployments) {
             if deploy.pointer("/spec/paused") == Some(&json!(true)) {
                 continue;
@@ -81,11 +84,7 @@ impl Plane {
                 .unwrap_or(json!({}));
             let hash = template_hash(&template);
             let current = format!("{}-{hash}", str_at(&deploy, "/metadata/name"));
-            let owned: Vec<Value> = self
-                .objects_in(&t.replicasets, &ns)
-                .into_iter()
-                .filter(|rs| controller_uid(rs) == Some(uid.as_str()))
-                .collect();
+            let owned = by_owner.remove(&uid).unwrap_or_default();
             let top = owned.iter().map(revision_of).max().unwrap_or(0);
             let replicas = replicas_of(&deploy);
             match owned
@@ -145,6 +144,17 @@ impl Plane {
                 }
             }
         }
+    }
+
+    /// Every ReplicaSet with a controller, by the controller's uid (one walk per phase).
+    fn replicasets_by_owner(&self, t: &Types) -> BTreeMap<String, Vec<Value>> {
+        let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (_, rs) in self.objects_of(&t.replicasets) {
+            if let Some(uid) = controller_uid(rs) {
+                out.entry(uid.to_owned()).or_default().push(rs.clone());
+            }
+        }
+        out
     }
 
     /// Each ReplicaSet's pods: made up to `spec.replicas`, the newest beyond it deleted; then
@@ -209,8 +219,8 @@ impl Plane {
 
     /// Each Deployment's status from its ReplicaSets.
     pub(super) fn deployment_statuses(&mut self, t: &Types, now: OffsetDateTime) {
+        let mut by_owner = self.replicasets_by_owner(t);
         for deploy in self.all_of(&t.deployments) {
-            let ns = str_at(&deploy, "/metadata/namespace");
             let uid = str_at(&deploy, "/metadata/uid");
             let hash = template_hash(
                 &deploy
@@ -219,11 +229,7 @@ impl Plane {
                     .unwrap_or(json!({})),
             );
             let current = format!("{}-{hash}", str_at(&deploy, "/metadata/name"));
-            let owned: Vec<Value> = self
-                .objects_in(&t.replicasets, ns)
-                .into_iter()
-                .filter(|rs| controller_uid(rs) == Some(uid))
-                .collect();
+            let owned = by_owner.remove(uid).unwrap_or_default();
             let count = |rs: &Value, k: &str| {
                 rs.pointer(&format!("/status/{k}"))
                     .and_then(Value::as_u64)

@@ -142,8 +142,7 @@ fn owner_ref(owner: &Value) -> Value {
 
 /// The uid of an object's controller, if it has one.
 pub fn controller_uid(object: &Value) -> Option<&str> {
-    object
-        .pointer("/metadata/ownerReferences")?
+    super::at(object, "/metadata/ownerReferences")?
         .as_array()?
         .iter()
         .find(|r| r.get("controller") == Some(&json!(true)))
@@ -152,8 +151,7 @@ pub fn controller_uid(object: &Value) -> Option<&str> {
 }
 
 fn owner_uids(object: &Value) -> Vec<&str> {
-    object
-        .pointer("/metadata/ownerReferences")
+    super::at(object, "/metadata/ownerReferences")
         .and_then(Value::as_array)
         .map(|refs| {
             refs.iter()
@@ -479,7 +477,7 @@ impl Plane {
 }
 
 fn pod_info(pod: &Value) -> PodInfo {
-    let labels = pod.pointer("/metadata/labels");
+    let labels = super::at(pod, "/metadata/labels");
     let label = |k: &str| {
         labels
             .and_then(|l| l.get(k))
@@ -493,8 +491,7 @@ fn pod_info(pod: &Value) -> PodInfo {
     };
     PodInfo {
         name: str_at(pod, "/metadata/name").to_owned(),
-        ready: pod
-            .pointer("/status/conditions")
+        ready: super::at(pod, "/status/conditions")
             .and_then(Value::as_array)
             .is_some_and(|cs| {
                 cs.iter()
