@@ -253,6 +253,53 @@ async fn a_deployment_makes_a_replicaset_and_running_pods() {
             p["status"]["startTime"]
         );
     }
+    // The label index (a namespaced list with an equality selector) agrees with a walk (a
+    // cluster-wide list), also after a relabel.
+    let walked = |sel: &'static str| {
+        let sim = &sim;
+        async move {
+            let mut n = names(&list(sim, &format!("/api/v1/pods?labelSelector={sel}")).await);
+            n.sort();
+            n
+        }
+    };
+    let mut indexed = names(
+        &list(
+            &sim,
+            "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb",
+        )
+        .await,
+    );
+    indexed.sort();
+    assert_eq!(indexed, walked("app%3Dweb").await);
+    let first = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
+    ok(&sim
+        .kpatch(
+            &format!("/api/v1/namespaces/default/pods/{first}"),
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"app": "other"}}}),
+        )
+        .await);
+    let mut indexed = names(
+        &list(
+            &sim,
+            "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb",
+        )
+        .await,
+    );
+    indexed.sort();
+    assert_eq!(indexed.len(), 2);
+    assert_eq!(indexed, walked("app%3Dweb").await);
+    assert_eq!(
+        names(
+            &list(
+                &sim,
+                "/api/v1/namespaces/default/pods?labelSelector=app%3Dother"
+            )
+            .await
+        ),
+        [first]
+    );
     // Pods spread over the nodes.
     let mut nodes: Vec<&str> = pods
         .iter()

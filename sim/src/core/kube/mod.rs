@@ -23,6 +23,7 @@ pub mod catalog;
 pub mod controllers;
 pub mod error;
 pub mod hpa;
+pub mod index;
 pub mod inject;
 pub mod nodes;
 pub mod patch;
@@ -224,6 +225,9 @@ pub struct Plane {
     /// The pods a sweep counts as it makes and deletes them.
     #[serde(skip)]
     pub pod_tally: usize,
+    /// Objects by label, per type and namespace (`None` until built: lists then walk).
+    #[serde(skip)]
+    pub label_index: Option<index::LabelIndex>,
 }
 
 /// A plane that nobody has looked at through Kubernetes yet: everything it would hold is
@@ -341,8 +345,16 @@ impl Plane {
     /// read methods see a lazy plane as empty).
     pub fn materialise(&mut self) {
         let Some(lazy) = self.lazy.take() else {
+            if self.label_index.is_none() {
+                let mut index = index::LabelIndex::default();
+                for (k, o) in &self.objects {
+                    index.add(k, o);
+                }
+                self.label_index = Some(index);
+            }
             return;
         };
+        self.label_index.get_or_insert_with(Default::default);
         let current = std::mem::take(&mut self.mesh);
         let ns = namespaces_type();
         for name in INITIAL_NAMESPACES {
@@ -443,10 +455,14 @@ impl Plane {
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
         crate::compact::value(&mut object);
         let shared = Arc::new(object);
-        self.objects.insert(
-            object_key(&rt.group, &rt.resource, namespace, name),
-            shared.clone(),
-        );
+        let key = object_key(&rt.group, &rt.resource, namespace, name);
+        if let Some(index) = self.label_index.as_mut() {
+            if let Some(old) = self.objects.get(&key) {
+                index.remove(&key, old);
+            }
+            index.add(&key, &shared);
+        }
+        self.objects.insert(key, shared.clone());
         self.emit(rv, event_type, rt, namespace, shared.clone());
         Value::clone(&shared)
     }
@@ -454,7 +470,11 @@ impl Plane {
     /// Removes an object and tells watchers (the DELETED event carries a new resourceVersion).
     fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Option<Value> {
         let key = object_key(&rt.group, &rt.resource, namespace, name);
-        let mut object = Arc::unwrap_or_clone(self.objects.remove(&key)?);
+        let removed = self.objects.remove(&key)?;
+        if let Some(index) = self.label_index.as_mut() {
+            index.remove(&key, &removed);
+        }
+        let mut object = Arc::unwrap_or_clone(removed);
         self.addon_keys.remove(&key);
         let rv = self.next_rv();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
@@ -567,6 +587,9 @@ impl Plane {
             Some(ns) if rt.namespaced => format!("{}{ns}/", type_prefix(&rt.group, &rt.resource)),
             _ => type_prefix(&rt.group, &rt.resource),
         };
+        if let Some(page) = self.list_indexed(&prefix, opts, limit) {
+            return page;
+        }
         let lower = match &opts.continue_after {
             Some(after) if after.starts_with(&prefix) => Bound::Excluded(after.clone()),
             _ => Bound::Included(prefix.clone()),
@@ -605,6 +628,53 @@ impl Plane {
             continue_after: if remaining > 0 { last_key } else { None },
             remaining,
         }
+    }
+
+    /// A list through the label index: when the plane is indexed, the list names one type in
+    /// one namespace (or a cluster-scoped type) and its selector has an equality term, only
+    /// the objects with that label are read. `None`: walk instead.
+    fn list_indexed(&self, prefix: &str, opts: &ListOptions, limit: usize) -> Option<ListPage> {
+        let index = self.label_index.as_ref()?;
+        if prefix.matches('/').count() != 3 {
+            return None;
+        }
+        let (label, value) = opts.labels.0.iter().find_map(|r| match r {
+            validate::Requirement::Equals(k, v) => Some((k, v)),
+            validate::Requirement::In(k, vs) if vs.len() == 1 => Some((k, &vs[0])),
+            _ => None,
+        })?;
+        let empty = std::collections::BTreeSet::new();
+        let keys = index.lookup(prefix, label, value).unwrap_or(&empty);
+        let mut items = Vec::new();
+        let mut last_key = None;
+        let mut remaining = 0;
+        for key in keys {
+            if opts
+                .continue_after
+                .as_ref()
+                .is_some_and(|after| key <= after)
+            {
+                continue;
+            }
+            let Some(o) = self.objects.get(key) else {
+                continue;
+            };
+            if !opts.labels.matches_object(o) || !validate::fields_match(o, &opts.fields) {
+                continue;
+            }
+            if items.len() < limit {
+                items.push(Value::clone(o));
+                last_key = Some(key.clone());
+            } else {
+                remaining += 1;
+            }
+        }
+        Some(ListPage {
+            items,
+            resource_version: self.resource_version,
+            continue_after: if remaining > 0 { last_key } else { None },
+            remaining,
+        })
     }
 
     // ----- watches --------------------------------------------------------------------------
