@@ -12,9 +12,12 @@
 pub mod body;
 pub mod lifecycle;
 pub mod mesh;
+pub mod pools;
+pub mod power;
 pub mod profiles;
 mod render;
 pub mod rules;
+pub mod upgrades;
 
 use std::collections::BTreeMap;
 
@@ -56,6 +59,11 @@ pub enum ProvisioningState {
     Succeeded,
     Failed,
     Canceled,
+    Stopping,
+    Starting,
+    Upgrading,
+    Scaling,
+    UpgradingNodeImageVersion,
 }
 
 impl ProvisioningState {
@@ -67,14 +75,19 @@ impl ProvisioningState {
             ProvisioningState::Succeeded => "Succeeded",
             ProvisioningState::Failed => "Failed",
             ProvisioningState::Canceled => "Canceled",
+            ProvisioningState::Stopping => "Stopping",
+            ProvisioningState::Starting => "Starting",
+            ProvisioningState::Upgrading => "Upgrading",
+            ProvisioningState::Scaling => "Scaling",
+            ProvisioningState::UpgradingNodeImageVersion => "UpgradingNodeImageVersion",
         }
     }
 
     /// Whether a write operation is running in this state.
     pub fn is_running(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            ProvisioningState::Creating | ProvisioningState::Updating | ProvisioningState::Deleting
+            ProvisioningState::Succeeded | ProvisioningState::Failed | ProvisioningState::Canceled
         )
     }
 }
@@ -113,6 +126,12 @@ pub struct ManagedCluster {
     pub provisioning_state: ProvisioningState,
     /// The operation whose completion settles `provisioning_state`.
     pub operation_id: Option<String>,
+    /// What only the server knows of each agent pool, by lower-cased name (`pools`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pool_status: BTreeMap<String, pools::PoolStatus>,
+    /// `powerState.code` is `Stopped` (set when a stop is accepted, cleared when a start ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
     /// The serialised GET body; rebuilt after every change.
     #[serde(skip)]
     pub cached: Option<Bytes>,
@@ -242,6 +261,51 @@ impl Clusters {
         let prefix = format!("{group_key}/");
         self.planes.retain(|key, _| !key.starts_with(&prefix));
         self.clusters.retain(|key, _| !key.starts_with(&prefix));
+    }
+
+    /// Applies a finished pool or power operation's effect.
+    pub fn apply_pool(&mut self, effect: &pools::Effect, outcome: Outcome) {
+        use pools::lifecycle as pl;
+        use pools::Effect as E;
+        match (effect, outcome) {
+            (
+                E::AgentPoolProvisioned {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => pl::on_provisioned(self, cluster_key, pool, operation_id),
+            (
+                E::AgentPoolDeleted {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => pl::on_deleted(self, cluster_key, pool, operation_id),
+            (
+                E::AgentPoolProvisioned {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                }
+                | E::AgentPoolDeleted {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Failed,
+            ) => pl::on_failed(self, cluster_key, pool, operation_id),
+            (
+                E::ClusterPowerChanged {
+                    cluster_key,
+                    operation_id,
+                    running,
+                },
+                outcome,
+            ) => power::on_changed(self, cluster_key, operation_id, *running, outcome),
+        }
     }
 
     /// Applies a finished operation's effect.

@@ -73,7 +73,8 @@ impl ManagedCluster {
             "provisioningState".into(),
             self.provisioning_state.as_str().into(),
         );
-        p.insert("powerState".into(), serde_json::json!({"code": "Running"}));
+        let power = if self.stopped { "Stopped" } else { "Running" };
+        p.insert("powerState".into(), serde_json::json!({ "code": power }));
         p.insert("maxAgentPools".into(), MAX_AGENT_POOLS.into());
         p.insert(
             "kubernetesVersion".into(),
@@ -138,25 +139,8 @@ impl ManagedCluster {
                 "objectId": self.principal_id,
             }}),
         );
-        if let Some(Value::Array(pools)) = p.get_mut("agentPoolProfiles") {
-            for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
-                let key = pool
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                pool.insert(
-                    "currentOrchestratorVersion".into(),
-                    self.current_kubernetes_version.clone().into(),
-                );
-                pool.insert(
-                    "provisioningState".into(),
-                    self.provisioning_state.as_str().into(),
-                );
-                if let Some(tag) = self.pool_etags.get(&key) {
-                    pool.insert("eTag".into(), tag.clone().into());
-                }
-            }
+        if p.contains_key("agentPoolProfiles") {
+            p.insert("agentPoolProfiles".into(), self.render_profiles());
         }
         if let Some(mesh) = &self.mesh {
             p.insert("serviceMeshProfile".into(), mesh.to_json());

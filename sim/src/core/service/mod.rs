@@ -12,9 +12,11 @@ mod clusters;
 mod groups;
 mod kube;
 mod operations;
+mod pools;
 mod registration;
 
 pub use clusters::{ClusterInfo, ClusterWrite, Credential};
+pub use pools::PoolWrite;
 
 use time::OffsetDateTime;
 

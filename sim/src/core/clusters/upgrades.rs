@@ -1,0 +1,142 @@
+//! Upgrade profiles from the day's Kubernetes catalogue: a cluster's
+//! `upgradeProfiles/default` (`az aks get-upgrades`: the control plane's and each pool's
+//! targets) and a pool's `agentPools/{p}/upgradeProfiles/default` (`az aks nodepool
+//! get-upgrades`), shaped as the spec-generated SDK models (`ManagedClusterUpgradeProfile`,
+//! `AgentPoolUpgradeProfile`).
+//!
+//! Targets: the control plane (and, in the cluster's profile, each pool with it) may move to a
+//! later patch of its minor or to any patch of the next minor — the same edges
+//! `kubernetesVersions` lists; a pool on its own may move to any version after its own that is
+//! not newer than the control plane.
+
+use serde_json::{json, Map, Value};
+
+use super::pools::{self, is_windows, name_of, node_image_for, position, profiles};
+use super::ManagedCluster;
+use crate::core::timeline::catalog::AksCatalog;
+
+fn triple(version: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
+}
+
+/// Every catalogue patch with its minor's preview flag, oldest first.
+fn patches(catalog: &AksCatalog) -> Vec<(String, bool)> {
+    let mut all: Vec<(String, bool)> = catalog
+        .kubernetes
+        .versions
+        .iter()
+        .flat_map(|m| m.patch_versions.iter().map(move |p| (p.clone(), m.preview)))
+        .collect();
+    all.sort_by_key(|(p, _)| triple(p));
+    all
+}
+
+fn item(version: &str, preview: bool) -> Value {
+    let mut v = json!({ "kubernetesVersion": version });
+    if preview {
+        v["isPreview"] = true.into();
+    }
+    v
+}
+
+/// A later patch of `current`'s minor, or any patch of the next minor.
+fn control_plane_targets(catalog: &AksCatalog, current: &str) -> Vec<Value> {
+    let Some(now) = triple(current) else {
+        return Vec::new();
+    };
+    patches(catalog)
+        .into_iter()
+        .filter(|(p, _)| {
+            triple(p).is_some_and(|t| {
+                t.0 == now.0 && ((t.1 == now.1 && t.2 > now.2) || t.1 == now.1 + 1)
+            })
+        })
+        .map(|(p, preview)| item(&p, preview))
+        .collect()
+}
+
+fn os_type(pool: &Map<String, Value>) -> &'static str {
+    if is_windows(pool) {
+        "Windows"
+    } else {
+        "Linux"
+    }
+}
+
+fn pool_current(cluster: &ManagedCluster, name: &str) -> String {
+    cluster
+        .pool_status
+        .get(&name.to_ascii_lowercase())
+        .map_or_else(
+            || cluster.current_kubernetes_version.clone(),
+            |s| s.current_version.clone(),
+        )
+}
+
+/// `managedClusters/{c}/upgradeProfiles/default`.
+pub fn cluster_profile(catalog: &AksCatalog, cluster: &ManagedCluster) -> Value {
+    let current = &cluster.current_kubernetes_version;
+    let agent_pools: Vec<Value> = profiles(&cluster.properties)
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|p| {
+            let name = pools::str_of(p, "name").unwrap_or("");
+            let version = pool_current(cluster, name);
+            json!({
+                "kubernetesVersion": version,
+                "name": name,
+                "osType": os_type(p),
+                "upgrades": control_plane_targets(catalog, &version),
+            })
+        })
+        .collect();
+    json!({
+        "id": format!("{}/upgradeprofiles/default", cluster.id()),
+        "name": "default",
+        "type": "Microsoft.ContainerService/managedClusters/upgradeprofiles",
+        "properties": {
+            "controlPlaneProfile": {
+                "kubernetesVersion": current,
+                "osType": "Linux",
+                "upgrades": control_plane_targets(catalog, current),
+            },
+            "agentPoolProfiles": agent_pools,
+        },
+    })
+}
+
+/// `managedClusters/{c}/agentPools/{p}/upgradeProfiles/default` (`None`: no such pool).
+pub fn pool_profile(catalog: &AksCatalog, cluster: &ManagedCluster, pool: &str) -> Option<Value> {
+    let all = profiles(&cluster.properties);
+    let p = all.get(position(all, pool)?)?.as_object()?;
+    let name = name_of(&all[position(all, pool)?]).to_owned();
+    let version = pool_current(cluster, &name);
+    let (now, ceiling) = (
+        triple(&version),
+        triple(&cluster.current_kubernetes_version),
+    );
+    let upgrades: Vec<Value> = patches(catalog)
+        .into_iter()
+        .filter(|(v, _)| {
+            let t = triple(v);
+            t > now && t <= ceiling && t.map(|t| t.0) == now.map(|n| n.0)
+        })
+        .map(|(v, preview)| item(&v, preview))
+        .collect();
+    Some(json!({
+        "id": format!("{}/upgradeProfiles/default", cluster.pool_id(&name)),
+        "name": "default",
+        "type": "Microsoft.ContainerService/managedClusters/agentPools/upgradeProfiles",
+        "properties": {
+            "kubernetesVersion": version,
+            "osType": os_type(p),
+            "upgrades": upgrades,
+            "latestNodeImageVersion": node_image_for(p),
+        },
+    }))
+}

@@ -1,0 +1,461 @@
+//! Agent pools (`managedClusters/{c}/agentPools`), their rules, upgrade profiles and a
+//! cluster's stop/start, in process: the shapes az and the SDKs read, one truth with the
+//! cluster's `agentPoolProfiles`, every refusal leaving the state unchanged, and one scenario
+//! per pool rule in the library.
+
+mod common;
+
+use axum::http::Method;
+use common::aks::{self, cluster_url, create, new_sim, poll, prepare, API};
+use common::{Reply, Sim, SUB};
+use serde_json::{json, Value};
+
+fn pools_url(rg: &str, cluster: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{cluster}/agentPools?api-version={API}"
+    )
+}
+
+fn pool_url(rg: &str, cluster: &str, pool: &str) -> String {
+    pool_action(rg, cluster, pool, "")
+}
+
+fn pool_action(rg: &str, cluster: &str, pool: &str, action: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}{action}?api-version={API}"
+    )
+}
+
+/// The body `az aks nodepool add` sends (recorded, 2024-08).
+fn az_pool_body(mode: &str) -> Value {
+    json!({"properties": {
+        "count": 3, "vmSize": "Standard_DS2_v2", "osType": "Linux", "osSKU": "AzureLinux",
+        "enableAutoScaling": false, "scaleDownMode": "Delete", "type": "VirtualMachineScaleSets",
+        "mode": mode, "upgradeSettings": {}, "enableNodePublicIP": false,
+        "scaleSetPriority": "Regular", "scaleSetEvictionPolicy": "Delete", "spotMaxPrice": -1.0,
+        "nodeTaints": [], "enableEncryptionAtHost": false, "enableUltraSSD": false,
+        "enableFIPS": false
+    }})
+}
+
+fn set_default_duration(sim: &Sim, secs: f64) {
+    sim.state
+        .core
+        .durations
+        .write()
+        .apply(&[format!("default={secs}")], &aksim::core::OP_KINDS)
+        .unwrap();
+}
+
+async fn setup() -> Sim {
+    let sim = new_sim();
+    prepare(&sim, "rg1").await;
+    create(&sim, "rg1", "c1", None).await;
+    sim
+}
+
+/// Everything a refusal must leave as it was: the cluster and its pools.
+async fn state(sim: &Sim) -> (Value, Value) {
+    let c = sim.get(&cluster_url("rg1", "c1")).await;
+    let p = sim.get(&pools_url("rg1", "c1")).await;
+    (c.body, p.body)
+}
+
+async fn refused(sim: &Sim, r: Reply, status: u16, code: &str) -> Reply {
+    assert_eq!(r.status.as_u16(), status, "{:?}", r.body);
+    assert_eq!(r.code(), code, "{:?}", r.body);
+    let _ = sim;
+    r
+}
+
+async fn add_pool(sim: &Sim, name: &str, body: Value) -> Value {
+    let r = sim.put(&pool_url("rg1", "c1", name), body).await;
+    assert_eq!(r.status.as_u16(), 201, "{:?}", r.body);
+    assert_eq!(r.body["properties"]["provisioningState"], "Creating");
+    let done = poll(sim, &r).await;
+    assert_eq!(done["status"], "Succeeded", "{done}");
+    sim.get(&pool_url("rg1", "c1", name)).await.body
+}
+
+#[tokio::test]
+async fn pools_list_and_get_in_aks_shape() {
+    let sim = setup().await;
+    let r = sim.get(&pools_url("rg1", "c1")).await;
+    assert_eq!(r.status.as_u16(), 200, "{:?}", r.body);
+    let pools = r.body["value"].as_array().unwrap();
+    assert_eq!(pools.len(), 1);
+    let p = &pools[0];
+    assert_eq!(p["name"], "nodepool1");
+    assert_eq!(
+        p["type"],
+        "Microsoft.ContainerService/managedClusters/agentPools"
+    );
+    assert!(p["id"]
+        .as_str()
+        .unwrap()
+        .ends_with("/managedClusters/c1/agentPools/nodepool1"));
+    let props = &p["properties"];
+    for key in [
+        "count",
+        "vmSize",
+        "osDiskSizeGB",
+        "osDiskType",
+        "kubeletDiskType",
+        "maxPods",
+        "type",
+        "provisioningState",
+        "powerState",
+        "orchestratorVersion",
+        "currentOrchestratorVersion",
+        "mode",
+        "osType",
+        "osSKU",
+        "nodeImageVersion",
+        "upgradeSettings",
+    ] {
+        assert!(props.get(key).is_some(), "{key} missing: {props}");
+    }
+    assert!(props.get("name").is_none());
+    assert_eq!(props["provisioningState"], "Succeeded");
+    assert_eq!(props["upgradeSettings"], json!({"maxSurge": "10%"}));
+    let one = sim.get(&pool_url("rg1", "c1", "nodepool1")).await;
+    assert_eq!(one.status.as_u16(), 200);
+    assert_eq!(&one.body, p);
+    let missing = sim.get(&pool_url("rg1", "c1", "nope")).await;
+    refused(&sim, missing, 404, "NotFound").await;
+    let no_cluster = sim.get(&pools_url("rg1", "c9")).await;
+    refused(&sim, no_cluster, 404, "ResourceNotFound").await;
+}
+
+#[tokio::test]
+async fn a_pool_put_is_an_lro_and_one_truth_with_the_cluster() {
+    let sim = setup().await;
+    set_default_duration(&sim, 5.0);
+    let r = sim
+        .put(&pool_url("rg1", "c1", "user1"), az_pool_body("User"))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{:?}", r.body);
+    let props = &r.body["properties"];
+    assert_eq!(props["provisioningState"], "Creating");
+    // Request-only values AKS does not echo; `upgradeSettings: {}` kept (recorded).
+    for dropped in [
+        "scaleSetPriority",
+        "scaleSetEvictionPolicy",
+        "spotMaxPrice",
+        "nodeTaints",
+    ] {
+        assert!(props.get(dropped).is_none(), "{dropped} echoed");
+    }
+    assert_eq!(props["upgradeSettings"], json!({}));
+    assert!(props["nodeImageVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with("AKSAzureLinux"));
+    assert!(r.header("azure-asyncoperation").is_some());
+    // The cluster sees the pool while it is created.
+    let c = sim.get(&cluster_url("rg1", "c1")).await;
+    let names: Vec<&str> = c.body["properties"]["agentPoolProfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nodepool1", "user1"]);
+    assert_eq!(c.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        c.body["properties"]["agentPoolProfiles"][1]["provisioningState"],
+        "Creating"
+    );
+    assert_eq!(poll(&sim, &r).await["status"], "Succeeded");
+    let got = sim.get(&pool_url("rg1", "c1", "user1")).await;
+    assert_eq!(got.body["properties"]["provisioningState"], "Succeeded");
+
+    // Update: 200; a count-only change is a scale.
+    let mut body = json!({"properties": got.body["properties"].clone()});
+    body["properties"]["count"] = 5.into();
+    let u = sim.put(&pool_url("rg1", "c1", "user1"), body).await;
+    assert_eq!(u.status.as_u16(), 200, "{:?}", u.body);
+    assert_eq!(u.body["properties"]["provisioningState"], "Scaling");
+    poll(&sim, &u).await;
+
+    // A cluster PUT without agentPoolProfiles keeps the pools; one with them is seen by the
+    // agentPools API.
+    aks::az_update(&sim, "rg1", "c1", |b| {
+        b["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("agentPoolProfiles");
+        b["tags"] = json!({"a": "b"});
+    })
+    .await
+    .unwrap();
+    let list = sim.get(&pools_url("rg1", "c1")).await;
+    assert_eq!(list.body["value"].as_array().unwrap().len(), 2);
+    assert_eq!(list.body["value"][1]["properties"]["count"], 5);
+    aks::az_update(&sim, "rg1", "c1", |b| {
+        let pools = b["properties"]["agentPoolProfiles"].as_array_mut().unwrap();
+        pools.push(json!({"name": "added", "count": 1, "mode": "User"}));
+    })
+    .await
+    .unwrap();
+    let added = sim.get(&pool_url("rg1", "c1", "added")).await;
+    assert_eq!(added.status.as_u16(), 200, "{:?}", added.body);
+    assert_eq!(added.body["properties"]["provisioningState"], "Succeeded");
+}
+
+#[tokio::test]
+async fn pool_rules_refuse_with_aks_codes_and_change_nothing() {
+    let sim = setup().await;
+    let aks = sim.state.core.aks_for(SUB);
+    let newest = aks.kubernetes.versions.last().unwrap().version.clone();
+    let before = state(&sim).await;
+    let mut cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("UPPER", az_pool_body("User"), 400, "InvalidParameter"),
+        (
+            "abcdefghijklm",
+            az_pool_body("User"),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "win1234",
+            json!({"properties": {"osType": "Windows", "mode": "User"}}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "big",
+            json!({"properties": {"count": 1001, "mode": "User"}}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "sys0",
+            json!({"properties": {"count": 0, "mode": "System"}}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "auto",
+            json!({"properties": {"mode": "User", "enableAutoScaling": true, "minCount": 5, "maxCount": 2}}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "winsys",
+            json!({"properties": {"osType": "Windows", "mode": "System"}}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "gw",
+            json!({"properties": {"mode": "Gateway", "count": 2}}),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "bad",
+            json!({"properties": {"count": "three"}}),
+            400,
+            "InvalidRequestContent",
+        ),
+        (
+            "vers",
+            json!({"properties": {"mode": "User", "orchestratorVersion": "1.99"}}),
+            400,
+            "AgentPoolK8sVersionNotSupported",
+        ),
+    ];
+    let current = sim.get(&cluster_url("rg1", "c1")).await.body["properties"]["kubernetesVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    if newest != current {
+        cases.push((
+            "newer",
+            json!({"properties": {"mode": "User", "orchestratorVersion": newest}}),
+            400,
+            "NodePoolMcVersionIncompatible",
+        ));
+    }
+    for (name, body, status, code) in cases {
+        let r = sim.put(&pool_url("rg1", "c1", name), body).await;
+        refused(&sim, r, status, code).await;
+        assert_eq!(state(&sim).await, before, "{name} changed the state");
+    }
+    // The last System pool can be neither deleted nor made User.
+    let r = sim.delete(&pool_url("rg1", "c1", "nodepool1")).await;
+    let r = refused(&sim, r, 400, "OperationNotAllowed").await;
+    assert_eq!(
+        r.body["error"]["message"],
+        "There has to be at least one system agent pool."
+    );
+    let mut body = json!({"properties": before.1["value"][0]["properties"].clone()});
+    body["properties"]["mode"] = "User".into();
+    let r = sim.put(&pool_url("rg1", "c1", "nodepool1"), body).await;
+    refused(&sim, r, 400, "OperationNotAllowed").await;
+    assert_eq!(state(&sim).await, before);
+}
+
+#[tokio::test]
+async fn gateway_pools_follow_the_static_egress_gateway_rules() {
+    let sim = setup().await;
+    aks::az_update(&sim, "rg1", "c1", |b| {
+        b["properties"]["networkProfile"]["staticEgressGatewayProfile"] = json!({"enabled": true});
+    })
+    .await
+    .unwrap();
+    let before = state(&sim).await;
+    for (body, code) in [
+        (
+            json!({"properties": {"mode": "Gateway", "count": 2, "gatewayProfile": {"publicIPPrefixSize": 27}}}),
+            "InvalidParameter",
+        ),
+        (
+            json!({"properties": {"mode": "Gateway", "count": 3, "gatewayProfile": {"publicIPPrefixSize": 31}}}),
+            "InvalidParameter",
+        ),
+        (
+            json!({"properties": {"mode": "Gateway", "count": 2, "enableAutoScaling": true, "minCount": 1, "maxCount": 2}}),
+            "InvalidParameter",
+        ),
+        (
+            json!({"properties": {"mode": "Gateway", "count": 1, "osType": "Windows"}}),
+            "InvalidParameter",
+        ),
+    ] {
+        let r = sim.put(&pool_url("rg1", "c1", "gw"), body).await;
+        refused(&sim, r, 400, code).await;
+        assert_eq!(state(&sim).await, before);
+    }
+    let gw = add_pool(
+        &sim,
+        "gw",
+        json!({"properties": {"mode": "Gateway", "count": 2, "gatewayProfile": {"publicIPPrefixSize": 31}}}),
+    )
+    .await;
+    assert_eq!(gw["properties"]["mode"], "Gateway");
+    assert_eq!(gw["properties"]["gatewayProfile"]["publicIPPrefixSize"], 31);
+    // Default prefix /31 when none is given; a Gateway pool stays one.
+    let mut body = json!({"properties": gw["properties"].clone()});
+    body["properties"]["mode"] = "User".into();
+    let r = sim.put(&pool_url("rg1", "c1", "gw"), body).await;
+    refused(&sim, r, 400, "InvalidParameter").await;
+    // A Windows User pool is fine.
+    let win = add_pool(
+        &sim,
+        "win1",
+        json!({"properties": {"osType": "Windows", "mode": "User", "count": 1}}),
+    )
+    .await;
+    assert_eq!(win["properties"]["osSKU"], "Windows2022");
+}
+
+#[tokio::test]
+async fn writes_during_a_running_operation_are_refused() {
+    let sim = setup().await;
+    set_default_duration(&sim, 60.0);
+    // A pool write while the cluster updates.
+    let r = sim
+        .call(
+            Method::PATCH,
+            &cluster_url("rg1", "c1"),
+            Some(json!({"tags": {"x": "y"}})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200);
+    let up = aks::without_read_only(sim.get(&cluster_url("rg1", "c1")).await.body);
+    let u = sim.put(&cluster_url("rg1", "c1"), up).await;
+    assert_eq!(u.status.as_u16(), 200, "{:?}", u.body);
+    let before = state(&sim).await;
+    let r = sim
+        .put(&pool_url("rg1", "c1", "user1"), az_pool_body("User"))
+        .await;
+    let r = refused(&sim, r, 409, "OperationNotAllowed").await;
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("(Updating)"));
+    assert_eq!(state(&sim).await, before);
+    sim.advance(61.0);
+    // A cluster write while a pool is created.
+    let p = sim
+        .put(&pool_url("rg1", "c1", "user1"), az_pool_body("User"))
+        .await;
+    assert_eq!(p.status.as_u16(), 201);
+    let up = aks::without_read_only(sim.get(&cluster_url("rg1", "c1")).await.body);
+    let r = sim.put(&cluster_url("rg1", "c1"), up).await;
+    let r = refused(&sim, r, 409, "OperationNotAllowed").await;
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Another agentpool operation (user1 - Creating)"),
+        "{:?}",
+        r.body
+    );
+    // Abort ends it Canceled.
+    let a = sim.post(&pool_action("rg1", "c1", "user1", "/abort")).await;
+    assert_eq!(a.status.as_u16(), 204, "{:?}", a.body);
+    let g = sim.get(&pool_url("rg1", "c1", "user1")).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Canceled");
+    assert_eq!(poll(&sim, &p).await["status"], "Canceled");
+}
+
+#[tokio::test]
+async fn delete_and_node_image_upgrade_are_lros() {
+    let sim = setup().await;
+    add_pool(&sim, "user1", az_pool_body("User")).await;
+    let up = sim
+        .post(&pool_action(
+            "rg1",
+            "c1",
+            "user1",
+            "/upgradeNodeImageVersion",
+        ))
+        .await;
+    assert_eq!(up.status.as_u16(), 202, "{:?}", up.body);
+    assert_eq!(
+        up.body["properties"]["provisioningState"],
+        "UpgradingNodeImageVersion"
+    );
+    assert!(up.header("location").is_some() && up.header("azure-asyncoperation").is_some());
+    assert_eq!(poll(&sim, &up).await["status"], "Succeeded");
+    let d = sim.delete(&pool_url("rg1", "c1", "user1")).await;
+    assert_eq!(d.status.as_u16(), 202, "{:?}", d.body);
+    assert!(d.header("location").is_some());
+    assert_eq!(poll(&sim, &d).await["status"], "Succeeded");
+    let gone = sim.get(&pool_url("rg1", "c1", "user1")).await;
+    assert_eq!(gone.status.as_u16(), 404);
+    let c = sim.get(&cluster_url("rg1", "c1")).await;
+    assert_eq!(
+        c.body["properties"]["agentPoolProfiles"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let again = sim.delete(&pool_url("rg1", "c1", "user1")).await;
+    assert_eq!(again.status.as_u16(), 204);
+}
+
+/// Every pool rule has a scenario tagged `rule:<id>` in the library.
+#[test]
+fn every_pool_rule_has_a_scenario() {
+    let tree = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let files = aksim::scenario::model::discover(&[tree]).unwrap();
+    let mut tags = std::collections::BTreeSet::new();
+    for file in files {
+        let loaded = aksim::scenario::load(&file).unwrap();
+        tags.extend(loaded.scenario.tags.iter().cloned());
+    }
+    let missing: Vec<&str> = aksim::core::clusters::pools::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !tags.contains(&format!("rule:{id}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "pool rules without a scenario: {missing:?}"
+    );
+}
