@@ -459,3 +459,196 @@ fn every_pool_rule_has_a_scenario() {
         "pool rules without a scenario: {missing:?}"
     );
 }
+
+fn cluster_action(rg: &str, cluster: &str, action: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{cluster}/{action}?api-version={API}"
+    )
+}
+
+/// A catalogue minor's patches, oldest first.
+fn patches_of(sim: &Sim, minor: &str) -> Vec<String> {
+    let aks = sim.state.core.aks_for(SUB);
+    aks.minor(minor).unwrap().patch_versions.clone()
+}
+
+#[tokio::test]
+async fn upgrade_profiles_come_from_the_catalogue_and_pools_upgrade_within_the_skew() {
+    let sim = new_sim();
+    prepare(&sim, "rg1").await;
+    let mut body = aks::az_create_body("c1", "rg1", None);
+    body["properties"]["kubernetesVersion"] = "1.35".into();
+    aks::put_and_wait(&sim, "rg1", "c1", body).await.unwrap();
+    let p135 = patches_of(&sim, "1.35");
+    let p136 = patches_of(&sim, "1.36");
+    let current = p135.last().unwrap().clone();
+
+    let r = sim
+        .get(&cluster_action("rg1", "c1", "upgradeProfiles/default"))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{:?}", r.body);
+    assert_eq!(r.body["name"], "default");
+    assert_eq!(
+        r.body["type"],
+        "Microsoft.ContainerService/managedClusters/upgradeprofiles"
+    );
+    let cp = &r.body["properties"]["controlPlaneProfile"];
+    assert_eq!(cp["kubernetesVersion"], current);
+    assert_eq!(cp["osType"], "Linux");
+    let targets: Vec<&str> = cp["upgrades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kubernetesVersion"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, p136.iter().map(String::as_str).collect::<Vec<_>>());
+    let pools = r.body["properties"]["agentPoolProfiles"]
+        .as_array()
+        .unwrap();
+    assert_eq!(pools[0]["name"], "nodepool1");
+    assert_eq!(pools[0]["kubernetesVersion"], current);
+
+    // A pool one minor behind, upgraded to the control plane's version.
+    let old = patches_of(&sim, "1.34").last().unwrap().clone();
+    add_pool(
+        &sim,
+        "np2",
+        json!({"properties": {"mode": "User", "count": 1, "orchestratorVersion": old}}),
+    )
+    .await;
+    let pr = sim
+        .get(&pool_action("rg1", "c1", "np2", "/upgradeProfiles/default"))
+        .await;
+    assert_eq!(pr.status.as_u16(), 200, "{:?}", pr.body);
+    assert_eq!(
+        pr.body["type"],
+        "Microsoft.ContainerService/managedClusters/agentPools/upgradeProfiles"
+    );
+    let props = &pr.body["properties"];
+    assert_eq!(props["kubernetesVersion"], old);
+    assert!(props["latestNodeImageVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with("AKSUbuntu"));
+    let ups: Vec<&str> = props["upgrades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kubernetesVersion"].as_str().unwrap())
+        .collect();
+    assert!(ups.contains(&current.as_str()), "{ups:?}");
+    assert!(
+        !ups.iter().any(|u| u.starts_with("1.36")),
+        "newer than the control plane: {ups:?}"
+    );
+    // `az aks nodepool upgrade -k`: a PUT of the pool with the new version.
+    let got = sim.get(&pool_url("rg1", "c1", "np2")).await.body;
+    let mut body = json!({"properties": got["properties"].clone()});
+    body["properties"]["orchestratorVersion"] = current.clone().into();
+    let u = sim.put(&pool_url("rg1", "c1", "np2"), body.clone()).await;
+    assert_eq!(u.status.as_u16(), 200, "{:?}", u.body);
+    assert_eq!(u.body["properties"]["provisioningState"], "Upgrading");
+    poll(&sim, &u).await;
+    let after = sim.get(&pool_url("rg1", "c1", "np2")).await.body;
+    assert_eq!(after["properties"]["currentOrchestratorVersion"], current);
+    // Never past the control plane.
+    body["properties"]["orchestratorVersion"] = p136[0].clone().into();
+    let r = sim.put(&pool_url("rg1", "c1", "np2"), body).await;
+    refused(&sim, r, 400, "NodePoolMcVersionIncompatible").await;
+    let missing = sim
+        .get(&pool_action(
+            "rg1",
+            "c1",
+            "nope",
+            "/upgradeProfiles/default",
+        ))
+        .await;
+    assert_eq!(missing.status.as_u16(), 404);
+}
+
+#[tokio::test]
+async fn stop_and_start_change_the_power_state_and_a_stopped_cluster_refuses_writes() {
+    let sim = setup().await;
+    set_default_duration(&sim, 5.0);
+    let s = sim.post(&cluster_action("rg1", "c1", "stop")).await;
+    assert_eq!(s.status.as_u16(), 202, "{:?}", s.body);
+    assert!(s.header("location").is_some() && s.header("azure-asyncoperation").is_some());
+    let c = sim.get(&cluster_url("rg1", "c1")).await.body;
+    assert_eq!(c["properties"]["provisioningState"], "Stopping");
+    assert_eq!(c["properties"]["powerState"]["code"], "Stopped");
+    assert_eq!(poll(&sim, &s).await["status"], "Succeeded");
+    let c = sim.get(&cluster_url("rg1", "c1")).await.body;
+    assert_eq!(c["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(c["properties"]["powerState"]["code"], "Stopped");
+    assert_eq!(
+        c["properties"]["agentPoolProfiles"][0]["powerState"]["code"],
+        "Stopped"
+    );
+    let p = sim.get(&pool_url("rg1", "c1", "nodepool1")).await.body;
+    assert_eq!(p["properties"]["powerState"]["code"], "Stopped");
+
+    // Writes (a mesh enable among them) are refused with AKS's text; nothing changes.
+    let before = state(&sim).await;
+    let mut body = aks::without_read_only(c.clone());
+    body["properties"]["serviceMeshProfile"] = json!({"mode": "Istio", "istio": {}});
+    let r = sim.put(&cluster_url("rg1", "c1"), body).await;
+    let r = refused(&sim, r, 400, "OperationNotAllowed").await;
+    assert_eq!(
+        r.body["error"]["message"],
+        "Managed Cluster is in stopped state, no operations except for start are allowed."
+    );
+    let r = sim
+        .put(&pool_url("rg1", "c1", "user1"), az_pool_body("User"))
+        .await;
+    refused(&sim, r, 400, "OperationNotAllowed").await;
+    assert_eq!(state(&sim).await, before);
+
+    let st = sim.post(&cluster_action("rg1", "c1", "start")).await;
+    assert_eq!(st.status.as_u16(), 202, "{:?}", st.body);
+    let c = sim.get(&cluster_url("rg1", "c1")).await.body;
+    assert_eq!(c["properties"]["provisioningState"], "Starting");
+    assert_eq!(poll(&sim, &st).await["status"], "Succeeded");
+    let c = sim.get(&cluster_url("rg1", "c1")).await.body;
+    assert_eq!(c["properties"]["powerState"]["code"], "Running");
+    assert_eq!(
+        c["properties"]["agentPoolProfiles"][0]["powerState"]["code"],
+        "Running"
+    );
+    add_pool(&sim, "user1", az_pool_body("User")).await;
+}
+
+#[tokio::test]
+async fn a_stopped_clusters_kube_api_answers_503() {
+    let sim = setup().await;
+    let cred = sim
+        .post(&cluster_action("rg1", "c1", "listClusterUserCredential"))
+        .await;
+    assert_eq!(cred.status.as_u16(), 200);
+    let key = aksim::core::clusters::cluster_key("rg1", "c1");
+    let token = sim
+        .state
+        .core
+        .with_plane(SUB, &key, sim.state.core.now(), |p| {
+            p.unwrap().token.clone()
+        });
+    let auth = format!("Bearer {token}");
+    let ns = format!("/k8s/{SUB}/rg1/c1/api/v1/namespaces");
+    let ok = sim
+        .call_with(Method::GET, &ns, None, &[("authorization", auth.as_str())])
+        .await;
+    assert_eq!(ok.status.as_u16(), 200, "{:?}", ok.body);
+    let s = sim.post(&cluster_action("rg1", "c1", "stop")).await;
+    assert_eq!(poll(&sim, &s).await["status"], "Succeeded");
+    let down = sim
+        .call_with(Method::GET, &ns, None, &[("authorization", auth.as_str())])
+        .await;
+    assert_eq!(down.status.as_u16(), 503, "{:?}", down.body);
+    assert_eq!(down.body["kind"], "Status");
+    assert_eq!(down.body["reason"], "ServiceUnavailable");
+    let st = sim.post(&cluster_action("rg1", "c1", "start")).await;
+    assert_eq!(poll(&sim, &st).await["status"], "Succeeded");
+    let up = sim
+        .call_with(Method::GET, &ns, None, &[("authorization", auth.as_str())])
+        .await;
+    assert_eq!(up.status.as_u16(), 200);
+}
