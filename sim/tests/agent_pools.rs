@@ -652,3 +652,19 @@ async fn a_stopped_clusters_kube_api_answers_503() {
         .await;
     assert_eq!(up.status.as_u16(), 200);
 }
+
+/// docs/agent-pools.md lists every pool rule of the registry.
+#[test]
+fn the_docs_list_every_pool_rule() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/agent-pools.md"),
+    )
+    .unwrap();
+    for rule in aksim::core::clusters::pools::rules::RULES {
+        assert!(
+            page.contains(&format!("| `{}` |", rule.id)),
+            "docs/agent-pools.md does not list {}",
+            rule.id
+        );
+    }
+}
