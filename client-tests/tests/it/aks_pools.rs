@@ -1,5 +1,6 @@
 //! Agent pools, upgrade profiles and stop/start through unmodified real clients (issue 16):
-//! az 2.91's `az aks nodepool add/list/show/scale/update/upgrade/get-upgrades/delete` (a
+//! az 2.91's `az aks nodepool add/list/show/scale/update/upgrade/get-upgrades/stop/start/
+//! operation-abort/delete` (a
 //! Gateway pool with `--mode Gateway --gateway-prefix-size 31` among them), `az aks
 //! get-upgrades`, `az aks stop/start`, each with a refusal where AKS has one; and the Python
 //! SDK's `agent_pools` operations (`client-tests/python/sdk_agent_pools.py`), every raw response
@@ -334,6 +335,60 @@ async fn az_nodepool_commands_get_upgrades_and_stop_start() {
             .as_str()
             .is_some_and(|v| v.starts_with("AKSUbuntu")),
         "{imaged:#}"
+    );
+
+    // A pool's own stop and start (a PUT of its powerState), and an abort with nothing running.
+    let pool_stopped = az
+        .json(&[
+            "aks",
+            "nodepool",
+            "stop",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+            "-n",
+            "user1",
+        ])
+        .await;
+    assert_eq!(
+        pool_stopped["powerState"]["code"], "Stopped",
+        "{pool_stopped:#}"
+    );
+    let pool_started = az
+        .json(&[
+            "aks",
+            "nodepool",
+            "start",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+            "-n",
+            "user1",
+        ])
+        .await;
+    assert_eq!(
+        pool_started["powerState"]["code"], "Running",
+        "{pool_started:#}"
+    );
+    let abort = az
+        .run(&[
+            "aks",
+            "nodepool",
+            "operation-abort",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+            "-n",
+            "user1",
+        ])
+        .await;
+    assert_refused(
+        &abort,
+        "OperationNotAllowed",
+        "There is no running operation to abort on agent pool 'user1'",
     );
 
     // stop: powerState Stopped, writes refused with AKS's text; start.
