@@ -668,3 +668,69 @@ fn the_docs_list_every_pool_rule() {
         );
     }
 }
+
+/// Pools with their own states, a stopped cluster and running pool operations survive a
+/// snapshot export and import unchanged; the operation then ends as it would have.
+#[tokio::test]
+async fn pools_and_power_round_trip_through_a_snapshot() {
+    let sim = setup().await;
+    set_default_duration(&sim, 30.0);
+    let r = sim
+        .put(&pool_url("rg1", "c1", "user1"), az_pool_body("User"))
+        .await;
+    assert_eq!(r.status.as_u16(), 201);
+    let export = sim
+        .call_with(Method::GET, &format!("/_sim/snapshot/{SUB}"), None, &[])
+        .await;
+    assert_eq!(export.status.as_u16(), 200);
+    let text = String::from_utf8(export.raw.clone()).unwrap();
+    assert!(
+        text.contains("poolStatus") && text.contains("agentPoolProvisioned"),
+        "{text}"
+    );
+
+    let other = new_sim();
+    let import = other
+        .call_with(
+            Method::PUT,
+            &format!("/_sim/snapshot/{SUB}"),
+            Some(export.body.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(import.status.as_u16(), 200, "{:?}", import.body);
+    let pools = |s: &Sim| {
+        let s = s.state.core.list_agent_pools(SUB, "rg1", "c1").unwrap();
+        serde_json::to_value(s).unwrap()
+    };
+    assert_eq!(pools(&sim), pools(&other));
+    assert_eq!(
+        other.get(&pool_url("rg1", "c1", "user1")).await.body["properties"]["provisioningState"],
+        "Creating"
+    );
+    other.advance(31.0);
+    assert_eq!(
+        other.get(&pool_url("rg1", "c1", "user1")).await.body["properties"]["provisioningState"],
+        "Succeeded"
+    );
+    // A stopped cluster stays stopped.
+    sim.advance(31.0);
+    let s = sim.post(&cluster_action("rg1", "c1", "stop")).await;
+    assert_eq!(s.status.as_u16(), 202);
+    sim.advance(31.0);
+    let export = sim
+        .call_with(Method::GET, &format!("/_sim/snapshot/{SUB}"), None, &[])
+        .await;
+    let third = new_sim();
+    let import = third
+        .call_with(
+            Method::PUT,
+            &format!("/_sim/snapshot/{SUB}"),
+            Some(export.body),
+            &[],
+        )
+        .await;
+    assert_eq!(import.status.as_u16(), 200, "{:?}", import.body);
+    let c = third.get(&cluster_url("rg1", "c1")).await.body;
+    assert_eq!(c["properties"]["powerState"]["code"], "Stopped", "{c}");
+}
