@@ -337,6 +337,22 @@ async fn az_nodepool_commands_get_upgrades_and_stop_start() {
         "{imaged:#}"
     );
 
+    // az aks upgrade: the control plane and every pool move to the next minor.
+    let next = patches(&sim, "1.36").last().unwrap().clone();
+    let all = az
+        .json(&[
+            "aks", "upgrade", "-g", "rg1", "-n", "c1", "-k", &next, "--yes",
+        ])
+        .await;
+    assert_eq!(all["currentKubernetesVersion"], next.as_str(), "{all:#}");
+    let versions: Vec<&str> = all["agentPoolProfiles"]
+        .as_array()
+        .expect("pools")
+        .iter()
+        .map(|p| p["currentOrchestratorVersion"].as_str().unwrap_or(""))
+        .collect();
+    assert!(versions.iter().all(|v| *v == next), "{all:#}");
+
     // A pool's own stop and start (a PUT of its powerState), and an abort with nothing running.
     let pool_stopped = az
         .json(&[
