@@ -331,7 +331,6 @@ pub fn put(
     }
     let body = body::read_put(raw)?;
     let desired = Desired::resolve(ctx, existing, &body, api_version)?;
-    check_pools(ctx, existing, &body, &desired)?;
     rules::evaluate(&RuleInput {
         catalog: ctx.aks,
         day: ctx.behaviour.day,
@@ -343,6 +342,8 @@ pub fn put(
             .get(&key)
             .is_some_and(Plane::has_self_managed_istio),
     })?;
+    // The pool rules run after the cluster's own: a refused cluster change names its rule.
+    check_pools(ctx, existing, &body, &desired)?;
 
     // Accepted: store the cluster; on create its plane too.
     let creating = existing.is_none();
