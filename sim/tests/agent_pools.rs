@@ -117,7 +117,12 @@ async fn pools_list_and_get_in_aks_shape() {
     }
     assert!(props.get("name").is_none());
     assert_eq!(props["provisioningState"], "Succeeded");
-    assert_eq!(props["upgradeSettings"], json!({"maxSurge": "10%"}));
+    assert_eq!(
+        props["upgradeSettings"],
+        json!({"maxSurge": "10%", "maxUnavailable": "0"})
+    );
+    assert_eq!(props["vmSize"], "Standard_D4d_v5");
+    assert_eq!(props["osDiskType"], "Ephemeral");
     let one = sim.get(&pool_url("rg1", "c1", "nodepool1")).await;
     assert_eq!(one.status.as_u16(), 200);
     assert_eq!(&one.body, p);

@@ -9,8 +9,6 @@ use crate::core::error::{Error, Result};
 
 /// `maxAgentPools` real AKS reports.
 pub const MAX_AGENT_POOLS: u64 = 100;
-/// VM size a pool gets when az sends `vmSize: ""` (az 2.91 lets the server pick).
-pub const DEFAULT_VM_SIZE: &str = "Standard_D4ds_v5";
 /// Longest cluster name (spec pattern).
 pub const CLUSTER_NAME_MAX_CHARS: usize = 63;
 
@@ -286,12 +284,21 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> Result
 
 /// Fills the pool defaults AKS fills (what az sends empty included): `pools::fill_defaults`
 /// for each pool of a cluster PUT.
-pub fn fill_pool_defaults(properties: &mut Map<String, Value>, kubernetes_version: &str) {
+pub fn fill_pool_defaults(
+    properties: &mut Map<String, Value>,
+    kubernetes_version: &str,
+    dated: &Map<String, Value>,
+) {
     let Some(pools) = super::pools::profiles_mut(properties) else {
         return;
     };
     for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
-        super::pools::fill_defaults(pool, kubernetes_version, super::pools::Origin::Cluster);
+        super::pools::fill_defaults(
+            pool,
+            kubernetes_version,
+            super::pools::Origin::Cluster,
+            dated,
+        );
     }
 }
 

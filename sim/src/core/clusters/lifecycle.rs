@@ -222,7 +222,11 @@ fn build_cluster(
             properties.insert("agentPoolProfiles".into(), old.clone());
         }
     }
-    body::fill_pool_defaults(&mut properties, &desired.kubernetes_version);
+    body::fill_pool_defaults(
+        &mut properties,
+        &desired.kubernetes_version,
+        &ctx.behaviour.dated.pool_defaults,
+    );
     let mut cluster = match existing {
         Some(c) => ManagedCluster {
             tags: body.tags,
@@ -291,7 +295,12 @@ fn check_pools(
         stored.to_vec()
     };
     for pool in after.iter_mut().filter_map(Value::as_object_mut) {
-        pools::fill_defaults(pool, &desired.kubernetes_version, Origin::Cluster);
+        pools::fill_defaults(
+            pool,
+            &desired.kubernetes_version,
+            Origin::Cluster,
+            &ctx.behaviour.dated.pool_defaults,
+        );
     }
     let properties = existing
         .filter(|_| !body.properties.contains_key("networkProfile"))

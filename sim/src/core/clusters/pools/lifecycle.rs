@@ -230,7 +230,12 @@ pub fn put(
             }
         }
     }
-    fill_defaults(&mut new, &cluster.kubernetes_version, Origin::AgentPoolApi);
+    fill_defaults(
+        &mut new,
+        &cluster.kubernetes_version,
+        Origin::AgentPoolApi,
+        &ctx.behaviour.dated.pool_defaults,
+    );
     if index.is_none() && pools.len() as u64 >= MAX_AGENT_POOLS {
         return Err(Error::invalid_parameter(
             format!(

@@ -150,11 +150,34 @@ pub enum Origin {
     AgentPoolApi,
 }
 
+/// The VM size AKS picks when a pool leaves it to the server (az 2.91 sends `vmSize: ""`), with
+/// the OS disk it then gets (recorded 2026-04-21).
+pub const SERVER_VM_SIZE: &str = "Standard_D4d_v5";
+pub const SERVER_VM_OS_DISK_GB: i64 = 150;
+
 /// Fills the defaults AKS fills in one pool and drops the request-only values it does not
 /// echo (`scaleSetPriority: Regular` with its eviction policy and spot price, `nodeTaints: []`,
-/// `nodeLabels: {}`). `version` is the cluster's `kubernetesVersion`.
-pub fn fill_defaults(pool: &mut Map<String, Value>, version: &str, origin: Origin) {
-    let defaults: [(&str, Value); 10] = [
+/// `nodeLabels: {}`). `version` is the cluster's `kubernetesVersion`; `dated` the day's
+/// `agentPool defaults` (`timeline::Dated::pool_defaults`): a cluster's pool gets them for
+/// members it leaves unset or sends empty (`upgradeSettings: {}`), a pool added through
+/// `agentPools` only for members it leaves out (recorded: an added pool keeps `{}`).
+pub fn fill_defaults(
+    pool: &mut Map<String, Value>,
+    version: &str,
+    origin: Origin,
+    dated: &Map<String, Value>,
+) {
+    let server_vm = blank(pool, "vmSize");
+    if server_vm {
+        pool.insert("vmSize".into(), SERVER_VM_SIZE.into());
+        if blank(pool, "osDiskType") {
+            pool.insert("osDiskType".into(), "Ephemeral".into());
+        }
+        if blank(pool, "osDiskSizeGB") {
+            pool.insert("osDiskSizeGB".into(), SERVER_VM_OS_DISK_GB.into());
+        }
+    }
+    let defaults: [(&str, Value); 9] = [
         (
             "count",
             match origin {
@@ -162,7 +185,6 @@ pub fn fill_defaults(pool: &mut Map<String, Value>, version: &str, origin: Origi
                 Origin::AgentPoolApi => 1.into(),
             },
         ),
-        ("vmSize", super::body::DEFAULT_VM_SIZE.into()),
         ("osType", "Linux".into()),
         (
             "mode",
@@ -207,14 +229,15 @@ pub fn fill_defaults(pool: &mut Map<String, Value>, version: &str, origin: Origi
             pool.remove(key);
         }
     }
-    let settings_empty = pool
-        .get("upgradeSettings")
-        .is_none_or(|v| v.as_object().is_some_and(Map::is_empty) || v.is_string());
-    if settings_empty && (origin == Origin::Cluster || !pool.contains_key("upgradeSettings")) {
-        pool.insert(
-            "upgradeSettings".into(),
-            serde_json::json!({"maxSurge": "10%"}),
-        );
+    for (key, value) in dated {
+        let unset = match pool.get(key) {
+            None => true,
+            Some(Value::Object(m)) => m.is_empty() && origin == Origin::Cluster,
+            Some(_) => blank(pool, key) && origin == Origin::Cluster,
+        };
+        if unset {
+            pool.insert(key.clone(), value.clone());
+        }
     }
     if is_gateway(pool) {
         let profile = pool
@@ -422,12 +445,14 @@ mod tests {
     #[test]
     fn defaults_drop_request_only_values_and_keep_spot_ones() {
         let mut pool = serde_json::json!({
-            "name": "np", "count": 2, "scaleSetPriority": "Regular",
+            "name": "np", "count": 2, "vmSize": "Standard_DS2_v2", "scaleSetPriority": "Regular",
             "scaleSetEvictionPolicy": "Delete", "spotMaxPrice": -1.0, "nodeTaints": [],
             "upgradeSettings": {}, "osDiskSizeGB": 0
         });
         let p = pool.as_object_mut().unwrap();
-        fill_defaults(p, "1.33", Origin::AgentPoolApi);
+        let today = serde_json::json!({"upgradeSettings": {"maxSurge": "10%"}});
+        let today = today.as_object().unwrap();
+        fill_defaults(p, "1.33", Origin::AgentPoolApi, today);
         assert!(!p.contains_key("scaleSetPriority") && !p.contains_key("nodeTaints"));
         assert_eq!(p["upgradeSettings"], serde_json::json!({}));
         assert_eq!(p["osDiskSizeGB"], 128);
@@ -435,9 +460,18 @@ mod tests {
         let mut spot = serde_json::json!({"name": "sp", "scaleSetPriority": "Spot",
             "spotMaxPrice": -1.0, "upgradeSettings": {}});
         let s = spot.as_object_mut().unwrap();
-        fill_defaults(s, "1.33", Origin::Cluster);
+        fill_defaults(s, "1.33", Origin::Cluster, today);
         assert_eq!(s["scaleSetPriority"], "Spot");
         assert_eq!(s["upgradeSettings"]["maxSurge"], "10%");
         assert_eq!(s["mode"], "System");
+        assert_eq!(s["vmSize"], SERVER_VM_SIZE);
+        assert_eq!(s["osDiskType"], "Ephemeral");
+        // Before the day maxSurge was filled, `{}` stays `{}`.
+        let mut old =
+            serde_json::json!({"name": "np", "vmSize": "Standard_DS2_v2", "upgradeSettings": {}});
+        let o = old.as_object_mut().unwrap();
+        fill_defaults(o, "1.27", Origin::Cluster, &Map::new());
+        assert_eq!(o["upgradeSettings"], serde_json::json!({}));
+        assert_eq!(o["osDiskType"], "Managed");
     }
 }
