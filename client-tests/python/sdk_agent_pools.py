@@ -115,6 +115,12 @@ check(
 
 aks.agent_pools.begin_upgrade_node_image_version("rg1", "py1", "user1").result()
 imaged = aks.agent_pools.get("rg1", "py1", "user1")
+available = aks.agent_pools.get_available_agent_pool_versions("rg1", "py1")
+check(
+    M.AgentPoolAvailableVersions,
+    aks.agent_pools.get_available_agent_pool_versions("rg1", "py1", cls=raw),
+    "agentPoolAvailableVersions",
+)
 
 try:
     aks.agent_pools.begin_create_or_update(
@@ -164,6 +170,9 @@ print(
                 "pools": [p.name for p in cluster_upgrades.agent_pool_profiles],
             },
             "imaged": imaged.provisioning_state,
+            "availableDefaults": [
+                v.kubernetes_version for v in available.agent_pool_versions if v.default
+            ],
             "badName": bad_name,
             "lastSystem": last_system,
             "stoppedPower": stopped.power_state.code,

@@ -739,3 +739,33 @@ async fn pools_and_power_round_trip_through_a_snapshot() {
     let c = third.get(&cluster_url("rg1", "c1")).await.body;
     assert_eq!(c["properties"]["powerState"]["code"], "Stopped", "{c}");
 }
+
+#[tokio::test]
+async fn available_agent_pool_versions_list_the_catalogue() {
+    let sim = setup().await;
+    let r = sim
+        .get(&cluster_action("rg1", "c1", "availableAgentPoolVersions"))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["type"],
+        "Microsoft.ContainerService/managedClusters/availableAgentpoolversions"
+    );
+    let versions = r.body["properties"]["agentPoolVersions"]
+        .as_array()
+        .unwrap();
+    let aks = sim.state.core.aks_for(SUB);
+    let all: usize = aks
+        .kubernetes
+        .versions
+        .iter()
+        .map(|m| m.patch_versions.len())
+        .sum();
+    assert_eq!(versions.len(), all);
+    let defaults: Vec<&Value> = versions.iter().filter(|v| v["default"] == true).collect();
+    assert_eq!(defaults.len(), 1, "{versions:?}");
+    let current = sim.get(&cluster_url("rg1", "c1")).await.body["properties"]
+        ["currentKubernetesVersion"]
+        .clone();
+    assert_eq!(defaults[0]["kubernetesVersion"], current);
+}

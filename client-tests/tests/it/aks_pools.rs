@@ -524,6 +524,11 @@ async fn python_sdk_agent_pools() {
         serde_json::json!(["nodepool1", "user1"])
     );
     assert_eq!(seen["imaged"], "Succeeded", "{seen:#}");
+    assert_eq!(
+        seen["availableDefaults"].as_array().map(Vec::len),
+        Some(1),
+        "{seen:#}"
+    );
     assert_eq!(seen["badName"]["status"], 400, "{seen:#}");
     assert_eq!(seen["badName"]["code"], "InvalidParameter", "{seen:#}");
     assert_eq!(

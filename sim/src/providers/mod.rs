@@ -117,6 +117,7 @@ pub static ROUTES: &[Route] = &[
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/start", provider("managedClusters", Location::Global), POST, container_service::agent_pools::start),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/upgradeProfiles/default", provider("managedClusters", Location::Global), GET, container_service::agent_pools::cluster_upgrade_profile),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools", provider("managedClusters", Location::Global), GET, container_service::agent_pools::list),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/availableAgentPoolVersions", provider("managedClusters", Location::Global), GET, container_service::agent_pools::available_versions),
     Route {
         pattern: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}",
         api: provider("managedClusters", Location::Global),

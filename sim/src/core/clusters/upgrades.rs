@@ -140,3 +140,28 @@ pub fn pool_profile(catalog: &AksCatalog, cluster: &ManagedCluster, pool: &str) 
         },
     }))
 }
+
+/// `managedClusters/{c}/availableAgentPoolVersions`: every patch of the day's catalogue, the
+/// default minor's newest marked `default` (the shape of the spec's example
+/// `AgentPoolsGetAgentPoolAvailableVersions.json`).
+pub fn available_versions(catalog: &AksCatalog, cluster: &ManagedCluster) -> Value {
+    let default = catalog
+        .resolve_kubernetes(&catalog.kubernetes.default)
+        .map(|(_, patch)| patch);
+    let versions: Vec<Value> = patches(catalog)
+        .into_iter()
+        .map(|(v, preview)| {
+            let mut item = item(&v, preview);
+            if default.as_deref() == Some(v.as_str()) {
+                item["default"] = true.into();
+            }
+            item
+        })
+        .collect();
+    json!({
+        "id": format!("{}/availableagentpoolversions", cluster.id()),
+        "name": "default",
+        "type": "Microsoft.ContainerService/managedClusters/availableAgentpoolversions",
+        "properties": { "agentPoolVersions": versions },
+    })
+}

@@ -198,6 +198,12 @@ impl Core {
         self.read_cluster(sub, rg, name, |c| Ok(upgrades::cluster_profile(&aks, c)))
     }
 
+    /// `GET .../availableAgentPoolVersions`.
+    pub fn available_agent_pool_versions(&self, sub: &str, rg: &str, name: &str) -> Result<Value> {
+        let aks = self.aks_for(sub);
+        self.read_cluster(sub, rg, name, |c| Ok(upgrades::available_versions(&aks, c)))
+    }
+
     /// `GET .../agentPools/{p}/upgradeProfiles/default`.
     pub fn pool_upgrade_profile(
         &self,

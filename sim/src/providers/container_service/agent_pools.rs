@@ -2,8 +2,8 @@
 //! `power`, `upgrades` behind `core::service`): `agentPools` list (paged) and
 //! GET/PUT (201 create / 200 update with `Azure-AsyncOperation`)/DELETE (202 with both status
 //! URLs, 204 when absent), `upgradeNodeImageVersion` (202 with the pool and both URLs),
-//! `abort` (204), the cluster's `stop` and `start` (202 with both URLs, as recorded) and the
-//! `upgradeProfiles/default` of the cluster and of each pool.
+//! `abort` (204), the cluster's `stop` and `start` (202 with both URLs, as recorded), the
+//! `upgradeProfiles/default` of the cluster and of each pool, and `availableAgentPoolVersions`.
 
 use axum::http::{Method, StatusCode};
 
@@ -141,6 +141,20 @@ pub fn cluster_upgrade_profile(
 ) -> ArmResult<ArmResponse> {
     let (rg, cluster, _) = coordinates(p);
     Ok(ArmResponse::ok(&state.core.cluster_upgrade_profile(
+        p.sub(),
+        rg,
+        cluster,
+    )?))
+}
+
+/// `GET .../managedClusters/{c}/availableAgentPoolVersions`.
+pub fn available_versions(
+    state: &AppState,
+    _: &mut ArmRequest,
+    p: &Params,
+) -> ArmResult<ArmResponse> {
+    let (rg, cluster, _) = coordinates(p);
+    Ok(ArmResponse::ok(&state.core.available_agent_pool_versions(
         p.sub(),
         rg,
         cluster,
