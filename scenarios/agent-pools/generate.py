@@ -61,6 +61,10 @@ RULES = [
      ("PUT", "big", pool(mode="User", count=1001)), "InvalidParameter",
      "agentPoolProfile.count was 1001. It must be greater or equal to minCount:0 and less than "
      "or equal to maxCount:1000.", None),
+    ("agentPool.maxPods.range", "maxPods is 10-250.", "", False, [],
+     ("PUT", "pods", pool(mode="User", count=1, maxPods=251)), "InvalidParameter",
+     "The value 251 of agentPoolProfile.maxPods is invalid. The maximum pods per node must be "
+     "between 10 and 250.", None),
     ("agentPool.autoscaler.bounds", "minCount <= maxCount when autoscaling.", "", False, [],
      ("PUT", "auto", pool(mode="User", count=2, enableAutoScaling=True, minCount=5, maxCount=2)),
      "InvalidParameter",

@@ -289,6 +289,7 @@ pub fn fill_pool_defaults(
     kubernetes_version: &str,
     dated: &Map<String, Value>,
 ) {
+    let cluster = properties.clone();
     let Some(pools) = super::pools::profiles_mut(properties) else {
         return;
     };
@@ -298,6 +299,7 @@ pub fn fill_pool_defaults(
             kubernetes_version,
             super::pools::Origin::Cluster,
             dated,
+            &cluster,
         );
     }
 }

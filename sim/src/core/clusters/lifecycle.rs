@@ -294,17 +294,18 @@ fn check_pools(
     } else {
         stored.to_vec()
     };
+    let properties = existing
+        .filter(|_| !body.properties.contains_key("networkProfile"))
+        .map_or(&body.properties, |c| &c.properties);
     for pool in after.iter_mut().filter_map(Value::as_object_mut) {
         pools::fill_defaults(
             pool,
             &desired.kubernetes_version,
             Origin::Cluster,
             &ctx.behaviour.dated.pool_defaults,
+            properties,
         );
     }
-    let properties = existing
-        .filter(|_| !body.properties.contains_key("networkProfile"))
-        .map_or(&body.properties, |c| &c.properties);
     pools::rules::check_cluster(
         ctx.aks,
         &desired.kubernetes_version,

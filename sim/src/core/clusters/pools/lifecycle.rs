@@ -235,6 +235,7 @@ pub fn put(
         &cluster.kubernetes_version,
         Origin::AgentPoolApi,
         &ctx.behaviour.dated.pool_defaults,
+        &cluster.properties,
     );
     if index.is_none() && pools.len() as u64 >= MAX_AGENT_POOLS {
         return Err(Error::invalid_parameter(

@@ -166,6 +166,7 @@ pub fn fill_defaults(
     version: &str,
     origin: Origin,
     dated: &Map<String, Value>,
+    cluster: &Map<String, Value>,
 ) {
     let server_vm = blank(pool, "vmSize");
     if server_vm {
@@ -194,7 +195,7 @@ pub fn fill_defaults(
             },
         ),
         ("type", "VirtualMachineScaleSets".into()),
-        ("maxPods", 110.into()),
+        ("maxPods", default_max_pods(cluster, pool).into()),
         ("osDiskSizeGB", 128.into()),
         ("osDiskType", "Managed".into()),
         ("kubeletDiskType", "OS".into()),
@@ -254,6 +255,26 @@ pub fn fill_defaults(
     }
     if blank(pool, "powerState") {
         pool.insert("powerState".into(), serde_json::json!({"code": "Running"}));
+    }
+}
+
+/// The `maxPods` a pool gets by the cluster's network (`cluster` is its `properties`; docs
+/// concepts-network-ip-address-planning: Azure CNI Overlay 250, Azure CNI with a pod subnet 110,
+/// Azure CNI (legacy) 30, kubenet 110).
+pub fn default_max_pods(cluster: &Map<String, Value>, pool: &Map<String, Value>) -> i64 {
+    let network = cluster.get("networkProfile");
+    let field = |k: &str| network.and_then(|n| n.get(k)).and_then(Value::as_str);
+    match field("networkPlugin") {
+        Some(p) if p.eq_ignore_ascii_case("azure") => {
+            if field("networkPluginMode").is_some_and(|m| m.eq_ignore_ascii_case("overlay")) {
+                250
+            } else if pool.contains_key("podSubnetID") {
+                110
+            } else {
+                30
+            }
+        }
+        _ => 110,
     }
 }
 
@@ -452,7 +473,7 @@ mod tests {
         let p = pool.as_object_mut().unwrap();
         let today = serde_json::json!({"upgradeSettings": {"maxSurge": "10%"}});
         let today = today.as_object().unwrap();
-        fill_defaults(p, "1.33", Origin::AgentPoolApi, today);
+        fill_defaults(p, "1.33", Origin::AgentPoolApi, today, &Map::new());
         assert!(!p.contains_key("scaleSetPriority") && !p.contains_key("nodeTaints"));
         assert_eq!(p["upgradeSettings"], serde_json::json!({}));
         assert_eq!(p["osDiskSizeGB"], 128);
@@ -460,7 +481,15 @@ mod tests {
         let mut spot = serde_json::json!({"name": "sp", "scaleSetPriority": "Spot",
             "spotMaxPrice": -1.0, "upgradeSettings": {}});
         let s = spot.as_object_mut().unwrap();
-        fill_defaults(s, "1.33", Origin::Cluster, today);
+        let overlay = serde_json::json!({"networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay"}});
+        fill_defaults(
+            s,
+            "1.33",
+            Origin::Cluster,
+            today,
+            overlay.as_object().unwrap(),
+        );
+        assert_eq!(s["maxPods"], 250);
         assert_eq!(s["scaleSetPriority"], "Spot");
         assert_eq!(s["upgradeSettings"]["maxSurge"], "10%");
         assert_eq!(s["mode"], "System");
@@ -470,7 +499,8 @@ mod tests {
         let mut old =
             serde_json::json!({"name": "np", "vmSize": "Standard_DS2_v2", "upgradeSettings": {}});
         let o = old.as_object_mut().unwrap();
-        fill_defaults(o, "1.27", Origin::Cluster, &Map::new());
+        fill_defaults(o, "1.27", Origin::Cluster, &Map::new(), &Map::new());
+        assert_eq!(o["maxPods"], 110);
         assert_eq!(o["upgradeSettings"], serde_json::json!({}));
         assert_eq!(o["osDiskType"], "Managed");
     }

@@ -12,6 +12,9 @@ use crate::core::timeline::catalog::{minor_of, AksCatalog};
 
 /// Nodes one pool may have (AKS: 1000 per pool).
 pub const COUNT_MAX: i64 = 1000;
+/// `maxPods` bounds (docs concepts-network-ip-address-planning).
+pub const MAX_PODS_MIN: i64 = 10;
+pub const MAX_PODS_MAX: i64 = 250;
 /// Longest Linux / Windows pool name.
 pub const NAME_MAX_CHARS: usize = 12;
 pub const WINDOWS_NAME_MAX_CHARS: usize = 6;
@@ -154,6 +157,23 @@ pub static RULES: &[PoolRule] = &[
                 ),
                 "agentPoolProfile.count",
             ))
+        },
+    },
+    PoolRule {
+        id: "agentPool.maxPods.range",
+        source: "docs concepts-network-ip-address-planning (maximum pods per node up to 250, at \
+                 least 10); text chosen by aksim",
+        aksim_text: true,
+        description: "maxPods is 10-250",
+        check: |i| match i.new.and_then(|p| int(p, "maxPods")) {
+            Some(n) if !(MAX_PODS_MIN..=MAX_PODS_MAX).contains(&n) => Err(invalid(
+                format!(
+                    "The value {n} of agentPoolProfile.maxPods is invalid. The maximum pods per \
+                     node must be between {MAX_PODS_MIN} and {MAX_PODS_MAX}."
+                ),
+                "agentPoolProfile.maxPods",
+            )),
+            _ => Ok(()),
         },
     },
     PoolRule {
