@@ -116,6 +116,8 @@ check(
 aks.agent_pools.begin_upgrade_node_image_version("rg1", "py1", "user1").result()
 imaged = aks.agent_pools.get("rg1", "py1", "user1")
 available = aks.agent_pools.get_available_agent_pool_versions("rg1", "py1")
+machines = [m.name for m in aks.machines.list("rg1", "py1", "user1")]
+check(M.Machine, aks.machines.get("rg1", "py1", "user1", machines[0], cls=raw), "machine")
 check(
     M.AgentPoolAvailableVersions,
     aks.agent_pools.get_available_agent_pool_versions("rg1", "py1", cls=raw),
@@ -170,6 +172,7 @@ print(
                 "pools": [p.name for p in cluster_upgrades.agent_pool_profiles],
             },
             "imaged": imaged.provisioning_state,
+            "machines": len(machines),
             "availableDefaults": [
                 v.kubernetes_version for v in available.agent_pool_versions if v.default
             ],

@@ -769,3 +769,49 @@ async fn available_agent_pool_versions_list_the_catalogue() {
         .clone();
     assert_eq!(defaults[0]["kubernetesVersion"], current);
 }
+
+#[tokio::test]
+async fn a_pools_machines_follow_its_count_and_power() {
+    let sim = setup().await;
+    let list_url = pool_action("rg1", "c1", "nodepool1", "/machines");
+    let r = sim.get(&list_url).await;
+    assert_eq!(r.status.as_u16(), 200, "{:?}", r.body);
+    let machines = r.body["value"].as_array().unwrap();
+    assert_eq!(machines.len(), 3, "az's create asks for 3 nodes");
+    let first = &machines[0];
+    let name = first["name"].as_str().unwrap();
+    assert!(
+        name.starts_with("aks-nodepool1-") && name.ends_with("-vmss000000"),
+        "{name}"
+    );
+    assert_eq!(
+        first["type"],
+        "Microsoft.ContainerService/managedClusters/agentPools/machines"
+    );
+    assert_eq!(
+        first["properties"]["network"]["ipAddresses"][0]["family"],
+        "IPv4"
+    );
+    let one = sim
+        .get(&pool_action(
+            "rg1",
+            "c1",
+            "nodepool1",
+            &format!("/machines/{name}"),
+        ))
+        .await;
+    assert_eq!(one.status.as_u16(), 200);
+    assert_eq!(&one.body, first);
+    let missing = sim
+        .get(&pool_action("rg1", "c1", "nodepool1", "/machines/nope"))
+        .await;
+    assert_eq!(missing.status.as_u16(), 404);
+    let s = sim.post(&cluster_action("rg1", "c1", "stop")).await;
+    assert_eq!(s.status.as_u16(), 202);
+    let stopped = sim.get(&list_url).await;
+    assert_eq!(
+        stopped.body["value"],
+        json!([]),
+        "a stopped cluster has no machines"
+    );
+}

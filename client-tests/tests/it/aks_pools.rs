@@ -353,6 +353,22 @@ async fn az_nodepool_commands_get_upgrades_and_stop_start() {
         .collect();
     assert!(versions.iter().all(|v| *v == next), "{all:#}");
 
+    // az aks machine list: one machine per node.
+    let machines = az
+        .json(&[
+            "aks",
+            "machine",
+            "list",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+            "--nodepool-name",
+            "user1",
+        ])
+        .await;
+    assert_eq!(machines.as_array().map(Vec::len), Some(3), "{machines:#}");
+
     // A pool's own stop and start (a PUT of its powerState), and an abort with nothing running.
     let pool_stopped = az
         .json(&[

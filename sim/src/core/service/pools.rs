@@ -198,6 +198,45 @@ impl Core {
         self.read_cluster(sub, rg, name, |c| Ok(upgrades::cluster_profile(&aks, c)))
     }
 
+    /// `GET .../agentPools/{p}/machines`.
+    pub fn list_machines(
+        &self,
+        sub: &str,
+        rg: &str,
+        cluster: &str,
+        pool: &str,
+    ) -> Result<Vec<Value>> {
+        self.read_cluster(sub, rg, cluster, |c| {
+            upgrades::machines(c, pool).ok_or_else(|| pool_lifecycle::pool_not_found(&c.name, pool))
+        })
+    }
+
+    /// `GET .../agentPools/{p}/machines/{m}`.
+    pub fn get_machine(
+        &self,
+        sub: &str,
+        rg: &str,
+        (cluster, pool, machine): (&str, &str, &str),
+    ) -> Result<Value> {
+        self.read_cluster(sub, rg, cluster, |c| {
+            let all = upgrades::machines(c, pool)
+                .ok_or_else(|| pool_lifecycle::pool_not_found(&c.name, pool))?;
+            all.into_iter()
+                .find(|m| {
+                    m["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(machine))
+                })
+                .ok_or_else(|| {
+                    Error::new(
+                        crate::core::error::ErrorKind::NotFound,
+                        "NotFound",
+                        format!("Machine '{machine}' was not found in agent pool '{pool}'."),
+                    )
+                })
+        })
+    }
+
     /// `GET .../availableAgentPoolVersions`.
     pub fn available_agent_pool_versions(&self, sub: &str, rg: &str, name: &str) -> Result<Value> {
         let aks = self.aks_for(sub);

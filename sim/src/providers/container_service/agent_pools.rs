@@ -3,7 +3,8 @@
 //! GET/PUT (201 create / 200 update with `Azure-AsyncOperation`)/DELETE (202 with both status
 //! URLs, 204 when absent), `upgradeNodeImageVersion` (202 with the pool and both URLs),
 //! `abort` (204), the cluster's `stop` and `start` (202 with both URLs, as recorded), the
-//! `upgradeProfiles/default` of the cluster and of each pool, and `availableAgentPoolVersions`.
+//! `upgradeProfiles/default` of the cluster and of each pool, `availableAgentPoolVersions` and a
+//! pool's `machines`.
 
 use axum::http::{Method, StatusCode};
 
@@ -144,6 +145,23 @@ pub fn cluster_upgrade_profile(
         p.sub(),
         rg,
         cluster,
+    )?))
+}
+
+/// `GET .../agentPools/{p}/machines`, paged.
+pub fn machines(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let (rg, cluster, pool) = coordinates(p);
+    let list = state.core.list_machines(p.sub(), rg, cluster, pool)?;
+    Ok(ArmResponse::ok(&page(req, list)?))
+}
+
+/// `GET .../agentPools/{p}/machines/{m}`.
+pub fn machine(state: &AppState, _: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
+    let (rg, cluster, pool) = coordinates(p);
+    Ok(ArmResponse::ok(&state.core.get_machine(
+        p.sub(),
+        rg,
+        (cluster, pool, p.get("machineName")),
     )?))
 }
 
