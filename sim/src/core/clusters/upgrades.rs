@@ -2,7 +2,8 @@
 //! `upgradeProfiles/default` (`az aks get-upgrades`: the control plane's and each pool's
 //! targets) and a pool's `agentPools/{p}/upgradeProfiles/default` (`az aks nodepool
 //! get-upgrades`), shaped as the spec-generated SDK models (`ManagedClusterUpgradeProfile`,
-//! `AgentPoolUpgradeProfile`).
+//! `AgentPoolUpgradeProfile`); also `availableAgentPoolVersions` and a pool's `machines` (views
+//! of the catalogue and of the pools, like the profiles).
 //!
 //! Targets: the control plane (and, in the cluster's profile, each pool with it) may move to a
 //! later patch of its minor or to any patch of the next minor — the same edges
