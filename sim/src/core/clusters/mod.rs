@@ -3,13 +3,15 @@
 //! A [`ManagedCluster`] is the writable JSON the client sent (read-only input removed, nulls
 //! dropped) plus the server-computed values; its Kubernetes plane (`core::kube::Plane`) lives
 //! next to it under the same key in [`Clusters`], and the two live and die together.
-//! Submodules: `body` (reading a PUT), `render` (the GET shape), `mesh` (the typed
+//! Submodules: `body` (reading a PUT), `defaults` (what AKS fills in at create, by day),
+//! `render` (the GET shape), `mesh` (the typed
 //! `serviceMeshProfile`), `rules` (the registry of named PUT rules), `catalog` (Kubernetes
 //! versions and mesh revisions), `lifecycle` (create/update/delete/abort and what their
 //! operations do when they end), `profiles` (kubernetesVersions, meshRevisionProfiles,
 //! meshUpgradeProfiles).
 
 pub mod body;
+pub mod defaults;
 pub mod lifecycle;
 pub mod mesh;
 pub mod profiles;
@@ -113,6 +115,9 @@ pub struct ManagedCluster {
     pub provisioning_state: ProvisioningState,
     /// The operation whose completion settles `provisioning_state`.
     pub operation_id: Option<String>,
+    /// How the GET renders, decided at create from the day's AKS (`defaults`).
+    #[serde(default)]
+    pub shape: defaults::Shape,
     /// The serialised GET body; rebuilt after every change.
     #[serde(skip)]
     pub cached: Option<Bytes>,
