@@ -1,6 +1,6 @@
 """Unknown keys: every member of a JSON answer checked against the spec-generated model of the
 Python SDK (azure-mgmt-containerservice). Reads `{"model": "ManagedCluster", "body": {...}}`
-documents (a JSON list) on stdin and prints `{"checked": N, "unknown": ["<model>: <path>", ...]}`.
+documents (a JSON list) from the file named by the first argument and prints `{"checked": N, "unknown": ["<model>: <path>", ...]}`.
 A list answer is checked with `"list": true` (each member of `value`). Free-form members
 (dictionaries such as tags, addon config, node labels) accept any key."""
 
@@ -61,7 +61,8 @@ def check(cls, value, path, unknown):
 
 
 def main():
-    docs = json.load(sys.stdin)
+    with open(sys.argv[1], encoding="utf-8") as f:
+        docs = json.load(f)
     unknown = []
     checked = 0
     for doc in docs:

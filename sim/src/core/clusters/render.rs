@@ -173,6 +173,9 @@ impl ManagedCluster {
                 }}),
             );
         }
+        if self.shape.provisioned {
+            self.render_addon_identities(&mut p);
+        }
         if let Some(Value::Array(pools)) = p.get_mut("agentPoolProfiles") {
             for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
                 let key = pool
@@ -233,6 +236,50 @@ impl ManagedCluster {
                     .collect();
                 lb.insert("effectiveOutboundIPs".into(), ips.into());
             }
+        }
+    }
+
+    /// The managed identity AKS makes for an enabled add-on that needs one
+    /// (`{prefix}-{cluster}` in the node resource group), answered once provisioned.
+    fn render_addon_identities(&self, p: &mut Map<String, Value>) {
+        const WITH_IDENTITY: &[(&str, &str)] = &[
+            (
+                "azureKeyvaultSecretsProvider",
+                "azurekeyvaultsecretsprovider",
+            ),
+            ("omsagent", "omsagent"),
+            ("azurepolicy", "azurepolicy"),
+            ("ingressApplicationGateway", "ingressapplicationgateway"),
+            ("aciConnectorLinux", "aciconnectorlinux"),
+        ];
+        let Some(Value::Object(addons)) = p.get_mut("addonProfiles") else {
+            return;
+        };
+        for (name, addon) in addons.iter_mut() {
+            let Some(prefix) = WITH_IDENTITY
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, p)| *p)
+            else {
+                continue;
+            };
+            let Value::Object(addon) = addon else {
+                continue;
+            };
+            if addon.get("enabled").and_then(Value::as_bool) != Some(true) {
+                continue;
+            }
+            let identity = format!("{prefix}-{}", self.name.to_ascii_lowercase());
+            addon.entry("identity").or_insert_with(|| {
+                serde_json::json!({
+                    "resourceId": format!(
+                        "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identity}",
+                        self.subscription, self.node_resource_group
+                    ),
+                    "clientId": derived_guid(&self.resource_uid, &format!("{identity}-client")),
+                    "objectId": derived_guid(&self.resource_uid, &format!("{identity}-object")),
+                })
+            });
         }
     }
 
