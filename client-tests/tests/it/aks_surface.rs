@@ -127,3 +127,105 @@ async fn az_create_with_the_common_flags_shows_every_value() {
     assert_eq!(raw.status, 200, "{raw:#?}");
     assert_sdk_knows(&sim, json!([{"model": "ManagedCluster", "body": raw.body}])).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_surface_around_a_cluster_matches_the_sdk_models() {
+    let (sim, az) = sim_with_group().await;
+    az.ok(&["aks", "create", "-g", "rg1", "-n", "c1"]).await;
+
+    // az's own commands for maintenance windows and run command.
+    let added = az
+        .json(&[
+            "aks",
+            "maintenanceconfiguration",
+            "add",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+            "-n",
+            "default",
+            "--weekday",
+            "Monday",
+            "--start-hour",
+            "1",
+        ])
+        .await;
+    assert_eq!(added["name"], "default", "{added:#}");
+    let listed = az
+        .json(&[
+            "aks",
+            "maintenanceconfiguration",
+            "list",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+        ])
+        .await;
+    assert_eq!(listed[0]["timeInWeek"][0]["day"], "Monday", "{listed:#}");
+    let invoked = az
+        .run(&[
+            "aks",
+            "command",
+            "invoke",
+            "-g",
+            "rg1",
+            "-n",
+            "c1",
+            "--command",
+            "kubectl get ns",
+        ])
+        .await;
+    assert_eq!(invoked.code, 0, "{invoked}");
+    assert!(invoked.stdout.contains("simulated"), "{invoked}");
+
+    // The raw answers, each against its model.
+    let cluster = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1"
+    );
+    let api = "api-version=2026-08-01";
+    let get = |path: String| {
+        let sim = &sim;
+        async move {
+            let r = sim.get(&path).await;
+            assert_eq!(r.status, 200, "{path}: {r:#?}");
+            r.body
+        }
+    };
+    let binding = sim
+        .put(
+            &format!("{cluster}/trustedAccessRoleBindings/b1?{api}"),
+            json!({"properties": {
+                "sourceResourceId": format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/w"),
+                "roles": ["Microsoft.MachineLearningServices/workspaces/inference-v1"]
+            }}),
+        )
+        .await;
+    assert_eq!(binding.status, 201, "{binding:#?}");
+    let snapshot = sim
+        .put(
+            &format!(
+                "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/snapshots/s1?{api}"
+            ),
+            json!({"location": "eastus", "properties": {"creationData": {
+                "sourceResourceId": format!("{cluster}/agentPools/nodepool1")
+            }}}),
+        )
+        .await;
+    assert_eq!(snapshot.status, 201, "{snapshot:#?}");
+    let docs = json!([
+        {"model": "MaintenanceConfiguration", "list": true,
+         "body": get(format!("{cluster}/maintenanceConfigurations?{api}")).await},
+        {"model": "TrustedAccessRoleBinding", "body": binding.body},
+        {"model": "Snapshot", "body": snapshot.body},
+        {"model": "PrivateEndpointConnection", "list": true,
+         "body": get(format!("{cluster}/privateEndpointConnections?{api}")).await},
+        {"model": "TrustedAccessRole", "list": true,
+         "body": get(format!("/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus/trustedAccessRoles?{api}")).await},
+        {"model": "OperationValue", "list": true,
+         "body": get(format!("/providers/Microsoft.ContainerService/operations?{api}")).await},
+        {"model": "ManagedCluster", "body": get(format!("{cluster}?{api}")).await},
+    ]);
+    assert_sdk_knows(&sim, docs).await;
+}

@@ -266,6 +266,7 @@ fn build_cluster(
             provisioning_state: ProvisioningState::Creating,
             operation_id: None,
             shape: super::defaults::Shape::at(ctx.behaviour.day),
+            surface: Default::default(),
             cached: None,
         },
     };
