@@ -421,7 +421,11 @@ mod tests {
             json!({"properties": {}}),
         )
         .unwrap_err();
-        assert!(bad.body.message.contains("'weekly'"), "{}", bad.body.message);
+        assert!(
+            bad.body.message.contains("'weekly'"),
+            "{}",
+            bad.body.message
+        );
         let missing = read_child(
             ChildKind::MaintenanceConfigurations,
             "aksManagedAutoUpgradeSchedule",
