@@ -278,3 +278,70 @@ async fn catalogues_operations_and_canary_regions() {
         .await;
     assert!(locations.body.to_string().contains("eastus2euap"));
 }
+
+/// The Static Egress Gateway's CRD is served while the cluster has it enabled, so the
+/// documented `kubectl apply` of a `StaticGatewayConfiguration` works; off again, it is gone.
+#[tokio::test]
+async fn static_gateway_configurations_follow_the_static_egress_gateway() {
+    let sim = new_sim();
+    prepare(&sim, "rg1").await;
+    let mut body = az_create_body("c1", "rg1", None);
+    body["properties"]["networkProfile"]["staticEgressGatewayProfile"] = json!({"enabled": true});
+    put_and_wait(&sim, "rg1", "c1", body)
+        .await
+        .expect("created");
+    let token = sim.with_plane(|p| p.token.clone());
+    let auth = format!("Bearer {token}");
+    let path = "/apis/egressgateway.kubernetes.azure.com/v1alpha1/namespaces/default/staticgatewayconfigurations";
+    let sgc = json!({
+        "apiVersion": "egressgateway.kubernetes.azure.com/v1alpha1",
+        "kind": "StaticGatewayConfiguration",
+        "metadata": {"name": "my-static-egress-gateway", "namespace": "default"},
+        "spec": {"gatewayNodepoolName": "gatewaypool", "excludeCidrs": ["10.0.0.0/8"]}
+    });
+    let bytes = serde_json::to_vec(&sgc).expect("json");
+    let created = sim
+        .kube_raw(
+            Method::POST,
+            path,
+            Some("application/json"),
+            Some(bytes.clone()),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let listed = sim
+        .kube_raw(Method::GET, path, None, None, &[("authorization", &auth)])
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["spec"]["gatewayNodepoolName"],
+        "gatewaypool"
+    );
+    let crd = sim
+        .kube_raw(
+            Method::GET,
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/staticgatewayconfigurations.egressgateway.kubernetes.azure.com",
+            None,
+            None,
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(crd.status, StatusCode::OK, "{}", crd.body);
+
+    // Disabled: the type is no longer served.
+    az_update(&sim, "rg1", "c1", |b| {
+        b["properties"]["networkProfile"]["staticEgressGatewayProfile"] = json!({"enabled": false});
+    })
+    .await
+    .expect("updated");
+    let gone = sim
+        .kube_raw(
+            Method::POST,
+            path,
+            Some("application/json"),
+            Some(bytes),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+}

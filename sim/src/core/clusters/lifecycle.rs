@@ -482,11 +482,18 @@ pub fn on_provisioned(clusters: &mut Clusters, key: &str, operation_id: &str, no
     cluster.operation_id = None;
     cluster.shape.provisioned = true;
     cluster.touch();
-    let view = cluster
+    let mut view = cluster
         .mesh
         .as_ref()
         .map(MeshProfile::view)
         .unwrap_or_default();
+    view.static_egress_gateway = cluster
+        .properties
+        .get("networkProfile")
+        .and_then(|n| n.get("staticEgressGatewayProfile"))
+        .and_then(|p| p.get("enabled"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let version = cluster.current_kubernetes_version.clone();
     if let Some(plane) = clusters.planes.get_mut(key) {
         plane.kubernetes_version = version;

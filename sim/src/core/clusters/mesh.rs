@@ -385,6 +385,8 @@ impl MeshProfile {
                 .collect(),
             proxy_redirection: istio.proxy_redirection_mechanism.clone(),
             plugin_ca: istio.plugin_ca.is_some(),
+            // Not the mesh's: the cluster's network profile (set where the view is applied).
+            static_egress_gateway: false,
         }
     }
 }
