@@ -5,13 +5,16 @@
 //!   workload identity, the Key Vault secrets provider add-on, the Static Egress Gateway,
 //!   `--tier standard`) and every value back in `az aks show`;
 //! - every answer checked against the `azure-mgmt-containerservice` models: no member the
-//!   spec does not know (`client-tests/python/sdk_model_keys.py`).
+//!   spec does not know (`client-tests/python/sdk_model_keys.py`);
+//! - the documented `kubectl apply` of a `StaticGatewayConfiguration` on a cluster created with
+//!   `--enable-static-egress-gateway` (az's kubeconfig, the installed kubectl).
 
 use std::path::Path;
 
 use serde_json::{json, Value};
 
 use crate::support::az::{Az, Login};
+use crate::support::process;
 use crate::support::sim::{spawn_sim, SimHandle};
 use crate::support::{python, SUB};
 
@@ -228,4 +231,89 @@ async fn the_surface_around_a_cluster_matches_the_sdk_models() {
         {"model": "ManagedCluster", "body": get(format!("{cluster}?{api}")).await},
     ]);
     assert_sdk_knows(&sim, docs).await;
+}
+
+/// The Static Egress Gateway's documented manifest (namespace `default`).
+const STATIC_GATEWAY: &str = "apiVersion: egressgateway.kubernetes.azure.com/v1alpha1
+kind: StaticGatewayConfiguration
+metadata:
+  name: my-static-egress-gateway
+  namespace: default
+spec:
+  gatewayNodepoolName: gatewaypool
+  excludeCidrs:
+  - 10.0.0.0/8
+  - 172.16.0.0/12
+  - 169.254.169.254/32
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_applies_a_static_gateway_configuration() {
+    let (_sim, az) = sim_with_group().await;
+    az.ok(&[
+        "aks",
+        "create",
+        "-g",
+        "rg1",
+        "-n",
+        "c1",
+        "--enable-static-egress-gateway",
+    ])
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    az.ok(&[
+        "aks",
+        "get-credentials",
+        "-g",
+        "rg1",
+        "-n",
+        "c1",
+        "--file",
+        path_str(&kubeconfig),
+    ])
+    .await;
+    let manifest = dir.path().join("sgc.yaml");
+    std::fs::write(&manifest, STATIC_GATEWAY).expect("write the manifest");
+    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let run = |args: Vec<String>| {
+        let mut command = tokio::process::Command::new(&kubectl);
+        command
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
+        process::run(command, std::time::Duration::from_secs(120))
+    };
+    let applied = run(vec![
+        "apply".into(),
+        "-f".into(),
+        path_str(&manifest).into(),
+    ])
+    .await;
+    assert_eq!(applied.code, 0, "{applied}");
+    assert!(
+        applied
+            .stdout
+            .contains("staticgatewayconfiguration.egressgateway.kubernetes.azure.com/my-static-egress-gateway created"),
+        "{applied}"
+    );
+    let got = run(vec![
+        "get".into(),
+        "staticgatewayconfigurations".into(),
+        "-n".into(),
+        "default".into(),
+        "-o".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_eq!(got.code, 0, "{got}");
+    assert_eq!(
+        got.json()["items"][0]["spec"]["gatewayNodepoolName"],
+        "gatewaypool",
+        "{got}"
+    );
 }
