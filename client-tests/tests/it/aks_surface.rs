@@ -317,3 +317,80 @@ async fn kubectl_applies_a_static_gateway_configuration() {
         "{got}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn az_rotate_certs_trusted_access_and_snapshots() {
+    let (_sim, az) = sim_with_group().await;
+    az.ok(&["aks", "create", "-g", "rg1", "-n", "c1"]).await;
+    az.ok(&["aks", "rotate-certs", "-g", "rg1", "-n", "c1", "--yes"])
+        .await;
+    let shown = az.json(&["aks", "show", "-g", "rg1", "-n", "c1"]).await;
+    assert_eq!(shown["provisioningState"], "Succeeded", "{shown:#}");
+
+    let roles = az
+        .json(&["aks", "trustedaccess", "role", "list", "-l", "eastus"])
+        .await;
+    assert!(roles[0]["sourceResourceType"].is_string(), "{roles:#}");
+    let source = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/w1"
+    );
+    let binding = az
+        .json(&[
+            "aks",
+            "trustedaccess",
+            "rolebinding",
+            "create",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+            "-n",
+            "b1",
+            "--source-resource-id",
+            &source,
+            "--roles",
+            "Microsoft.MachineLearningServices/workspaces/inference-v1",
+        ])
+        .await;
+    assert_eq!(binding["name"], "b1", "{binding:#}");
+    let bindings = az
+        .json(&[
+            "aks",
+            "trustedaccess",
+            "rolebinding",
+            "list",
+            "-g",
+            "rg1",
+            "--cluster-name",
+            "c1",
+        ])
+        .await;
+    assert_eq!(bindings[0]["sourceResourceId"], source, "{bindings:#}");
+
+    let pool_id = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/nodepool1"
+    );
+    let snapshot = az
+        .json(&[
+            "aks",
+            "nodepool",
+            "snapshot",
+            "create",
+            "-g",
+            "rg1",
+            "-n",
+            "snap1",
+            "--nodepool-id",
+            &pool_id,
+        ])
+        .await;
+    assert_eq!(snapshot["snapshotType"], "NodePool", "{snapshot:#}");
+    let listed = az
+        .json(&["aks", "nodepool", "snapshot", "list", "-g", "rg1"])
+        .await;
+    assert_eq!(listed[0]["name"], "snap1", "{listed:#}");
+    az.ok(&[
+        "aks", "nodepool", "snapshot", "delete", "-g", "rg1", "-n", "snap1", "--yes",
+    ])
+    .await;
+}
