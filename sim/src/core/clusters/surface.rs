@@ -388,11 +388,10 @@ pub fn snapshot_source(body: &Value) -> Result<(String, String, String, String)>
     ))
 }
 
-/// The pool named `pool` in a cluster's `agentPoolProfiles`.
-pub fn pool_of<'a>(cluster: &'a ManagedCluster, pool: &str) -> Option<&'a Map<String, Value>> {
-    cluster
-        .properties
-        .get("agentPoolProfiles")?
+/// The pool named `pool` in a rendered cluster's `agentPoolProfiles`.
+pub fn pool_of<'a>(rendered: &'a Value, pool: &str) -> Option<&'a Map<String, Value>> {
+    rendered
+        .pointer("/properties/agentPoolProfiles")?
         .as_array()?
         .iter()
         .filter_map(Value::as_object)

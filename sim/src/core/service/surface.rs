@@ -258,7 +258,9 @@ impl Core {
                 .clusters
                 .get(&cluster_key(&src_rg, &src_cluster))
                 .ok_or_else(|| lifecycle::not_found(&src_cluster, &src_rg))?;
-            let pool = surface::pool_of(c, &src_pool).ok_or_else(|| {
+            // The pool as its GET answers it (the values AKS filled in included).
+            let rendered = c.render(self.store.tenant_id());
+            let pool = surface::pool_of(&rendered, &src_pool).ok_or_else(|| {
                 Error::resource_not_found(
                     &format!("{NS}/managedClusters/{src_cluster}/agentPools/{src_pool}"),
                     &src_rg,
@@ -280,13 +282,10 @@ impl Core {
                 tags,
                 source,
                 kubernetes_version: c.current_kubernetes_version.clone(),
-                node_image_version: text(
-                    "nodeImageVersion",
-                    crate::core::clusters::body::DEFAULT_NODE_IMAGE,
-                ),
+                node_image_version: text("nodeImageVersion", ""),
                 os_type: text("osType", "Linux"),
                 os_sku: text("osSKU", "Ubuntu"),
-                vm_size: text("vmSize", crate::core::clusters::body::DEFAULT_VM_SIZE),
+                vm_size: text("vmSize", ""),
                 enable_fips: pool
                     .get("enableFIPS")
                     .and_then(Value::as_bool)
