@@ -56,6 +56,7 @@ fn view() -> impl Strategy<Value = MeshView> {
                 egress_gateways,
                 proxy_redirection,
                 plugin_ca,
+                ..MeshView::default()
             },
         )
 }

@@ -57,6 +57,10 @@ pub struct MeshView {
     pub proxy_redirection: Option<String>,
     /// Plug-in CA configured (the `cacerts` secret exists).
     pub plugin_ca: bool,
+    /// The Static Egress Gateway is enabled (`networkProfile.staticEgressGatewayProfile`): its
+    /// `StaticGatewayConfiguration` CRD is served. Independent of the mesh.
+    #[serde(default)]
+    pub static_egress_gateway: bool,
 }
 
 /// One change, as watchers see it.

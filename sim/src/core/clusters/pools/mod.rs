@@ -416,7 +416,7 @@ impl ManagedCluster {
                 out.insert(k.clone(), v.clone());
             }
         }
-        if let Some(tag) = self.pool_etags.get(&key) {
+        if let Some(tag) = self.pool_etags.get(&key).filter(|_| self.shows_etags()) {
             out.insert("eTag".into(), tag.clone().into());
         }
         out
