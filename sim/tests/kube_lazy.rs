@@ -78,6 +78,7 @@ fn view() -> impl Strategy<Value = MeshView> {
                         node_image: "img".to_owned(),
                     }],
                 }),
+                ..MeshView::default()
             },
         )
 }

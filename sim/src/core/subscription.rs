@@ -29,6 +29,7 @@ use crate::limits;
 pub enum Effect {
     Group(groups::Effect),
     Cluster(clusters::Effect),
+    Pool(clusters::pools::Effect),
 }
 
 /// One subscription and everything in it.
@@ -94,6 +95,24 @@ impl Subscription {
                 }
             }
             Effect::Cluster(effect) => self.clusters.apply(effect, outcome, now),
+            Effect::Pool(effect) => {
+                self.clusters.apply_pool(effect, outcome);
+                // The nodes follow the pools.
+                if let crate::core::clusters::pools::Effect::AgentPoolProvisioned {
+                    cluster_key,
+                    ..
+                }
+                | crate::core::clusters::pools::Effect::AgentPoolDeleted {
+                    cluster_key, ..
+                } = effect
+                {
+                    crate::core::clusters::nodes_view::refresh(
+                        &mut self.clusters,
+                        cluster_key,
+                        now,
+                    );
+                }
+            }
         }
     }
 
@@ -130,6 +149,8 @@ struct SubscriptionRef<'a> {
     providers: &'a BTreeMap<String, Registration>,
     registration_seq: u64,
     managed_clusters: &'a BTreeMap<String, ManagedCluster>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    snapshots: &'a BTreeMap<String, clusters::surface::Snapshot>,
     touched: bool,
 }
 
@@ -150,6 +171,8 @@ struct SubscriptionRecord {
     registration_seq: u64,
     #[serde(default)]
     managed_clusters: BTreeMap<String, ManagedCluster>,
+    #[serde(default)]
+    snapshots: BTreeMap<String, clusters::surface::Snapshot>,
     touched: bool,
 }
 
@@ -166,6 +189,7 @@ impl Serialize for Subscription {
             providers: &self.registrations.providers,
             registration_seq: self.registrations.seq,
             managed_clusters: &self.clusters.clusters,
+            snapshots: &self.clusters.snapshots,
             touched: self.touched,
         }
         .serialize(s)
@@ -189,6 +213,7 @@ impl<'de> Deserialize<'de> for Subscription {
             clusters: Clusters {
                 clusters: r.managed_clusters,
                 planes: r.kube_planes,
+                snapshots: r.snapshots,
             },
             touched: r.touched,
         })

@@ -3,19 +3,26 @@
 //! A [`ManagedCluster`] is the writable JSON the client sent (read-only input removed, nulls
 //! dropped) plus the server-computed values; its Kubernetes plane (`core::kube::Plane`) lives
 //! next to it under the same key in [`Clusters`], and the two live and die together.
-//! Submodules: `body` (reading a PUT), `render` (the GET shape), `mesh` (the typed
+//! Submodules: `body` (reading a PUT), `defaults` (what AKS fills in at create, by day),
+//! `render` (the GET shape), `surface` (child resources, command results, snapshots and the
+//! provider's read-only catalogues), `mesh` (the typed
 //! `serviceMeshProfile`), `rules` (the registry of named PUT rules), `catalog` (Kubernetes
 //! versions and mesh revisions), `lifecycle` (create/update/delete/abort and what their
 //! operations do when they end), `profiles` (kubernetesVersions, meshRevisionProfiles,
 //! meshUpgradeProfiles).
 
 pub mod body;
+pub mod defaults;
 pub mod lifecycle;
 pub mod mesh;
+pub mod nodes_view;
 pub mod pools;
+pub mod power;
 pub mod profiles;
 mod render;
 pub mod rules;
+pub mod surface;
+pub mod upgrades;
 
 use std::collections::BTreeMap;
 
@@ -57,6 +64,11 @@ pub enum ProvisioningState {
     Succeeded,
     Failed,
     Canceled,
+    Stopping,
+    Starting,
+    Upgrading,
+    Scaling,
+    UpgradingNodeImageVersion,
 }
 
 impl ProvisioningState {
@@ -68,14 +80,19 @@ impl ProvisioningState {
             ProvisioningState::Succeeded => "Succeeded",
             ProvisioningState::Failed => "Failed",
             ProvisioningState::Canceled => "Canceled",
+            ProvisioningState::Stopping => "Stopping",
+            ProvisioningState::Starting => "Starting",
+            ProvisioningState::Upgrading => "Upgrading",
+            ProvisioningState::Scaling => "Scaling",
+            ProvisioningState::UpgradingNodeImageVersion => "UpgradingNodeImageVersion",
         }
     }
 
     /// Whether a write operation is running in this state.
     pub fn is_running(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            ProvisioningState::Creating | ProvisioningState::Updating | ProvisioningState::Deleting
+            ProvisioningState::Succeeded | ProvisioningState::Failed | ProvisioningState::Canceled
         )
     }
 }
@@ -114,6 +131,18 @@ pub struct ManagedCluster {
     pub provisioning_state: ProvisioningState,
     /// The operation whose completion settles `provisioning_state`.
     pub operation_id: Option<String>,
+    /// What only the server knows of each agent pool, by lower-cased name (`pools`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pool_status: BTreeMap<String, pools::PoolStatus>,
+    /// `powerState.code` is `Stopped` (set when a stop is accepted, cleared when a start ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
+    /// How the GET renders, decided at create from the day's AKS (`defaults`).
+    #[serde(default)]
+    pub shape: defaults::Shape,
+    /// Child resources and command results (`surface`), not part of the cluster's body.
+    #[serde(default, skip_serializing_if = "surface::ClusterSurface::is_empty")]
+    pub surface: surface::ClusterSurface,
     /// The serialised GET body; rebuilt after every change.
     #[serde(skip)]
     pub cached: Option<Bytes>,
@@ -223,6 +252,8 @@ pub enum Effect {
 pub struct Clusters {
     pub clusters: BTreeMap<String, ManagedCluster>,
     pub planes: BTreeMap<String, Plane>,
+    /// Node-pool snapshots (`Microsoft.ContainerService/snapshots`), by `rg/name`.
+    pub snapshots: BTreeMap<String, surface::Snapshot>,
 }
 
 impl Clusters {
@@ -243,6 +274,52 @@ impl Clusters {
         let prefix = format!("{group_key}/");
         self.planes.retain(|key, _| !key.starts_with(&prefix));
         self.clusters.retain(|key, _| !key.starts_with(&prefix));
+        self.snapshots.retain(|key, _| !key.starts_with(&prefix));
+    }
+
+    /// Applies a finished pool or power operation's effect.
+    pub fn apply_pool(&mut self, effect: &pools::Effect, outcome: Outcome) {
+        use pools::lifecycle as pl;
+        use pools::Effect as E;
+        match (effect, outcome) {
+            (
+                E::AgentPoolProvisioned {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => pl::on_provisioned(self, cluster_key, pool, operation_id),
+            (
+                E::AgentPoolDeleted {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => pl::on_deleted(self, cluster_key, pool, operation_id),
+            (
+                E::AgentPoolProvisioned {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                }
+                | E::AgentPoolDeleted {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Failed,
+            ) => pl::on_failed(self, cluster_key, pool, operation_id),
+            (
+                E::ClusterPowerChanged {
+                    cluster_key,
+                    operation_id,
+                    running,
+                },
+                outcome,
+            ) => power::on_changed(self, cluster_key, operation_id, *running, outcome),
+        }
     }
 
     /// Applies a finished operation's effect.

@@ -65,6 +65,10 @@ pub struct MeshView {
     /// The cluster's agent pools (its nodes); `None` for a plane made without a cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<nodes::NodesView>,
+    /// The Static Egress Gateway is enabled (`networkProfile.staticEgressGatewayProfile`): its
+    /// `StaticGatewayConfiguration` CRD is served. Independent of the mesh.
+    #[serde(default)]
+    pub static_egress_gateway: bool,
 }
 
 /// One change, as watchers see it.

@@ -3,8 +3,10 @@
 
 use serde_json::Value;
 
-use super::body::{DEFAULT_NODE_IMAGE, DEFAULT_VM_SIZE};
-use super::ManagedCluster;
+use time::OffsetDateTime;
+
+use super::pools::{NODE_IMAGE_UBUNTU as DEFAULT_NODE_IMAGE, SERVER_VM_SIZE as DEFAULT_VM_SIZE};
+use super::{Clusters, ManagedCluster};
 use crate::core::kube::nodes::{NodesView, PoolView};
 
 /// The 8 digits of a cluster's node names: stable for the cluster (from its resource uid).
@@ -45,7 +47,13 @@ pub fn nodes_view(cluster: &ManagedCluster) -> NodesView {
                     os_type: s(p, "osType", "Linux"),
                     os_sku: s(p, "osSKU", "Ubuntu"),
                     mode: s(p, "mode", "System"),
-                    version: cluster.current_kubernetes_version.clone(),
+                    version: cluster
+                        .pool_status
+                        .get(&s(p, "name", "nodepool1").to_ascii_lowercase())
+                        .map_or_else(
+                            || cluster.current_kubernetes_version.clone(),
+                            |st| st.current_version.clone(),
+                        ),
                     zones: p
                         .get("availabilityZones")
                         .and_then(Value::as_array)
@@ -71,5 +79,19 @@ pub fn nodes_view(cluster: &ManagedCluster) -> NodesView {
         subscription: cluster.subscription.clone(),
         node_resource_group: cluster.node_resource_group.clone(),
         pools,
+    }
+}
+
+/// After a pool's own operation (the agentPools API): the plane's nodes follow the pools, its
+/// mesh unchanged.
+pub fn refresh(clusters: &mut Clusters, key: &str, now: OffsetDateTime) {
+    let Some(cluster) = clusters.clusters.get(key) else {
+        return;
+    };
+    let nodes = nodes_view(cluster);
+    if let Some(plane) = clusters.planes.get_mut(key) {
+        let mut view = plane.mesh.clone();
+        view.nodes = Some(nodes);
+        plane.reconcile_addon(&view, now);
     }
 }
