@@ -411,7 +411,7 @@ async fn namespaces_crud_conflicts_and_patch_types() {
             json!([{"op": "remove", "path": "/metadata/labels/nosuch"}]),
         )
         .await;
-    assert_eq!(bad_json_patch.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_json_patch.status, StatusCode::UNPROCESSABLE_ENTITY);
     let after = sim.kget("/api/v1/namespaces/foo").await.body;
     assert_eq!(after["metadata"]["labels"]["x"], "y");
     assert_eq!(after["metadata"]["resourceVersion"], rv_before);

@@ -755,12 +755,11 @@ async fn spec_examples_of_the_profiles_have_our_shape() {
     )
     .await;
     let load = |p: &str| -> Value {
-        let text =
-            std::fs::read_to_string(format!(
-                "{}/tests/fixtures/arm-examples/containerservice/{p}",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap();
+        let text = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/arm-examples/containerservice/{p}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
         serde_json::from_str(&text).unwrap()
     };
     let keys = |v: &Value| -> Vec<String> {

@@ -30,6 +30,7 @@ use super::table;
 use crate::core::clusters::cluster_key;
 use crate::core::kube::catalog::{self, ResourceType};
 use crate::core::kube::patch::{self, PatchType};
+use crate::core::kube::smp;
 use crate::core::kube::validate::{self, FieldTerm, LabelSelector};
 use crate::core::kube::{EventSink, ListOptions, Plane, WatchEvent, WriteCtx};
 use crate::limits;
@@ -557,8 +558,19 @@ fn resource_request(
         }
         (Some(name), Method::PATCH) => {
             let ct = req.header("content-type").unwrap_or("");
-            let Some(kind) = PatchType::from_content_type(ct) else {
-                return Err(Status::unsupported_patch_type(ct, patch::ACCEPTED));
+            let custom = smp::schema_for(&rt.api_version(version), &rt.kind).is_none();
+            let kind = match PatchType::from_content_type(ct) {
+                // Custom resources take no strategic merge patch (kube-apiserver's CRD handler).
+                Some(PatchType::StrategicMerge) if custom => None,
+                k => k,
+            };
+            let Some(kind) = kind else {
+                let accepted = if custom {
+                    patch::ACCEPTED_CUSTOM
+                } else {
+                    patch::ACCEPTED
+                };
+                return Err(Status::unsupported_patch_type(ct, accepted));
             };
             let body: Value = serde_json::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;

@@ -286,6 +286,11 @@ impl From<Error> for Status {
             } => Status::namespace_terminating(&resource, &name, &namespace),
             Error::WebhookDenied { webhook, reason } => Status::webhook_denied(&webhook, &reason),
             Error::BadRequest(message) => Status::bad_request(message),
+            Error::Unprocessable => Status::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid",
+                "the server rejected our request due to an error in our request",
+            ),
             Error::Gone(rv) => Status::gone(rv),
             Error::TooMany { what, limit } => Status::too_many(what, limit),
         }

@@ -110,6 +110,9 @@ pub enum Error {
         reason: String,
     },
     BadRequest(String),
+    /// kube-apiserver's bare 422 (a JSON patch whose operations fail): reason `Invalid`, no
+    /// details.
+    Unprocessable,
     /// A watch resumed from a `resourceVersion` older than the retained history.
     Gone(u64),
     /// A quota aksim enforces (objects per plane).
@@ -177,6 +180,10 @@ impl Error {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Error::BadRequest(message.into())
+    }
+
+    pub fn unprocessable() -> Self {
+        Error::Unprocessable
     }
 
     pub fn gone(rv: u64) -> Self {

@@ -24,6 +24,7 @@ pub mod error;
 pub mod inject;
 pub mod patch;
 mod reconcile;
+pub mod smp;
 pub mod validate;
 mod write;
 

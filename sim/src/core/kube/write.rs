@@ -424,7 +424,7 @@ impl Plane {
         self.materialise();
         let mut old = self.get(rt, namespace, name)?;
         old["apiVersion"] = json!(rt.api_version(version));
-        let patched = patch::apply(kind, &old, body).map_err(Error::bad_request)?;
+        let patched = patch::apply(kind, &old, body)?;
         if !patched.is_object() {
             return Err(Error::bad_request("the patch removed the whole object"));
         }
