@@ -2,7 +2,10 @@
 """Writes sim/data/k8s-patch-strategies.json: how kube-apiserver merges a strategic merge patch
 into each built-in kind the plane serves (or may serve), read from the Go struct tags
 `patchStrategy` / `patchMergeKey` of k8s.io/api and k8s.io/apimachinery (the same tags the
-Kubernetes OpenAPI publishes as `x-kubernetes-patch-strategy` / `x-kubernetes-patch-merge-key`).
+Kubernetes OpenAPI publishes as `x-kubernetes-patch-strategy` / `x-kubernetes-patch-merge-key`),
+and how server-side apply sees each field, from the markers `+listType=map|set|atomic`,
+`+listMapKey=`, `+structType=atomic`, `+mapType=atomic` (the OpenAPI's
+`x-kubernetes-list-type` / `-list-map-keys` / `-map-type`).
 
 Usage: k8s-patch-strategies.py <k8s.io/api checkout> <k8s.io/apimachinery checkout> > out.json
 
@@ -89,17 +92,30 @@ def parse(pkg, text):
             aliases[alias or path.rsplit("/", 1)[-1]] = IMPORT_TO_PACKAGE[path]
     structs = {}
     current = None
+    markers = []
     for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("// +"):
+            markers.append(stripped[4:])
+            continue
         m = STRUCT.match(line)
         if m:
             current = structs.setdefault(f"{pkg}.{m.group(1)}", [])
+            if "structType=atomic" in markers:
+                ATOMIC_STRUCTS.add(f"{pkg}.{m.group(1)}")
+            markers = []
+            continue
+        if stripped.startswith("//"):
             continue
         if current is None:
+            markers = []
             continue
         if line.startswith("}"):
             current = None
+            markers = []
             continue
         f = FIELD.match(line)
+        field_markers, markers = markers, []
         if not f:
             continue
         gotype, tags = f.group(2), f.group(3)
@@ -126,9 +142,17 @@ def parse(pkg, text):
                 "type": base,
                 "strategy": tag(tags, "patchStrategy"),
                 "key": tag(tags, "patchMergeKey"),
+                "listType": next(
+                    (m.split("=", 1)[1] for m in field_markers if m.startswith("listType=")), None
+                ),
+                "listKeys": [m.split("=", 1)[1] for m in field_markers if m.startswith("listMapKey=")],
+                "atomic": "mapType=atomic" in field_markers or "structType=atomic" in field_markers,
             }
         )
     return structs
+
+
+ATOMIC_STRUCTS = set()
 
 
 structs = {}
@@ -136,8 +160,19 @@ for pkg, (repo, path) in PACKAGES.items():
     structs.update(parse(pkg, git_show(repo, path)))
 structs["apiextensions.v1.CustomResourceDefinition"] = [
     {"json": "metadata", "inline": False, "list": False, "type": "meta.v1.ObjectMeta",
-     "strategy": None, "key": None}
+     "strategy": None, "key": None, "listType": None, "listKeys": [], "atomic": False}
 ]
+
+
+def matters(f):
+    """Whether a field itself merges otherwise than by default (maps and structs granular,
+    lists replaced whole / atomic)."""
+    return bool(
+        f["strategy"]
+        or f["listType"] in ("map", "set")
+        or f["atomic"]
+        or (f["type"] in ATOMIC_STRUCTS and not f["list"])
+    )
 
 
 def fields(name):
@@ -161,7 +196,7 @@ def interesting(name, stack=()):
         return False
     result = False
     for f in fields(name):
-        if f["strategy"] or (f["type"] and interesting(f["type"], stack + (name,))):
+        if matters(f) or (f["type"] and interesting(f["type"], stack + (name,))):
             result = True
     memo[name] = result
     return result
@@ -177,7 +212,7 @@ def emit(name):
     types[name] = entry
     for f in fields(name):
         sub = f["type"] if f["type"] and interesting(f["type"]) else None
-        if not f["strategy"] and not sub:
+        if not matters(f) and not sub:
             continue
         e = {}
         if sub:
@@ -188,6 +223,12 @@ def emit(name):
             e["strategy"] = f["strategy"]
         if f["key"]:
             e["key"] = f["key"]
+        if f["listType"] in ("map", "set"):
+            e["listType"] = f["listType"]
+        if f["listKeys"]:
+            e["listKeys"] = f["listKeys"]
+        if f["atomic"] or (f["type"] in ATOMIC_STRUCTS and not f["list"]):
+            e["atomic"] = True
         entry[f["json"]] = e
         if sub:
             emit(sub)

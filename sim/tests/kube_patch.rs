@@ -121,3 +121,185 @@ async fn custom_resources_take_no_strategic_merge_patch() {
         .await;
     assert_eq!(r.body["spec"]["hosts"], json!(["s"]));
 }
+
+const APPLY: &str = "application/apply-patch+yaml";
+
+fn cm(data: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data})
+}
+
+#[tokio::test]
+async fn server_side_apply_tracks_managers_and_refuses_conflicts() {
+    let sim = sim();
+    let path = "/api/v1/namespaces/default/configmaps/c";
+    // No field manager: kube-apiserver's 422 on the query.
+    let r = sim.kpatch(path, APPLY, cm(json!({"a": "1"}))).await;
+    assert_status(
+        &r,
+        422,
+        "Invalid",
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+    );
+    // The first apply creates (201) and records the manager.
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=alice"),
+            APPLY,
+            cm(json!({"a": "1", "b": "2"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mf = &r.body["metadata"]["managedFields"];
+    assert_eq!(mf[0]["manager"], "alice");
+    assert_eq!(mf[0]["operation"], "Apply");
+    assert_eq!(mf[0]["fieldsType"], "FieldsV1");
+    assert_eq!(mf[0]["fieldsV1"], json!({"f:data": {"f:a": {}, "f:b": {}}}));
+    // Applying the same again changes nothing.
+    let rv = r.body["metadata"]["resourceVersion"].clone();
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=alice"),
+            APPLY,
+            cm(json!({"a": "1", "b": "2"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["metadata"]["resourceVersion"], rv);
+    // Another manager setting the same value shares it; a different value conflicts.
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=bob"),
+            APPLY,
+            cm(json!({"a": "1", "c": "3"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=bob"),
+            APPLY,
+            cm(json!({"b": "x"})),
+        )
+        .await;
+    assert_status(
+        &r,
+        409,
+        "Conflict",
+        "Apply failed with 1 conflict: conflict with \"alice\": .data.b",
+    );
+    assert_eq!(
+        r.body["details"]["causes"],
+        json!([{"reason": "FieldManagerConflict", "message": "conflict with \"alice\"", "field": ".data.b"}])
+    );
+    // Forced, bob takes .data.b over; his .data.a and .data.c he no longer applies: .data.c
+    // goes (nobody else owns it), .data.a stays (alice owns it).
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=bob&force=true"),
+            APPLY,
+            cm(json!({"b": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"], json!({"a": "1", "b": "x"}));
+    let mf = r.body["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(mf[0]["fieldsV1"], json!({"f:data": {"f:a": {}}}));
+    assert_eq!(mf[1]["manager"], "bob");
+    assert_eq!(mf[1]["fieldsV1"], json!({"f:data": {"f:b": {}}}));
+    // An update by a third writer takes the fields it changes.
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=carol"),
+            "application/merge-patch+json",
+            json!({"data": {"a": "2"}}),
+        )
+        .await;
+    let mf = r.body["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(mf.len(), 2, "alice owns nothing any more: {mf:?}");
+    assert_eq!(mf[1]["manager"], "carol");
+    assert_eq!(mf[1]["operation"], "Update");
+    // `force` belongs to apply.
+    let r = sim
+        .kpatch(
+            &format!("{path}?force=true"),
+            "application/merge-patch+json",
+            json!({"data": {"a": "3"}}),
+        )
+        .await;
+    assert_status(
+        &r,
+        422,
+        "Invalid",
+        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch",
+    );
+}
+
+#[tokio::test]
+async fn server_side_apply_merges_containers_by_name() {
+    let sim = sim();
+    let path = format!("{DEPLOY}/web?fieldManager=ci");
+    let r = sim.kpatch(&path, APPLY, deployment()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Another manager adds an env var to one container by applying only that.
+    let r = sim
+        .kpatch(
+            &format!("{DEPLOY}/web?fieldManager=ops"),
+            APPLY,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                   "spec": {"template": {"spec": {"containers": [
+                       {"name": "app", "env": [{"name": "DEBUG", "value": "1"}]}]}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cs = &r.body["spec"]["template"]["spec"]["containers"];
+    assert_eq!(cs.as_array().unwrap().len(), 2, "{cs}");
+    assert_eq!(cs[0]["image"], "nginx");
+    assert_eq!(cs[0]["env"].as_array().unwrap().len(), 2, "{cs}");
+    // A YAML body works the same.
+    let yaml =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n";
+    let r = sim
+        .kube_raw(
+            axum::http::Method::PATCH,
+            &format!("{DEPLOY}/web?fieldManager=ci"),
+            Some(APPLY),
+            Some(yaml.as_bytes().to_vec()),
+            &[],
+        )
+        .await;
+    // ci stopped applying its containers: the ones only it owned go, `app` stays for ops.
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["spec"]["replicas"], 3);
+    let cs = &r.body["spec"]["template"]["spec"]["containers"];
+    assert_eq!(cs.as_array().unwrap().len(), 1, "{cs}");
+    assert_eq!(cs[0]["name"], "app");
+}
+
+/// An object `kubectl apply` (client-side) created, then applied server-side with other
+/// replicas: the conflict names the client-side manager as kube-apiserver does.
+#[tokio::test]
+async fn server_side_apply_after_client_side_apply_names_the_updater() {
+    let sim = sim();
+    let r = sim
+        .kpost(
+            &format!("{DEPLOY}?fieldManager=kubectl-client-side-apply"),
+            deployment(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["metadata"]["managedFields"][0]["manager"],
+        "kubectl-client-side-apply"
+    );
+    let mut scaled = deployment();
+    scaled["spec"]["replicas"] = json!(4);
+    let r = sim
+        .kpatch(&format!("{DEPLOY}/web?fieldManager=kubectl"), APPLY, scaled)
+        .await;
+    assert_status(
+        &r,
+        409,
+        "Conflict",
+        "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas",
+    );
+}

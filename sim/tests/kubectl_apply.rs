@@ -136,3 +136,83 @@ async fn client_side_apply_merges_lists_by_merge_key() {
     );
     assert_eq!(again["spec"], d["spec"]);
 }
+
+/// `kubectl apply --server-side` by two managers: the second one's different replicas is a
+/// conflict naming the first manager and the field; `--force-conflicts` takes it over.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_side_apply_conflicts_and_force() {
+    let server = Server::start().await;
+    server.plane("1.33.2");
+    let k = Kubectl::new(&server);
+    let f = k.file("web.yaml", DEPLOYMENT_V1);
+    let out = k.ok(&["apply", "--server-side", "-f", &f]).await;
+    assert!(
+        out.contains("deployment.apps/web serverside-applied"),
+        "{out}"
+    );
+    let d = k
+        .json(&["get", "deployment", "web", "--show-managed-fields"])
+        .await;
+    let mf = &d["metadata"]["managedFields"];
+    assert_eq!(mf[0]["manager"], "kubectl", "{mf}");
+    assert_eq!(mf[0]["operation"], "Apply");
+    assert!(
+        mf[0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+            .get("k:{\"name\":\"app\"}")
+            .is_some(),
+        "{mf}"
+    );
+    // Applying the same file again changes nothing.
+    k.ok(&["apply", "--server-side", "-f", &f]).await;
+    let again = k.json(&["get", "deployment", "web"]).await;
+    assert_eq!(
+        again["metadata"]["resourceVersion"],
+        d["metadata"]["resourceVersion"]
+    );
+
+    let scaled = DEPLOYMENT_V1.replace("replicas: 2", "replicas: 5");
+    let f2 = k.file("scaled.yaml", &scaled);
+    let err = k
+        .fails(&[
+            "apply",
+            "--server-side",
+            "--field-manager=autoscaler",
+            "-f",
+            &f2,
+        ])
+        .await;
+    assert!(
+        err.contains("Apply failed with 1 conflict: conflict with \"kubectl\": .spec.replicas"),
+        "{err}"
+    );
+    assert_eq!(
+        k.json(&["get", "deployment", "web"]).await["spec"]["replicas"],
+        2
+    );
+    let out = k
+        .ok(&[
+            "apply",
+            "--server-side",
+            "--field-manager=autoscaler",
+            "--force-conflicts",
+            "-f",
+            &f2,
+        ])
+        .await;
+    assert!(out.contains("serverside-applied"), "{out}");
+    let d = k
+        .json(&["get", "deployment", "web", "--show-managed-fields"])
+        .await;
+    assert_eq!(d["spec"]["replicas"], 5);
+    let mf = d["metadata"]["managedFields"].as_array().unwrap();
+    let kubectl = mf.iter().find(|e| e["manager"] == "kubectl").unwrap();
+    assert!(
+        kubectl["fieldsV1"]["f:spec"].get("f:replicas").is_none(),
+        "{kubectl}"
+    );
+    let autoscaler = mf.iter().find(|e| e["manager"] == "autoscaler").unwrap();
+    assert!(
+        autoscaler["fieldsV1"]["f:spec"].get("f:replicas").is_some(),
+        "{autoscaler}"
+    );
+}

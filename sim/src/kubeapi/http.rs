@@ -24,6 +24,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use super::apply;
 use super::protobuf;
 use super::status::Status;
 use super::table;
@@ -435,6 +436,7 @@ fn write_ctx(req: &KubeRequest) -> Result<WriteCtx, Status> {
         now: req.now,
         dry_run,
         admission: req.admission,
+        manager: apply::manager(req.q("fieldManager"), req.header("user-agent")),
     })
 }
 
@@ -558,6 +560,20 @@ fn resource_request(
         }
         (Some(name), Method::PATCH) => {
             let ct = req.header("content-type").unwrap_or("");
+            if apply::is_apply(ct) {
+                let (fm, force) = (req.q("fieldManager"), req.flag("force"));
+                let ctx = write_ctx(req)?;
+                let (code, object) = apply::server_side_apply(
+                    plane.write()?,
+                    (&rt, version, ns, name),
+                    &req.body,
+                    fm,
+                    force,
+                    ctx,
+                )?;
+                return Ok(respond_object(req, &rt, version, code, object));
+            }
+            apply::check_patch_options(req.q("force"))?;
             let custom = smp::schema_for(&rt.api_version(version), &rt.kind).is_none();
             let kind = match PatchType::from_content_type(ct) {
                 // Custom resources take no strategic merge patch (kube-apiserver's CRD handler).

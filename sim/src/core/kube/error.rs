@@ -59,6 +59,14 @@ impl Cause {
         }
     }
 
+    pub fn forbidden(field: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueForbidden",
+            field: field.to_owned(),
+            message: format!("Forbidden: {detail}"),
+        }
+    }
+
     /// `field: message`, as kube-apiserver joins them into the status message.
     pub fn line(&self) -> String {
         format!("{}: {}", self.field, self.message)
@@ -113,6 +121,12 @@ pub enum Error {
     /// kube-apiserver's bare 422 (a JSON patch whose operations fail): reason `Invalid`, no
     /// details.
     Unprocessable,
+    /// Server-side apply would change fields other managers own (409, `FieldManagerConflict`
+    /// causes: message and field).
+    ApplyConflict {
+        message: String,
+        causes: Vec<(String, String)>,
+    },
     /// A watch resumed from a `resourceVersion` older than the retained history.
     Gone(u64),
     /// A quota aksim enforces (objects per plane).
@@ -184,6 +198,10 @@ impl Error {
 
     pub fn unprocessable() -> Self {
         Error::Unprocessable
+    }
+
+    pub fn apply_conflict(message: String, causes: Vec<(String, String)>) -> Self {
+        Error::ApplyConflict { message, causes }
     }
 
     pub fn gone(rv: u64) -> Self {

@@ -19,10 +19,12 @@
 
 pub mod addon;
 pub mod admission;
+pub mod apply;
 pub mod catalog;
 pub mod error;
 pub mod inject;
 pub mod patch;
+pub mod patch_meta;
 mod reconcile;
 pub mod smp;
 pub mod validate;
@@ -148,6 +150,8 @@ pub struct WriteCtx {
     pub dry_run: bool,
     /// The add-on's admission policy on the subscription's day.
     pub admission: &'static AdmissionPolicy,
+    /// Who writes (`managedFields`); `FieldManager::NONE` for the simulator's own writes.
+    pub manager: apply::FieldManager,
 }
 
 impl WriteCtx {
@@ -158,6 +162,7 @@ impl WriteCtx {
             now,
             dry_run: false,
             admission: &t.dated(t.newest_day()).admission,
+            manager: apply::FieldManager::NONE,
         }
     }
 }

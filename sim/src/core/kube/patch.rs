@@ -12,6 +12,7 @@ pub const ACCEPTED: &[&str] = &[
     "application/json-patch+json",
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
 ];
 
 /// What a custom resource accepts (no strategic merge patch).

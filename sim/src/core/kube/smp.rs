@@ -11,105 +11,14 @@
 //! Custom resources have no such tags, and kube-apiserver refuses a strategic merge patch for
 //! them (`schema_for` gives `None`).
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-use serde::Deserialize;
 use serde_json::{Map, Value};
+
+pub use super::patch_meta::{schema_for, ApplyMeta, Schema};
 
 const DIRECTIVE: &str = "$patch";
 const RETAIN_KEYS: &str = "$retainKeys";
 const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
 const SET_ELEMENT_ORDER: &str = "$setElementOrder";
-
-#[derive(Debug, Deserialize)]
-struct FieldMeta {
-    #[serde(rename = "type")]
-    ty: Option<String>,
-    #[serde(default)]
-    strategy: Option<String>,
-    #[serde(default)]
-    key: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Data {
-    kinds: HashMap<String, String>,
-    types: HashMap<String, HashMap<String, FieldMeta>>,
-}
-
-fn data() -> &'static Data {
-    static D: OnceLock<Data> = OnceLock::new();
-    D.get_or_init(|| {
-        serde_json::from_str(include_str!("../../../data/k8s-patch-strategies.json"))
-            .expect("data/k8s-patch-strategies.json is valid (checked by a unit test)")
-    })
-}
-
-/// Where in a kind's type tree a merge is (kube's `LookupPatchMeta`).
-#[derive(Debug, Clone, Copy)]
-pub struct Schema {
-    name: &'static str,
-    fields: Option<&'static HashMap<String, FieldMeta>>,
-}
-
-/// A field's patch metadata: its strategy (`merge`, `replace`, or none) and merge key.
-#[derive(Debug, Clone, Copy, Default)]
-struct PatchMeta {
-    strategy: &'static str,
-    key: &'static str,
-}
-
-impl Schema {
-    fn of(name: &'static str) -> Schema {
-        Schema {
-            name,
-            fields: data().types.get(name),
-        }
-    }
-
-    fn lookup(&self, key: &str) -> (Schema, PatchMeta) {
-        let Some(f) = self.fields.and_then(|fs| fs.get(key)) else {
-            return (
-                Schema {
-                    name: self.name,
-                    fields: None,
-                },
-                PatchMeta::default(),
-            );
-        };
-        let sub = match &f.ty {
-            Some(t) => Schema::of(t.as_str()),
-            None => Schema {
-                name: self.name,
-                fields: None,
-            },
-        };
-        // `merge,retainKeys` → `merge`; `retainKeys` alone → none (kube's
-        // extractRetainKeysPatchStrategy).
-        let strategy = f
-            .strategy
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .find(|s| *s != "retainKeys")
-            .unwrap_or("");
-        (
-            sub,
-            PatchMeta {
-                strategy,
-                key: f.key.as_deref().unwrap_or(""),
-            },
-        )
-    }
-}
-
-/// The schema of a built-in kind (`apiVersion`, `kind`); `None` for custom resources.
-pub fn schema_for(api_version: &str, kind: &str) -> Option<Schema> {
-    let d = data();
-    let name = d.kinds.get(&format!("{api_version} {kind}"))?;
-    Some(Schema::of(name.as_str()))
-}
 
 /// Why a strategic merge patch could not be applied: kube-apiserver's text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::catalog::{self, ResourceType};
 use super::error::{Cause, Error, GroupResource};
 use super::{
-    addon, admission, inject, object_key, patch, str_at, timestamp, validate, Plane, WriteCtx,
-    PROTECTED_NAMESPACES,
+    addon, admission, apply, inject, object_key, patch, str_at, timestamp, validate, Plane,
+    WriteCtx, PROTECTED_NAMESPACES,
 };
 use crate::limits;
 
@@ -320,7 +320,21 @@ impl Plane {
                 limits::KUBE_OBJECTS_PER_PLANE_MAX,
             ));
         }
-        let object = self.with_system_fields(rt, object, ctx.now);
+        let mut object = self.with_system_fields(rt, object, ctx.now);
+        if !ctx.manager.is_none() {
+            if let Some(m) = object["metadata"].as_object_mut() {
+                m.remove("managedFields");
+            }
+        }
+        let api_version = rt.api_version(version);
+        apply::track_update(
+            None,
+            &mut object,
+            &api_version,
+            &rt.kind,
+            ctx.manager,
+            ctx.now,
+        );
         if ctx.dry_run {
             return Ok(object);
         }
@@ -396,9 +410,23 @@ impl Plane {
             }
         }
         object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if object.pointer("/metadata/managedFields").is_none() {
+            if let Some(m) = old.pointer("/metadata/managedFields") {
+                object["metadata"]["managedFields"] = m.clone();
+            }
+        }
         if object == old {
             return Ok(old);
         }
+        let api_version = rt.api_version(version);
+        apply::track_update(
+            Some(&old),
+            &mut object,
+            &api_version,
+            &rt.kind,
+            ctx.manager,
+            ctx.now,
+        );
         if !addon::customizable_change(rt, namespace, &old, &object, ctx.admission) {
             self.check_not_addon(rt, namespace, name)?;
         }
