@@ -56,6 +56,23 @@ impl Kubectl {
         }
     }
 
+    /// kubectl for the plane of rg1/c1 as ARM made it (its own token).
+    pub fn for_cluster(server: &Server, token: &str) -> Kubectl {
+        let home = tempfile::tempdir().unwrap();
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c1\n  cluster:\n    server: {}\n    certificate-authority: {}\ncontexts:\n- name: c1\n  context:\n    cluster: c1\n    user: u\ncurrent-context: c1\nusers:\n- name: u\n  user:\n    token: {token}\n",
+            server.server_url(),
+            server.ca_path().display()
+        );
+        let kubeconfig = home.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, text).unwrap();
+        Kubectl {
+            kubeconfig,
+            home,
+            files: tempfile::tempdir().unwrap(),
+        }
+    }
+
     /// Writes `text` to a file of this test and returns its path as a string.
     pub fn file(&self, name: &str, text: &str) -> String {
         let p = self.files.path().join(name);

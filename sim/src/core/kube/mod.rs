@@ -60,6 +60,11 @@ pub struct MeshView {
     pub proxy_redirection: Option<String>,
     /// Plug-in CA configured (the `cacerts` secret exists).
     pub plugin_ca: bool,
+    /// Revisions whose proxies the add-on runs as native sidecars (`istio-proxy` an init
+    /// container with `restartPolicy: Always`; istiod with `ENABLE_NATIVE_SIDECARS=true`),
+    /// resolved from the day's defaults when the mesh was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub native_sidecars: Vec<String>,
 }
 
 /// One change, as watchers see it.

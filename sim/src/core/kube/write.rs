@@ -309,8 +309,7 @@ impl Plane {
                 .map(validate::labels_of)
                 .unwrap_or_default();
             if let Some(rev) = inject::revision_for(&object, &ns_labels, &self.mesh) {
-                let cni = self.mesh.proxy_redirection.as_deref() == Some("CNIChaining");
-                inject::inject(&mut object, &rev, cni);
+                inject::inject_for(&mut object, &rev, &self.mesh);
             }
         }
         self.admit(rt, namespace, &object, ctx)?;
