@@ -27,6 +27,7 @@ pub mod patch;
 pub mod patch_meta;
 mod reconcile;
 pub mod smp;
+pub mod tags;
 pub mod validate;
 mod write;
 

@@ -308,7 +308,7 @@ impl Plane {
                 .namespace_object(namespace)
                 .map(validate::labels_of)
                 .unwrap_or_default();
-            if let Some(rev) = inject::revision_for(&object, &ns_labels, &self.mesh) {
+            if let Some(rev) = self.injection_revision(&object, &ns_labels) {
                 inject::inject_for(&mut object, &rev, &self.mesh);
             }
         }
