@@ -1956,7 +1956,11 @@ async fn namespaced_paths_and_other_kinds() {
     let deploy = sim
         .kpost(
             "/apis/apps/v1/namespaces/default/deployments",
-            json!({"metadata": {"name": "d"}, "spec": {"replicas": 2}, "status": {"readyReplicas": 99}}),
+            json!({"metadata": {"name": "d"},
+                   "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "d"}},
+                            "template": {"metadata": {"labels": {"app": "d"}},
+                                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+                   "status": {"readyReplicas": 99}}),
         )
         .await;
     assert_eq!(deploy.body["status"]["readyReplicas"], 2);

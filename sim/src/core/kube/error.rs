@@ -59,6 +59,30 @@ impl Cause {
         }
     }
 
+    /// `Invalid value: <value>: detail` with the value as kube-apiserver prints it (numbers
+    /// bare, structs and maps in Go's `%#v`).
+    pub fn invalid_raw(field: &str, rendered: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueInvalid",
+            field: field.to_owned(),
+            message: format!("Invalid value: {rendered}: {detail}"),
+        }
+    }
+
+    /// `Unsupported value: "x": supported values: "a", "b"`.
+    pub fn unsupported(field: &str, value: &str, supported: &[&str]) -> Self {
+        let list: Vec<String> = supported.iter().map(|s| quote(s)).collect();
+        Cause {
+            reason: "FieldValueNotSupported",
+            field: field.to_owned(),
+            message: format!(
+                "Unsupported value: {}: supported values: {}",
+                quote(value),
+                list.join(", ")
+            ),
+        }
+    }
+
     pub fn forbidden(field: &str, detail: &str) -> Self {
         Cause {
             reason: "FieldValueForbidden",

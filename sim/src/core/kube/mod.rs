@@ -29,6 +29,7 @@ mod reconcile;
 pub mod smp;
 pub mod tags;
 pub mod validate;
+pub mod validate_workload;
 mod write;
 
 use crate::core::timeline::{self, admission::AdmissionPolicy};

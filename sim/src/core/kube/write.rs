@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::catalog::{self, ResourceType};
 use super::error::{Cause, Error, GroupResource};
 use super::{
-    addon, admission, apply, inject, object_key, patch, str_at, timestamp, validate, Plane,
-    WriteCtx, PROTECTED_NAMESPACES,
+    addon, admission, apply, inject, object_key, patch, str_at, timestamp, validate,
+    validate_workload, Plane, WriteCtx, PROTECTED_NAMESPACES,
 };
 use crate::limits;
 
@@ -146,6 +146,9 @@ impl Plane {
                         "must have exactly one version marked as storage version",
                     ));
                 }
+            }
+            r if validate_workload::is_workload(&rt.group, r) => {
+                causes.extend(validate_workload::causes(r, object));
             }
             _ => {}
         }
