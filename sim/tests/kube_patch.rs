@@ -267,12 +267,23 @@ async fn server_side_apply_merges_containers_by_name() {
             &[],
         )
         .await;
-    // ci stopped applying its containers: the ones only it owned go, `app` stays for ops.
+    // ci stopped applying its selector and containers: what only it owned would go — the
+    // selector, `side`, `app`'s image — and kube-apiserver's validation refuses the result.
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.body["message"],
+        "Deployment.apps \"web\" is invalid: [spec.selector: Required value, spec.template.spec.containers[0].image: Required value]"
+    );
+    // The whole manifest with 3 replicas: ops' env var stays.
+    let mut scaled = deployment();
+    scaled["spec"]["replicas"] = json!(3);
+    let r = sim
+        .kpatch(&format!("{DEPLOY}/web?fieldManager=ci"), APPLY, scaled)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["spec"]["replicas"], 3);
     let cs = &r.body["spec"]["template"]["spec"]["containers"];
-    assert_eq!(cs.as_array().unwrap().len(), 1, "{cs}");
-    assert_eq!(cs[0]["name"], "app");
+    assert_eq!(cs[0]["env"].as_array().unwrap().len(), 2, "{cs}");
 }
 
 /// An object `kubectl apply` (client-side) created, then applied server-side with other
@@ -301,5 +312,43 @@ async fn server_side_apply_after_client_side_apply_names_the_updater() {
         409,
         "Conflict",
         "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas",
+    );
+}
+
+/// Custom resources take server-side apply too: no schema, so objects merge field by field
+/// and lists are atomic.
+#[tokio::test]
+async fn server_side_apply_of_a_custom_resource() {
+    let sim = sim();
+    sim.reconcile(&enabled(&["asm-1-27"]));
+    let path = "/apis/networking.istio.io/v1/namespaces/default/virtualservices/r";
+    let vs = |hosts: Value| {
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+               "metadata": {"name": "r"}, "spec": {"hosts": hosts}})
+    };
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=team-a"),
+            APPLY,
+            vs(json!(["r"])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:spec": {"f:hosts": {}}})
+    );
+    let r = sim
+        .kpatch(
+            &format!("{path}?fieldManager=team-b"),
+            APPLY,
+            vs(json!(["r", "s"])),
+        )
+        .await;
+    assert_status(
+        &r,
+        409,
+        "Conflict",
+        "Apply failed with 1 conflict: conflict with \"team-a\": .spec.hosts",
     );
 }
