@@ -34,7 +34,7 @@ fn names(list: &Value) -> Vec<&str> {
 /// Creates rg1/c1 with the add-on on `day` (the day's default Kubernetes version and
 /// revision, and `mesh_extra` merged into `istio`), labels `default` with its revision and
 /// creates a pod with kubectl; the pod as `kubectl get -o json` shows it, and istiod.
-async fn pod_on(day: &str, istio: Value) -> (Value, Value, String) {
+async fn pod_on(day: &str, istio: Value) -> (Value, Value, String, String) {
     let server = Server::start().await;
     let sim = Sim {
         state: server.state.clone(),
@@ -76,12 +76,13 @@ async fn pod_on(day: &str, istio: Value) -> (Value, Value, String) {
             "aks-istio-system",
         ])
         .await;
-    (pod, istiod, rev)
+    let ready = k.ok(&["get", "pod", "web"]).await;
+    (pod, istiod, rev, ready)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn today_native_sidecars_in_2024_classic_ones() {
-    let (pod, istiod, rev) = pod_on("2026-12-07", json!({})).await;
+    let (pod, istiod, rev, ready) = pod_on("2026-12-07", json!({})).await;
     let spec = &pod["spec"];
     assert_eq!(names(&spec["containers"]), ["app"], "{rev}: {spec}");
     assert_eq!(
@@ -104,10 +105,12 @@ async fn today_native_sidecars_in_2024_classic_ones() {
         istiod["spec"]["template"]["spec"]["containers"][0]["env"],
         json!([{"name": "ENABLE_NATIVE_SIDECARS", "value": "true"}])
     );
+    // kubectl counts the native sidecar among the pod's containers.
+    assert!(ready.contains("2/2"), "{ready}");
 
     // Istio CNI today (a new install of asm-1-30+ defaults to it; asked for here):
     // istio-validation instead of istio-init, the proxy still native.
-    let (pod, _, _) = pod_on(
+    let (pod, _, _, _) = pod_on(
         "2026-12-07",
         json!({"components": {"proxyRedirectionMechanism": "CNIChaining"}}),
     )
@@ -117,7 +120,8 @@ async fn today_native_sidecars_in_2024_classic_ones() {
         ["istio-validation", "istio-proxy"]
     );
 
-    let (pod, istiod, rev) = pod_on("2024-09-01", json!({})).await;
+    let (pod, istiod, rev, ready) = pod_on("2024-09-01", json!({})).await;
+    assert!(ready.contains("2/2"), "{ready}");
     let spec = &pod["spec"];
     assert_eq!(
         names(&spec["containers"]),
