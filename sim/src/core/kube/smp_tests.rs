@@ -307,3 +307,41 @@ fn service_ports_merge_by_port_and_labels_by_key() {
     assert_eq!(out["spec"]["ports"][0]["targetPort"], 8080);
     assert_eq!(out["spec"]["ports"].as_array().unwrap().len(), 2);
 }
+
+/// The patch kubectl 1.33 sent (captured with `-v=8` by tests/kubectl_apply.rs) after the
+/// user changed `app`'s image and added `FEATURE` to its env, against the live object that
+/// another writer had given a `debug` container.
+#[test]
+fn a_patch_kubectl_sent() {
+    let live = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"old\":true}\n"}},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                "containers": [
+                    {"env": [{"name": "MODE", "value": "prod"}], "image": "nginx:1.25", "name": "app",
+                     "ports": [{"containerPort": 80}], "volumeMounts": [{"mountPath": "/cache", "name": "cache"}]},
+                    {"env": [{"name": "LEVEL", "value": "info"}], "image": "fluentbit:2", "name": "logger"},
+                    {"image": "busybox", "name": "debug"}],
+                "initContainers": [{"image": "busybox", "name": "setup"}],
+                "volumes": [{"emptyDir": {}, "name": "cache"}]}}}
+    });
+    let sent: Value = serde_json::from_str(
+        r#"{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"new\":true}\n"}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"app"},{"name":"logger"}],"containers":[{"$setElementOrder/env":[{"name":"MODE"},{"name":"FEATURE"}],"env":[{"name":"FEATURE","value":"on"}],"image":"nginx:1.26","name":"app"}]}}}}"#,
+    )
+    .unwrap();
+    let out = patched(&live, sent).unwrap();
+    let cs = &out["spec"]["template"]["spec"]["containers"];
+    // The order list names the file's containers; the server's own (debug) keeps its place
+    // after them.
+    assert_eq!(names(cs), ["app", "logger", "debug"]);
+    assert_eq!(cs[0]["image"], "nginx:1.26");
+    assert_eq!(names(&cs[0]["env"]), ["MODE", "FEATURE"]);
+    assert_eq!(cs[0]["volumeMounts"][0]["mountPath"], "/cache");
+    assert_eq!(cs[1]["env"][0]["name"], "LEVEL");
+    assert_eq!(
+        out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+        "{\"new\":true}\n"
+    );
+}
