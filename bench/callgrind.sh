@@ -4,6 +4,7 @@
 #
 #   bench/callgrind.sh          # 2,000 GETs each (~1 min)
 #   N=500 bench/callgrind.sh
+#   BUILD=0 BIN=/tmp/before bench/callgrind.sh  # unstripped binaries built earlier (before/after)
 #
 # Needs valgrind (callgrind_control), python3, curl. Builds unstripped release binaries
 # (CARGO_PROFILE_RELEASE_STRIP=false) so callgrind_annotate shows function names; the
@@ -18,8 +19,11 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -n "$KEEP" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 command -v callgrind_control >/dev/null || { echo "callgrind: apt-get install valgrind" >&2; exit 1; }
-CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --locked -p aksim --bin aksim --example bare_axum >&2
-BIN=target/release
+if [ "${BUILD:-1}" = 1 ]; then
+  CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --locked -p aksim --bin aksim --example bare_axum >&2
+fi
+# A directory laid out as target/release (aksim, examples/bare_axum).
+BIN=${BIN:-target/release}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SUB=00000000-0000-0000-0000-0000000000b1
 CLUSTER="/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1?api-version=2026-06-01"

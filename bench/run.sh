@@ -6,6 +6,8 @@
 #   DURATION=5 bench/run.sh # shorter wrk runs
 #   PEERS=0 bench/run.sh    # skip the moto and Azurite comparisons
 #   AZ_FLOW=0 bench/run.sh  # skip the az seed flow (needs target/client-venvs/az, see client-tests)
+#   ONLY=get bench/run.sh   # the GET table only
+#   BUILD=0 BIN=/tmp/before ONLY=get bench/run.sh  # binaries built earlier (before/after runs)
 #
 # Needs: wrk (apt-get install wrk), python3, curl; npm for Azurite (installed into bench/.node on
 # first use). Results go to stdout and bench/results.md.
@@ -18,6 +20,8 @@ ROUND_SECS=$(( DURATION / ROUNDS > 0 ? DURATION / ROUNDS : 1 ))
 PEERS=${PEERS:-1}
 AZ_FLOW=${AZ_FLOW:-1}
 AZ=${AZ:-target/client-venvs/az/bin/az}
+ONLY=${ONLY:-}
+BUILD=${BUILD:-1}
 CONNS=${CONNS:-"1 16 64"}
 OUT=bench/results.md
 WORK=$(mktemp -d)
@@ -30,9 +34,12 @@ need wrk "apt-get install wrk"
 need python3 "install Python 3"
 need curl "apt-get install curl"
 
-echo "building release binaries..." >&2
-cargo build --release --locked -p aksim --bins --examples >&2
-BIN=target/release
+if [ "$BUILD" = 1 ]; then
+  echo "building release binaries..." >&2
+  cargo build --release --locked -p aksim --bins --examples >&2
+fi
+# A directory laid out as target/release (aksim, examples/bare_axum, ...).
+BIN=${BIN:-target/release}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 500); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.02; done; echo "bench: $1 did not come up" >&2; exit 1; }
@@ -87,9 +94,9 @@ run_wrk() { # url conns -> "rps p50 p99"
 {
 echo "# aksim benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 echo
-echo "GET managedCluster (body ${BODY_BYTES} bytes) vs a bare axum handler returning the same bytes to the same request line, plain HTTP, wrk (2 threads; 1 for 1 connection). Each row is ${ROUNDS} rounds of ${ROUND_SECS}s runs taking turns (aksim, bare, aksim with the journal), summed: on a shared machine throughput swings by a third within seconds, and runs minutes apart do not compare. aksim runs with --journal-size 0; the journal columns are a second aksim with the default journal (1,000 entries). Latencies are the last round's."
+echo "GET managedCluster (body ${BODY_BYTES} bytes) vs a bare axum handler returning the same bytes to the same request line, plain HTTP, wrk (2 threads; 1 for 1 connection). Each row is ${ROUNDS} rounds of ${ROUND_SECS}s runs taking turns (aksim, bare, aksim with the journal), summed: on a shared machine throughput swings by a third within seconds, and runs minutes apart do not compare. aksim runs with --journal-size 0; the journal columns are a second aksim with the defaults a user runs (the 1,000-entry journal). Every request to all three carries \`authorization: Bearer bench\`, which aksim's default auth mode checks. Latencies are the last round's. Binaries: $BIN."
 echo
-echo "| connections | aksim req/s | p50 | p99 | bare axum req/s | p50 | p99 | ratio | journal on req/s | ratio |"
+echo "| connections | aksim req/s | p50 | p99 | bare axum req/s | p50 | p99 | ratio | journal on + bearer req/s | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for c in $CONNS; do
   a50=0; b50=0; j50=0
@@ -104,6 +111,7 @@ for c in $CONNS; do
   echo "| $c | $a50 | $a_p50 | $a_p99 | $b50 | $b_p50 | $b_p99 | $ratio | $j50 | $jratio |"
 done
 echo
+if [ "$ONLY" != get ]; then
 echo "Create + poll + GET cycles, in-process (no sockets), clusters without the mesh: $("$BIN/examples/lro_cycles" 20000)"
 echo
 echo "The same with the Istio add-on enabled at create (its objects materialise in each cluster's Kubernetes plane): $("$BIN/examples/lro_cycles" 3000 mesh)"
@@ -122,7 +130,9 @@ for _ in 1 2 3 4 5; do
 done
 echo "Parity (\`aksim parity parity/cassettes\`, $(ls parity/cassettes/azure-cli-aks/*.yaml | wc -l) cassettes, $(grep -o '[0-9]*/[0-9]* exchanges equal' "$WORK/parity.txt")), whole process, 5 runs: median $(python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.2f}')" $PARITY_RUNS) s (runs:$PARITY_RUNS s)"
 echo
+fi
 } | tee "$OUT"
+[ "$ONLY" = get ] && exit 0
 
 # RSS with 10k clusters (through HTTP, one keep-alive connection), 5,000 in each of two more
 # subscriptions (MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX).

@@ -1,13 +1,14 @@
-//! The request journal: a bounded ring buffer of what aksim received and answered, queryable
-//! by method, path glob, status, subscription and correlation id, exportable as JSON lines, with
-//! a "verify" query (did request X happen N times?). Refused requests carry the error code and
-//! message, so a tester can see why.
+//! The request journal: a bounded ring of what aksim received and answered (sharded per
+//! thread, read back as one ring: see [`Journal`]), queryable by method, path glob, status,
+//! subscription and correlation id, exportable as JSON lines, with a "verify" query (did
+//! request X happen N times?). Refused requests carry the error code and message, so a tester
+//! can see why.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::http::Method;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::arm::path::subscription_of;
@@ -161,32 +162,148 @@ impl Filter {
     }
 }
 
+/// Shards of the ring. Each thread writes to its own shard (threads past the sixteenth share),
+/// so the requests in flight on different workers never wait for one another's lock: one
+/// mutex shared by every request cost the default configuration a fifth of its throughput at
+/// 64 connections (docs/performance.md).
+const SHARDS: usize = 16;
+
+/// Every this many sequence numbers, a writer also trims one other shard (see
+/// [`Journal::record`]).
+const TRIM_EVERY: u64 = 64;
+
+/// The request journal: the last `capacity` exchanges by sequence number (the order they were
+/// recorded in), held in per-thread shards.
+///
+/// A writer takes only its own shard's lock, and draws the next sequence number under it; a
+/// reader takes every shard's lock (always in index order) and merges the shards by sequence
+/// number. So a reader never sees a sequence number while a smaller one is still on its way
+/// in, and the journal reads back exactly as one ring would: the entries whose sequence
+/// number is among the last `capacity` drawn (less the cleared ones), oldest first.
+///
+/// A shard evicts its own entries that fall out of that window when it is written to; an
+/// entry of a shard no one writes to is out of sight as soon as it is out of the window
+/// (readers skip it and count it as dropped), and is freed when its shard is next written,
+/// trimmed by another writer (one shard every [`TRIM_EVERY`] records), resized or cleared.
+/// So the shards hold at most `capacity` visible entries plus the few that left the window
+/// since their shard was last trimmed.
 #[derive(Debug)]
 pub struct Journal {
-    inner: Mutex<Ring>,
-    /// `Ring::capacity`, readable without the lock (the edge asks on every request).
+    shards: Box<[Shard]>,
+    /// The capacity, readable without a lock (the edge asks on every request); written only
+    /// with every shard locked.
     capacity: AtomicUsize,
+    /// The next sequence number, drawn by writers under their shard's lock.
+    next_seq: AtomicU64,
 }
 
-#[derive(Debug)]
-struct Ring {
+/// One shard on a cache line of its own, so writers on different cores do not share one.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(Mutex<ShardRing>);
+
+#[derive(Debug, Default)]
+struct ShardRing {
     /// Sequence number and record, oldest first.
     entries: VecDeque<(u64, Record)>,
-    capacity: usize,
-    next_seq: u64,
+    /// Entries this shard let go because they left the window (not those cleared).
     dropped: u64,
+}
+
+impl ShardRing {
+    /// Frees the entries at or below `oldest_gone`, counting them as dropped.
+    fn evict_through(&mut self, oldest_gone: u64) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|(seq, _)| *seq <= oldest_gone)
+        {
+            self.entries.pop_front();
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Every shard locked, in index order: what readers, `clear` and `set_capacity` work on.
+struct Locked<'a> {
+    rings: Vec<MutexGuard<'a, ShardRing>>,
+    capacity: usize,
+}
+
+impl Locked<'_> {
+    /// The newest sequence number any shard holds.
+    fn newest(&self) -> Option<u64> {
+        self.rings
+            .iter()
+            .filter_map(|ring| ring.entries.back().map(|(seq, _)| *seq))
+            .max()
+    }
+
+    /// Sequence numbers at or below this one have left the window (`None`: none has).
+    fn window_floor(&self) -> Option<u64> {
+        let newest = self.newest()?;
+        newest.checked_sub(self.capacity as u64)
+    }
+
+    fn in_window(&self, floor: Option<u64>, seq: u64) -> bool {
+        floor.is_none_or(|floor| seq > floor)
+    }
+
+    /// The visible entries, oldest first.
+    fn visible(&self) -> Vec<(u64, &Record)> {
+        let floor = self.window_floor();
+        let mut out: Vec<(u64, &Record)> = self
+            .rings
+            .iter()
+            .flat_map(|ring| ring.entries.iter())
+            .filter(|(seq, _)| self.in_window(floor, *seq))
+            .map(|(seq, record)| (*seq, record))
+            .collect();
+        out.sort_unstable_by_key(|(seq, _)| *seq);
+        out
+    }
+
+    /// Entries still held but out of the window: dropped, though not freed yet.
+    fn hidden(&self) -> u64 {
+        let floor = self.window_floor();
+        self.rings
+            .iter()
+            .flat_map(|ring| ring.entries.iter())
+            .filter(|(seq, _)| !self.in_window(floor, *seq))
+            .count() as u64
+    }
+
+    /// Frees every entry out of the window, counting it as dropped.
+    fn trim(&mut self) {
+        if let Some(floor) = self.window_floor() {
+            for ring in &mut self.rings {
+                ring.evict_through(floor);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's shard, given out in turn to threads as they first record.
+    static SHARD: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+fn this_threads_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    SHARD.with(|shard| {
+        if shard.get() == usize::MAX {
+            shard.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
+        }
+        shard.get()
+    })
 }
 
 impl Journal {
     pub fn new(capacity: usize) -> Self {
         Journal {
-            inner: Mutex::new(Ring {
-                entries: VecDeque::with_capacity(capacity.min(1024)),
-                capacity,
-                next_seq: 1,
-                dropped: 0,
-            }),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             capacity: AtomicUsize::new(capacity),
+            next_seq: AtomicU64::new(1),
         }
     }
 
@@ -194,45 +311,75 @@ impl Journal {
         self.capacity.load(Ordering::Relaxed)
     }
 
+    fn lock_all(&self) -> Locked<'_> {
+        let rings = self.shards.iter().map(|shard| shard.0.lock()).collect();
+        // Read after every lock is held: no writer is between its check and its insert.
+        let capacity = self.capacity();
+        Locked { rings, capacity }
+    }
+
     /// Changes the capacity (0 turns journalling off), dropping the oldest entries past it.
     pub fn set_capacity(&self, capacity: usize) {
-        let mut ring = self.inner.lock();
-        ring.capacity = capacity;
+        let mut all = self.lock_all();
+        // What left the old window goes first: a larger window must not bring it back.
+        all.trim();
+        all.capacity = capacity;
+        all.trim();
         self.capacity.store(capacity, Ordering::Relaxed);
-        while ring.entries.len() > capacity {
-            ring.entries.pop_front();
-            ring.dropped += 1;
-        }
     }
 
     /// Records an exchange, assigning its sequence number. The record that falls out of the
-    /// ring is dropped after the lock is released.
+    /// window is dropped after the lock is released.
     pub fn record(&self, record: Record) {
-        let mut ring = self.inner.lock();
-        if ring.capacity == 0 {
+        self.record_in(this_threads_shard(), record);
+    }
+
+    fn record_in(&self, shard: usize, record: Record) {
+        let mut ring = self.shards[shard].0.lock();
+        let capacity = self.capacity() as u64;
+        if capacity == 0 {
             return;
         }
-        let seq = ring.next_seq;
-        ring.next_seq += 1;
-        let evicted = if ring.entries.len() >= ring.capacity {
-            ring.dropped += 1;
-            ring.entries.pop_front()
-        } else {
-            None
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let evicted = match ring.entries.front() {
+            Some((oldest, _)) if oldest + capacity <= seq => {
+                ring.dropped += 1;
+                ring.entries.pop_front()
+            }
+            _ => None,
         };
         ring.entries.push_back((seq, record));
+        // More than one left the window only after this shard sat idle: rare.
+        if let Some(floor) = seq.checked_sub(capacity) {
+            ring.evict_through(floor);
+        }
         drop(ring);
         drop(evicted);
+        if seq % TRIM_EVERY == 0 {
+            self.trim_other(shard, seq, capacity);
+        }
+    }
+
+    /// Frees what left the window in another shard (the next one in turn), unless its writer
+    /// holds it right now: a shard no thread writes to any more is not kept whole.
+    fn trim_other(&self, shard: usize, seq: u64, capacity: u64) {
+        let other = (shard + 1 + (seq / TRIM_EVERY) as usize) % SHARDS;
+        let (Some(floor), Some(mut ring)) =
+            (seq.checked_sub(capacity), self.shards[other].0.try_lock())
+        else {
+            return;
+        };
+        ring.evict_through(floor);
     }
 
     /// The entries `filter` accepts, oldest first (the last `limit` of them).
     pub fn query(&self, filter: &Filter) -> Vec<Entry> {
-        let ring = self.inner.lock();
-        let mut out: Vec<Entry> = ring
-            .entries
-            .iter()
+        let all = self.lock_all();
+        let mut out: Vec<Entry> = all
+            .visible()
+            .into_iter()
             .filter(|(seq, record)| filter.could_accept(*seq, record))
-            .map(|(seq, record)| record.entry(*seq))
+            .map(|(seq, record)| record.entry(seq))
             .filter(|e| filter.accepts(e))
             .collect();
         if let Some(limit) = filter.limit {
@@ -243,24 +390,30 @@ impl Journal {
     }
 
     pub fn count(&self, filter: &Filter) -> usize {
-        self.inner
-            .lock()
-            .entries
-            .iter()
+        self.lock_all()
+            .visible()
+            .into_iter()
             .filter(|(seq, record)| filter.could_accept(*seq, record))
             .filter(|(seq, record)| filter.accepts(&record.entry(*seq)))
             .count()
     }
 
+    /// Empties the journal (the sequence numbers go on; what had already left the window
+    /// counts as dropped, as it did before the clear).
     pub fn clear(&self) {
-        let mut ring = self.inner.lock();
-        ring.entries.clear();
+        let mut all = self.lock_all();
+        all.trim();
+        for ring in &mut all.rings {
+            ring.entries.clear();
+        }
     }
 
     /// (held, dropped since start, capacity)
     pub fn stats(&self) -> (usize, u64, usize) {
-        let ring = self.inner.lock();
-        (ring.entries.len(), ring.dropped, ring.capacity)
+        let all = self.lock_all();
+        let held = all.visible().len();
+        let dropped = all.rings.iter().map(|ring| ring.dropped).sum::<u64>() + all.hidden();
+        (held, dropped, all.capacity)
     }
 }
 
@@ -343,5 +496,150 @@ mod tests {
         j.set_capacity(0);
         j.record(entry("GET", "/d", 200));
         assert_eq!(j.query(&Filter::default()).len(), 0);
+    }
+    /// The single ring the journal was before it was sharded: what it must read back as.
+    struct OneRing {
+        seqs: VecDeque<u64>,
+        capacity: usize,
+        next_seq: u64,
+        dropped: u64,
+    }
+
+    impl OneRing {
+        fn record(&mut self) {
+            if self.capacity == 0 {
+                return;
+            }
+            if self.seqs.len() >= self.capacity {
+                self.seqs.pop_front();
+                self.dropped += 1;
+            }
+            self.seqs.push_back(self.next_seq);
+            self.next_seq += 1;
+        }
+
+        fn set_capacity(&mut self, capacity: usize) {
+            self.capacity = capacity;
+            while self.seqs.len() > capacity {
+                self.seqs.pop_front();
+                self.dropped += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn shards_read_back_as_one_ring() {
+        // Writers on any shard, in any mix, with resizes and clears in between: every read
+        // equals the single ring's (sequence numbers, held, dropped, capacity).
+        let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for round in 0..40 {
+            let capacity = [0, 1, 2, 3, 5, 16, 17, 40][round % 8];
+            let journal = Journal::new(capacity);
+            let mut model = OneRing {
+                seqs: VecDeque::new(),
+                capacity,
+                next_seq: 1,
+                dropped: 0,
+            };
+            // Some rounds write mostly to one shard, as a busy worker next to an idle one.
+            let hot = (round % 3 == 0).then(|| next(SHARDS as u64) as usize);
+            for step in 0..600 {
+                match next(100) {
+                    0..=1 => {
+                        let c = next(50) as usize;
+                        journal.set_capacity(c);
+                        model.set_capacity(c);
+                    }
+                    2 => {
+                        journal.clear();
+                        model.seqs.clear();
+                    }
+                    _ => {
+                        let shard = match hot {
+                            Some(h) if next(10) > 0 => h,
+                            _ => next(SHARDS as u64) as usize,
+                        };
+                        journal.record_in(shard, entry("GET", "/a", 200));
+                        model.record();
+                    }
+                }
+                let seqs: Vec<u64> = journal
+                    .query(&Filter::default())
+                    .iter()
+                    .map(|e| e.seq)
+                    .collect();
+                let want: Vec<u64> = model.seqs.iter().copied().collect();
+                assert_eq!(seqs, want, "round {round}, step {step}");
+                assert_eq!(
+                    journal.stats(),
+                    (model.seqs.len(), model.dropped, model.capacity),
+                    "round {round}, step {step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn idle_shards_are_trimmed() {
+        // One writer per shard, then only one: the others' entries leave the window and are
+        // freed by the trims, not kept until their shard is written again.
+        let journal = Journal::new(8);
+        for shard in 0..SHARDS {
+            journal.record_in(shard, entry("GET", "/a", 200));
+        }
+        for _ in 0..(TRIM_EVERY as usize * SHARDS * 2) {
+            journal.record_in(0, entry("GET", "/a", 200));
+        }
+        let held: usize = journal
+            .shards
+            .iter()
+            .map(|s| s.0.lock().entries.len())
+            .sum();
+        assert_eq!(held, 8);
+        assert_eq!(journal.stats().0, 8);
+    }
+
+    #[test]
+    fn concurrent_writers_leave_no_gaps() {
+        // Threads record at once while a reader reads: every read is a run of consecutive
+        // sequence numbers (no number shows before a smaller one is in), and the end is the
+        // last `capacity` of them all.
+        let journal = Journal::new(300);
+        let threads = 6;
+        let per_thread = 2_000;
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    for _ in 0..per_thread {
+                        journal.record(entry("GET", "/a", 200));
+                    }
+                });
+            }
+            scope.spawn(|| {
+                for _ in 0..200 {
+                    let seqs: Vec<u64> = journal
+                        .query(&Filter::default())
+                        .iter()
+                        .map(|e| e.seq)
+                        .collect();
+                    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+                    assert!(seqs.len() <= 300);
+                }
+            });
+        });
+        let total = (threads * per_thread) as u64;
+        let seqs: Vec<u64> = journal
+            .query(&Filter::default())
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, (total - 299..=total).collect::<Vec<_>>());
+        assert_eq!(journal.stats(), (300, total - 300, 300));
     }
 }

@@ -80,7 +80,9 @@ impl App {
         if !state.faults.is_empty() || tracing::enabled!(tracing::Level::DEBUG) {
             return None;
         }
-        let started = std::time::Instant::now();
+        // The journal's `durationMicros` is the only reader of the start time.
+        let journaling = state.journal.capacity() > 0;
+        let started = journaling.then(std::time::Instant::now);
         // A panic here leaves the request to the edge, which answers it (a 500 if it panics
         // again); the fast path only reads.
         let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -89,7 +91,7 @@ impl App {
         .ok()??;
         let ids = RequestIds::new(state, request.headers());
         let response = finish(state, response, &ids);
-        if state.journal.capacity() > 0 {
+        if let Some(started) = started {
             let uri = request.uri();
             state.journal.record(Record {
                 status: response.status().as_u16(),
