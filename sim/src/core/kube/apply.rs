@@ -84,16 +84,34 @@ const MAP_FIELDS: &[&str] = &[
     "requests",
 ];
 
+/// A list-map key field's value as kube-apiserver sees it after defaulting (`protocol` of a
+/// container, service or endpoint port is `TCP` when not given).
+fn key_field<'a>(item: &'a Value, field: &str) -> Option<&'a Value> {
+    match item.get(field) {
+        Some(v) => Some(v),
+        None if field == "protocol" => Some(tcp()),
+        None => None,
+    }
+}
+
+fn tcp() -> &'static Value {
+    static TCP: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    TCP.get_or_init(|| Value::String("TCP".to_owned()))
+}
+
 fn item_key(item: &Value, keys: &[String]) -> Option<String> {
-    let m = item.as_object()?;
-    let mut sorted: Vec<&String> = keys.iter().filter(|k| m.contains_key(*k)).collect();
-    if sorted.is_empty() {
+    item.as_object()?;
+    if !keys.iter().any(|k| item.get(k.as_str()).is_some()) {
         return None;
     }
+    let mut sorted: Vec<&String> = keys
+        .iter()
+        .filter(|k| key_field(item, k).is_some())
+        .collect();
     sorted.sort();
     let mut key = Map::new();
     for k in sorted {
-        key.insert(k.clone(), m[k].clone());
+        key.insert(k.clone(), key_field(item, k)?.clone());
     }
     Some(format!("k:{}", Value::Object(key)))
 }
@@ -197,7 +215,7 @@ fn step<'a>(cur: &'a Value, e: &str) -> Option<&'a Value> {
         let key: Map<String, Value> = serde_json::from_str(k).ok()?;
         return items
             .iter()
-            .find(|i| key.iter().all(|(kf, kv)| i.get(kf) == Some(kv)));
+            .find(|i| key.iter().all(|(kf, kv)| key_field(i, kf) == Some(kv)));
     }
     let v: Value = serde_json::from_str(e.strip_prefix("v:")?).ok()?;
     items.iter().find(|i| **i == v)
