@@ -216,3 +216,29 @@ async fn server_side_apply_conflicts_and_force() {
         "{autoscaler}"
     );
 }
+
+/// An invalid Deployment: kubectl prints kube-apiserver's 422 as it does against a cluster,
+/// and nothing is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_deployment_is_refused() {
+    let server = Server::start().await;
+    server.plane("1.33.2");
+    let k = Kubectl::new(&server);
+    let bad = DEPLOYMENT_V1
+        .replace("replicas: 2", "replicas: -1")
+        .replace(
+            "    matchLabels:\n      app: web",
+            "    matchLabels:\n      app: other",
+        );
+    let f = k.file("bad.yaml", &bad);
+    let err = k.fails(&["apply", "-f", &f]).await;
+    assert!(
+        err.contains("The Deployment \"web\" is invalid: \n* spec.replicas: Invalid value: -1: must be greater than or equal to 0\n* spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`"),
+        "{err}"
+    );
+    let err = k.fails(&["get", "deployment", "web"]).await;
+    assert!(
+        err.contains("NotFound") || err.contains("not found"),
+        "{err}"
+    );
+}
