@@ -218,6 +218,24 @@ async fn server_side_apply_tracks_managers_and_refuses_conflicts() {
     assert_eq!(mf.len(), 2, "alice owns nothing any more: {mf:?}");
     assert_eq!(mf[1]["manager"], "carol");
     assert_eq!(mf[1]["operation"], "Update");
+    // Malformed configurations are a 400, on an existing object and a new one alike.
+    for name in ["c", "new"] {
+        for body in [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": "x"}),
+            json!([1]),
+            json!("s"),
+        ] {
+            let r = sim
+                .kpatch(
+                    &format!("/api/v1/namespaces/default/configmaps/{name}?fieldManager=z"),
+                    APPLY,
+                    body,
+                )
+                .await;
+            assert_eq!(r.status, 400, "{}", r.body);
+            assert_eq!(r.body["kind"], "Status");
+        }
+    }
     // `force` belongs to apply.
     let r = sim
         .kpatch(

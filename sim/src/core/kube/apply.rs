@@ -603,6 +603,12 @@ impl Plane {
                 "error decoding YAML: the applied configuration must be an object",
             ));
         }
+        if applied
+            .get("metadata")
+            .is_some_and(|m| !m.is_object() && !m.is_null())
+        {
+            return Err(Error::bad_request("metadata must be a JSON object"));
+        }
         let given = str_at(&applied, "/metadata/name");
         if !given.is_empty() && given != name {
             return Err(Error::bad_request(format!(
