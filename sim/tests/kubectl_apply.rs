@@ -242,3 +242,69 @@ async fn an_invalid_deployment_is_refused() {
         "{err}"
     );
 }
+
+/// Moving from client-side to server-side apply: kube-apiserver lets the manager `kubectl`
+/// take the fields the last-applied annotation still describes (its lastAppliedManager), so
+/// the apply of a changed file goes through without a conflict; another manager, or a field
+/// someone else changed since, still conflicts.
+#[tokio::test(flavor = "multi_thread")]
+async fn client_side_then_server_side_apply() {
+    let server = Server::start().await;
+    server.plane("1.33.2");
+    let k = Kubectl::new(&server);
+    let f = k.file("web.yaml", DEPLOYMENT_V1);
+    k.ok(&["apply", "-f", &f]).await;
+    let scaled = DEPLOYMENT_V1.replace("replicas: 2", "replicas: 4");
+    let f = k.file("web.yaml", &scaled);
+    let out = k.ok(&["apply", "--server-side", "-f", &f]).await;
+    assert!(out.contains("serverside-applied"), "{out}");
+    let d = k
+        .json(&["get", "deployment", "web", "--show-managed-fields"])
+        .await;
+    assert_eq!(d["spec"]["replicas"], 4);
+    let managers: Vec<&str> = d["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["manager"].as_str().unwrap())
+        .collect();
+    assert!(managers.contains(&"kubectl"), "{managers:?}");
+    let kubectl = &d["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["manager"] == "kubectl")
+        .unwrap()["fieldsV1"];
+    assert!(kubectl["f:spec"].get("f:replicas").is_some(), "{kubectl}");
+    // kube-apiserver keeps the client-side annotation in step with what kubectl applied.
+    let last: Value = serde_json::from_str(
+        d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(last["spec"]["replicas"], 4);
+
+    // Someone scales with kubectl scale-like patch; the file's value now differs from the
+    // live one, so it is no longer the last-applied's to take.
+    k.ok(&[
+        "patch",
+        "deployment",
+        "web",
+        "--field-manager=hpa",
+        "-p",
+        r#"{"spec":{"replicas":7}}"#,
+    ])
+    .await;
+    let f = k.file(
+        "web.yaml",
+        &DEPLOYMENT_V1.replace("replicas: 2", "replicas: 3"),
+    );
+    let err = k.fails(&["apply", "--server-side", "-f", &f]).await;
+    assert!(
+        err.contains(
+            "Apply failed with 1 conflict: conflict with \"hpa\" using apps/v1: .spec.replicas"
+        ),
+        "{err}"
+    );
+}

@@ -536,6 +536,74 @@ fn conflict_error(entries: &[Entry], conflicts: &[(usize, Path)]) -> Error {
     Error::apply_conflict(message, causes)
 }
 
+/// The fields of `live`'s `kubectl.kubernetes.io/last-applied-configuration` that still have
+/// the live values (kube's `allowedConflictsFromLastApplied`); none without the annotation.
+fn last_applied_fields(live: &Value, api_version: &str, schema: Schema) -> Set {
+    let Some(text) = live
+        .pointer("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")
+        .and_then(Value::as_str)
+    else {
+        return Set::new();
+    };
+    let Ok(last) = serde_json::from_str::<Value>(text) else {
+        return Set::new();
+    };
+    if last.get("apiVersion").and_then(Value::as_str) != Some(api_version) {
+        return Set::new();
+    }
+    let (leaves, nodes) = object_set(&last, schema);
+    leaves
+        .into_iter()
+        .filter(|p| value_at(&last, p) == value_at(live, p))
+        .chain(nodes.into_iter().filter(|p| value_at(live, p).is_some()))
+        .collect()
+}
+
+/// kube's lastAppliedUpdater: a server-side apply by `kubectl` of an object that carries the
+/// client-side annotation rewrites it to the applied configuration (Go's key order), so
+/// client-side apply can take over again.
+fn sync_last_applied(merged: &mut Value, applied: &Value, manager: FieldManager) {
+    const KEY: &str = "kubectl.kubernetes.io/last-applied-configuration";
+    if manager.as_str() != "kubectl"
+        || merged
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(KEY))
+            .is_none()
+    {
+        return;
+    }
+    let mut config = applied.clone();
+    if let Some(a) = config
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        a.shift_remove(KEY);
+        if a.is_empty() {
+            if let Some(m) = config["metadata"].as_object_mut() {
+                m.shift_remove("annotations");
+            }
+        }
+    }
+    merged["metadata"]["annotations"][KEY] = Value::String(sorted(&config).to_string());
+}
+
+/// `v` with every object's keys in order, as Go encodes a map.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Server-side apply's merge: objects field by field, list-maps by their keys, sets as sets,
 /// everything else (atomic lists, atomic structs and maps, scalars) the applied value.
 fn merge(live: &Value, applied: &Value, schema: Schema, meta: ApplyMeta) -> Value {
@@ -652,19 +720,28 @@ impl Plane {
         };
         let mut entries = read_entries(&live);
         let is_mine = |e: &Entry| e.manager == manager.as_str() && e.operation == "Apply";
-        let mut conflicts: Vec<(usize, Path)> = Vec::new();
+        let mut all: Vec<(usize, Path)> = Vec::new();
         for (i, e) in entries.iter().enumerate().filter(|(_, e)| !is_mine(e)) {
             for p in e.set.intersection(&leaves) {
                 if value_at(&live, p) != value_at(&applied, p) {
-                    conflicts.push((i, p.clone()));
+                    all.push((i, p.clone()));
                 }
             }
         }
-        if !conflicts.is_empty() {
-            if !force {
-                return Err(conflict_error(&entries, &conflicts));
-            }
-            for (i, p) in &conflicts {
+        // kube's lastAppliedManager: `kubectl` moving from client-side to server-side apply
+        // takes, as if forced, the fields its last-applied annotation still describes.
+        let mut conflicts = all.clone();
+        let mut force = force;
+        if !conflicts.is_empty() && !force && manager.as_str() == "kubectl" {
+            let allowed = last_applied_fields(&live, &api_version, schema);
+            conflicts.retain(|(_, p)| !allowed.contains(p));
+            force = conflicts.is_empty();
+        }
+        if !conflicts.is_empty() && !force {
+            return Err(conflict_error(&entries, &conflicts));
+        }
+        if force {
+            for (i, p) in &all {
                 entries[*i].set.remove(p);
             }
         }
@@ -702,6 +779,7 @@ impl Plane {
             None => entries.push(entry(applied_set, time)),
         }
         write_entries(&mut merged, &entries);
+        sync_last_applied(&mut merged, &applied, manager);
         let rv = str_at(&applied, "/metadata/resourceVersion");
         merged["metadata"]["resourceVersion"] = if rv.is_empty() {
             live["metadata"]["resourceVersion"].clone()
