@@ -7,13 +7,12 @@
 //! `v:<value>`, `.`); which lists are keyed by what comes from `data/k8s-patch-strategies.json`
 //! (`+listType`, `+listMapKey`, `+structType=atomic`, `+mapType=atomic` of k8s.io/api).
 
-use std::collections::BTreeSet;
-
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use super::catalog::ResourceType;
 use super::error::Error;
+use super::fields_v1::{decode, encode, path_string, Path, Set};
 use super::smp::{self, ApplyMeta, Schema};
 use super::{str_at, timestamp, Plane, WriteCtx};
 
@@ -67,10 +66,6 @@ impl std::fmt::Debug for FieldManager {
         write!(f, "{:?}", self.as_str())
     }
 }
-
-/// A path of a field set, one `FieldsV1` key per element (`f:spec`, `k:{"name":"app"}`).
-type Path = Vec<String>;
-type Set = BTreeSet<Path>;
 
 /// Go maps among the built-in kinds' fields: an `Update` that creates one owns it too (`.`).
 const MAP_FIELDS: &[&str] = &[
@@ -258,59 +253,6 @@ fn remove_at(object: &mut Value, path: &Path) {
     }
 }
 
-/// A field set as `FieldsV1`.
-fn encode(set: &Set) -> Value {
-    let mut root = Map::new();
-    for p in set {
-        let mut node = &mut root;
-        for e in p {
-            node = node
-                .entry(e.clone())
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .expect("a FieldsV1 node is an object");
-        }
-        node.insert(".".to_owned(), json!({}));
-    }
-    tidy(root)
-}
-
-/// `.` first; a member without children is `{}`.
-fn tidy(mut m: Map<String, Value>) -> Value {
-    let member = m.shift_remove(".").is_some();
-    let mut out = Map::new();
-    if member && !m.is_empty() {
-        out.insert(".".to_owned(), json!({}));
-    }
-    for (k, v) in m {
-        let child = match v {
-            Value::Object(c) => tidy(c),
-            other => other,
-        };
-        out.insert(k, child);
-    }
-    Value::Object(out)
-}
-
-fn decode(node: &Value, path: &mut Path, out: &mut Set) {
-    let Some(m) = node.as_object() else {
-        return;
-    };
-    for (k, v) in m {
-        if k == "." {
-            out.insert(path.clone());
-            continue;
-        }
-        path.push(k.clone());
-        if v.as_object().is_some_and(Map::is_empty) {
-            out.insert(path.clone());
-        } else {
-            decode(v, path, out);
-        }
-        path.pop();
-    }
-}
-
 /// One `managedFields` entry.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -462,24 +404,6 @@ pub fn track_update(
         }),
     }
     write_entries(new, &entries);
-}
-
-/// A path as kube prints it in a conflict: `.spec.replicas`, `.spec.containers[name="app"].image`.
-fn path_string(p: &Path) -> String {
-    let mut s = String::new();
-    for e in p {
-        if let Some(f) = e.strip_prefix("f:") {
-            s.push('.');
-            s.push_str(f);
-        } else if let Some(k) = e.strip_prefix("k:") {
-            let key: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
-            let parts: Vec<String> = key.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            s.push_str(&format!("[{}]", parts.join(",")));
-        } else if let Some(v) = e.strip_prefix("v:") {
-            s.push_str(&format!("[={v}]"));
-        }
-    }
-    s
 }
 
 /// How kube names a manager in a conflict: `"kubectl"`, `"x" using apps/v1` for an updater.

@@ -22,6 +22,7 @@ pub mod admission;
 pub mod apply;
 pub mod catalog;
 pub mod error;
+pub mod fields_v1;
 pub mod inject;
 pub mod patch;
 pub mod patch_meta;
