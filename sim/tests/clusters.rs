@@ -70,7 +70,14 @@ async fn create_get_update_delete_lifecycle() {
         "c1-rg1-000000-".len() + 8 + ".hcp.eastus.azmk8s.io".len()
     );
     assert!(b["identity"]["principalId"].is_string());
-    assert!(b["eTag"].is_string());
+    // AKS answers the eTags once the create finished (recorded 2026 traffic).
+    assert!(b.get("eTag").is_none(), "{b}");
+    assert_eq!(
+        b["properties"]["networkProfile"]["networkPluginMode"], "overlay",
+        "today's default network: Azure CNI Overlay"
+    );
+    assert_eq!(b["kind"], "Base");
+    assert!(b["properties"].get("identityProfile").is_none());
 
     // The status URL: 200 InProgress/Succeeded with Retry-After: 1, never resourceLocation.
     let status = poll(&sim, &created).await;
@@ -80,6 +87,24 @@ async fn create_get_update_delete_lifecycle() {
     let got = sim.get(&cluster_url("rg1", "c1")).await;
     assert_eq!(got.body["properties"]["provisioningState"], "Succeeded");
     assert_eq!(got.body["properties"]["powerState"]["code"], "Running");
+    assert!(got.body["eTag"].is_string());
+    assert!(got.body["properties"]["identityProfile"]["kubeletidentity"]["clientId"].is_string());
+    let issuer = got.body["properties"]["oidcIssuerProfile"]["issuerURL"]
+        .as_str()
+        .unwrap();
+    assert!(
+        issuer.starts_with("https://eastus.oic.prod-aks.azure.com/"),
+        "{issuer}"
+    );
+    let outbound = &got.body["properties"]["networkProfile"]["loadBalancerProfile"]
+        ["effectiveOutboundIPs"][0]["id"];
+    assert!(
+        outbound
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("/subscriptions/{SUB}/resourceGroups/MC_rg1_c1_eastus/providers/Microsoft.Network/publicIPAddresses/")),
+        "{outbound}"
+    );
 
     // Update: 200 Updating + Azure-AsyncOperation; eTags change; unknown fields survive.
     let etag = got.body["eTag"].clone();

@@ -62,6 +62,7 @@ fn view() -> impl Strategy<Value = MeshView> {
                 revisions,
                 proxy_redirection,
                 plugin_ca,
+                ..MeshView::default()
             },
         )
 }

@@ -192,7 +192,8 @@ fn egress(
                 g["gatewayConfigurationName"] = json!(config);
             }
             (Some(g), false) => {
-                if g["enabled"] == false {
+                // AKS answers a disabled gateway without `enabled` (az reads it as not enabled).
+                if g["enabled"] != true {
                     return Err(format!("Egress gateway {name} in namespace {namespace} is already disabled."));
                 }
                 g["enabled"] = json!(false);
@@ -404,8 +405,8 @@ async fn seed_flow_with_the_2023_catalogue() {
         .unwrap();
     assert_eq!(
         mesh_of(&off)["istio"]["components"]["ingressGateways"][0],
-        json!({"mode": "External", "enabled": false}),
-        "a disabled gateway is kept with enabled:false"
+        json!({"mode": "External"}),
+        "a disabled gateway is kept, answered without enabled:false as AKS does"
     );
     assert_eq!(plane_mesh(&sim, "rg1", "c1").ingress_gateways, ["Internal"]);
 
@@ -596,9 +597,10 @@ async fn az_mesh_commands_and_their_refusals() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        mesh_of(&off)["istio"]["components"]["egressGateways"][0]["enabled"],
-        false
+    let disabled = &mesh_of(&off)["istio"]["components"]["egressGateways"][0];
+    assert!(
+        disabled.get("enabled").is_none() && disabled["name"] == "my-egress",
+        "AKS drops enabled:false: {disabled}"
     );
     let err = az_mesh(
         &sim,
@@ -1155,7 +1157,6 @@ async fn wrong_json_types_in_the_mesh_profile_are_400() {
         json!({"mode": "Istio", "istio": {"components": {"ingressGateways": ["x"]}}}),
         json!({"mode": "Istio", "istio": {"components": {"ingressGateways": [{"mode": 1, "enabled": true}]}}}),
         json!({"mode": "Istio", "istio": {"components": {"ingressGateways": [{"mode": "External", "enabled": "true"}]}}}),
-        json!({"mode": "Istio", "istio": {"components": {"ingressGateways": [{"mode": "External"}]}}}),
         json!({"mode": "Istio", "istio": {"components": {"egressGateways": 1}}}),
         json!({"mode": "Istio", "istio": {"components": {"egressGateways": [[]]}}}),
         json!({"mode": "Istio", "istio": {"components": {"egressGateways": [{"enabled": 1}]}}}),
@@ -1327,7 +1328,14 @@ impl Model {
         if !ingress.is_empty() {
             components["ingressGateways"] = ingress
                 .iter()
-                .map(|(m, e)| json!({"mode": m, "enabled": e}))
+                .map(|(m, e)| {
+                    // AKS answers a disabled gateway without `enabled`.
+                    if *e {
+                        json!({"mode": m, "enabled": true})
+                    } else {
+                        json!({"mode": m})
+                    }
+                })
                 .collect();
         }
         Some(json!({"mode": "Istio", "istio": {"components": components, "revisions": revs}}))

@@ -453,7 +453,12 @@ impl Model {
                 if let Some(on) = ingress {
                     e.json.insert(
                         "$.properties.serviceMeshProfile.istio.components.ingressGateways".into(),
-                        json!([{"mode": "External", "enabled": on}]),
+                        // AKS answers a disabled gateway without `enabled`.
+                        if *on {
+                            json!([{"mode": "External", "enabled": true}])
+                        } else {
+                            json!([{"mode": "External"}])
+                        },
                     );
                 }
             }

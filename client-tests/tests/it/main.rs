@@ -11,6 +11,9 @@
 //!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
 //! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
+//! - `aks_surface`: the full cluster shape (az's common create flags shown back) and the
+//!   surface around it, every answer checked against the Python SDK's spec-generated models;
+//!   kubectl applies a `StaticGatewayConfiguration` on a Static Egress Gateway cluster.
 //! - `trust`: what each client prints when it does not trust aksim's CA
 //!   (docs/troubleshooting.md, checked row by row).
 //! - `parity_record`: az through `aksim record`, the cassette replayed by `aksim parity`.
@@ -21,6 +24,7 @@ mod support;
 
 mod aks_az;
 mod aks_sdks;
+mod aks_surface;
 mod az_cli;
 mod az_registration;
 mod control;

@@ -130,6 +130,8 @@ struct SubscriptionRef<'a> {
     providers: &'a BTreeMap<String, Registration>,
     registration_seq: u64,
     managed_clusters: &'a BTreeMap<String, ManagedCluster>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    snapshots: &'a BTreeMap<String, clusters::surface::Snapshot>,
     touched: bool,
 }
 
@@ -150,6 +152,8 @@ struct SubscriptionRecord {
     registration_seq: u64,
     #[serde(default)]
     managed_clusters: BTreeMap<String, ManagedCluster>,
+    #[serde(default)]
+    snapshots: BTreeMap<String, clusters::surface::Snapshot>,
     touched: bool,
 }
 
@@ -166,6 +170,7 @@ impl Serialize for Subscription {
             providers: &self.registrations.providers,
             registration_seq: self.registrations.seq,
             managed_clusters: &self.clusters.clusters,
+            snapshots: &self.clusters.snapshots,
             touched: self.touched,
         }
         .serialize(s)
@@ -189,6 +194,7 @@ impl<'de> Deserialize<'de> for Subscription {
             clusters: Clusters {
                 clusters: r.managed_clusters,
                 planes: r.kube_planes,
+                snapshots: r.snapshots,
             },
             touched: r.touched,
         })

@@ -49,6 +49,9 @@ const REGIONS: &[(&str, &str, &str)] = &[
     ("australiasoutheast", "Australia Southeast", "Asia Pacific"),
     ("newzealandnorth", "New Zealand North", "Asia Pacific"),
     ("mexicocentral", "Mexico Central", "Mexico"),
+    // The canary (EUAP) regions AKS's own tests use.
+    ("eastus2euap", "East US 2 EUAP", "US"),
+    ("centraluseuap", "Central US EUAP", "US"),
 ];
 
 /// `GET /subscriptions/{sub}/locations`.

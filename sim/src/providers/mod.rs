@@ -28,6 +28,7 @@ const FEATURES: &str = "Microsoft.Features";
 const CS: &str = crate::core::clusters::NS;
 const GET: &[Method] = &[Method::GET];
 const POST: &[Method] = &[Method::POST];
+const CHILD: &[Method] = &[Method::GET, Method::PUT, Method::DELETE];
 
 const fn route(
     pattern: &'static str,
@@ -97,6 +98,9 @@ pub static ROUTES: &[Route] = &[
     route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/meshRevisionProfiles/{mode}", provider("locations/meshRevisionProfiles", Location::Segment), GET, container_service::profiles::mesh_revision_profile),
     route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/operations/{operationId}", provider("locations/operations", Location::Segment), GET, container_service::operation_status),
     route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/operationresults/{operationId}", provider("locations/operationresults", Location::Segment), GET, container_service::operation_result),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/trustedAccessRoles", provider("locations/trustedAccessRoles", Location::Segment), GET, container_service::surface::trusted_access_roles),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/osOptions/default", provider("locations/osOptions", Location::Segment), GET, container_service::surface::os_options),
+    route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/snapshots", provider("snapshots", Location::Global), GET, container_service::surface::list_snapshots),
     route("/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/{*}", Api::None, &[], no_route),
     // Microsoft.ContainerService: resource-group scope.
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters", provider("managedClusters", Location::Global), GET, container_service::list_clusters),
@@ -113,7 +117,27 @@ pub static ROUTES: &[Route] = &[
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/listClusterUserCredential", provider("managedClusters", Location::Global), POST, container_service::credentials::user),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/listClusterAdminCredential", provider("managedClusters", Location::Global), POST, container_service::credentials::admin),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/listClusterMonitoringUserCredential", provider("managedClusters", Location::Global), POST, container_service::credentials::monitoring_user),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/maintenanceConfigurations", provider("managedClusters/maintenanceConfigurations", Location::Global), GET, container_service::surface::maintenance_list),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/maintenanceConfigurations/{configName}", provider("managedClusters/maintenanceConfigurations", Location::Global), CHILD, container_service::surface::maintenance),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/trustedAccessRoleBindings", provider("managedClusters/trustedAccessRoleBindings", Location::Global), GET, container_service::surface::role_bindings_list),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/trustedAccessRoleBindings/{bindingName}", provider("managedClusters/trustedAccessRoleBindings", Location::Global), CHILD, container_service::surface::role_binding),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/runCommand", provider("managedClusters", Location::Global), POST, container_service::surface::run_command),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/commandResults/{commandId}", provider("managedClusters/commandResults", Location::Global), GET, container_service::surface::command_result),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/rotateClusterCertificates", provider("managedClusters", Location::Global), POST, container_service::surface::rotate_certificates),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/privateEndpointConnections", provider("managedClusters/privateEndpointConnections", Location::Global), GET, container_service::surface::empty_private_list),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/privateEndpointConnections/{connectionName}", provider("managedClusters/privateEndpointConnections", Location::Global), GET, container_service::surface::private_endpoint_connection),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/privateLinkResources", provider("managedClusters/privateLinkResources", Location::Global), GET, container_service::surface::empty_private_list),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/snapshots", provider("snapshots", Location::Global), GET, container_service::surface::list_snapshots),
+    Route {
+        pattern: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/snapshots/{resourceName}",
+        api: provider("snapshots", Location::Global),
+        methods: &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
+        target: Target::Type("Microsoft.ContainerService/snapshots"),
+        handler: container_service::surface::snapshot,
+    },
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/{*}", Api::None, &[], no_route),
+    // Microsoft.ContainerService: tenant scope.
+    route("/providers/Microsoft.ContainerService/operations", provider("operations", Location::Global), GET, container_service::surface::operations),
     // Every other namespace and type: ARM's refusals.
     route("/subscriptions/{subscriptionId}/providers/{namespace}/{resourceType}/{*}", Api::None, &[], unknown_type),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/{namespace}/{resourceType}/{*}", Api::None, &[], unknown_type),

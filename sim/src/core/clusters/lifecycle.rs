@@ -221,6 +221,13 @@ fn build_cluster(
         mesh::resolve_native_sidecars(m, old, &current_version, ctx.behaviour.dated);
     }
     let mut properties = body.properties;
+    let mut top = body.top;
+    match existing {
+        Some(c) => {
+            super::defaults::keep_on_update(&mut top, &mut properties, &c.top, &c.properties)
+        }
+        None => super::defaults::fill_create(&mut top, &mut properties, ctx.behaviour.day),
+    }
     if !body.has_pools {
         if let Some(old) = existing.and_then(|c| c.properties.get("agentPoolProfiles")) {
             properties.insert("agentPoolProfiles".into(), old.clone());
@@ -230,7 +237,7 @@ fn build_cluster(
     let mut cluster = match existing {
         Some(c) => ManagedCluster {
             tags: body.tags,
-            top: body.top,
+            top,
             properties,
             kubernetes_version: desired.kubernetes_version,
             current_kubernetes_version: current_version,
@@ -250,7 +257,7 @@ fn build_cluster(
                 .unwrap_or_else(|| format!("MC_{rg}_{name}_{}", desired.location)),
             location: desired.location,
             tags: body.tags,
-            top: body.top,
+            top,
             properties,
             kubernetes_version: desired.kubernetes_version,
             current_kubernetes_version: current_version,
@@ -262,6 +269,8 @@ fn build_cluster(
             mesh,
             provisioning_state: ProvisioningState::Creating,
             operation_id: None,
+            shape: super::defaults::Shape::at(ctx.behaviour.day),
+            surface: Default::default(),
             cached: None,
         },
     };
@@ -475,12 +484,20 @@ pub fn on_provisioned(clusters: &mut Clusters, key: &str, operation_id: &str, no
     }
     cluster.provisioning_state = ProvisioningState::Succeeded;
     cluster.operation_id = None;
+    cluster.shape.provisioned = true;
     cluster.touch();
-    let view = cluster
+    let mut view = cluster
         .mesh
         .as_ref()
         .map(MeshProfile::view)
         .unwrap_or_default();
+    view.static_egress_gateway = cluster
+        .properties
+        .get("networkProfile")
+        .and_then(|n| n.get("staticEgressGatewayProfile"))
+        .and_then(|p| p.get("enabled"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let version = cluster.current_kubernetes_version.clone();
     if let Some(plane) = clusters.planes.get_mut(key) {
         plane.kubernetes_version = version;

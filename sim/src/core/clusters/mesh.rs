@@ -133,14 +133,6 @@ fn opt_bool(m: &Map<String, Value>, key: &str, path: &str) -> Result<Option<bool
     }
 }
 
-fn required_bool(m: &Map<String, Value>, key: &str, path: &str) -> Result<bool> {
-    opt_bool(m, key, path)?.ok_or_else(|| {
-        Error::invalid_request_content(&format!(
-            "Required property '{key}' not found at path '{path}'"
-        ))
-    })
-}
-
 fn opt_array<'a>(m: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a [Value]> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(&[]),
@@ -178,7 +170,9 @@ fn parse_istio(m: &Map<String, Value>, path: &str) -> Result<Istio> {
                     object(item, &ipath)?.ok_or_else(|| type_error(&ipath, "an object", item))?;
                 istio.ingress_gateways.push(IngressGateway {
                     mode: opt_string(im, "mode", &ipath)?.unwrap_or_default(),
-                    enabled: required_bool(im, "enabled", &ipath)?,
+                    // AKS answers a disabled gateway without `enabled`, so a GET → PUT round
+                    // trip sends it back without one: absent means disabled.
+                    enabled: opt_bool(im, "enabled", &ipath)?.unwrap_or(false),
                 });
             }
             for (i, item) in opt_array(cm, "egressGateways", &cpath)?.iter().enumerate() {
@@ -186,7 +180,7 @@ fn parse_istio(m: &Map<String, Value>, path: &str) -> Result<Istio> {
                 let em =
                     object(item, &epath)?.ok_or_else(|| type_error(&epath, "an object", item))?;
                 istio.egress_gateways.push(EgressGateway {
-                    enabled: required_bool(em, "enabled", &epath)?,
+                    enabled: opt_bool(em, "enabled", &epath)?.unwrap_or(false),
                     name: opt_string(em, "name", &epath)?,
                     namespace: opt_string(em, "namespace", &epath)?,
                     gateway_configuration_name: opt_string(em, "gatewayConfigurationName", &epath)?,
@@ -304,7 +298,14 @@ impl MeshProfile {
                 istio
                     .ingress_gateways
                     .iter()
-                    .map(|g| serde_json::json!({ "mode": g.mode, "enabled": g.enabled }))
+                    .map(|g| {
+                        // AKS drops `enabled: false` (recorded az traffic, 2024-07, 2025-11).
+                        if g.enabled {
+                            serde_json::json!({ "mode": g.mode, "enabled": true })
+                        } else {
+                            serde_json::json!({ "mode": g.mode })
+                        }
+                    })
                     .collect(),
             );
         }
@@ -316,7 +317,9 @@ impl MeshProfile {
                     .iter()
                     .map(|g| {
                         let mut e = Map::new();
-                        e.insert("enabled".into(), g.enabled.into());
+                        if g.enabled {
+                            e.insert("enabled".into(), true.into());
+                        }
                         if let Some(n) = &g.name {
                             e.insert("name".into(), n.clone().into());
                         }
@@ -387,6 +390,8 @@ impl MeshProfile {
             proxy_redirection: istio.proxy_redirection_mechanism.clone(),
             plugin_ca: istio.plugin_ca.is_some(),
             native_sidecars: istio.native_sidecars.clone(),
+            // Not the mesh's: the cluster's network profile (set where the view is applied).
+            static_egress_gateway: false,
         }
     }
 }

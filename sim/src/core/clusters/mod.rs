@@ -3,18 +3,22 @@
 //! A [`ManagedCluster`] is the writable JSON the client sent (read-only input removed, nulls
 //! dropped) plus the server-computed values; its Kubernetes plane (`core::kube::Plane`) lives
 //! next to it under the same key in [`Clusters`], and the two live and die together.
-//! Submodules: `body` (reading a PUT), `render` (the GET shape), `mesh` (the typed
+//! Submodules: `body` (reading a PUT), `defaults` (what AKS fills in at create, by day),
+//! `render` (the GET shape), `surface` (child resources, command results, snapshots and the
+//! provider's read-only catalogues), `mesh` (the typed
 //! `serviceMeshProfile`), `rules` (the registry of named PUT rules), `catalog` (Kubernetes
 //! versions and mesh revisions), `lifecycle` (create/update/delete/abort and what their
 //! operations do when they end), `profiles` (kubernetesVersions, meshRevisionProfiles,
 //! meshUpgradeProfiles).
 
 pub mod body;
+pub mod defaults;
 pub mod lifecycle;
 pub mod mesh;
 pub mod profiles;
 mod render;
 pub mod rules;
+pub mod surface;
 
 use std::collections::BTreeMap;
 
@@ -113,6 +117,12 @@ pub struct ManagedCluster {
     pub provisioning_state: ProvisioningState,
     /// The operation whose completion settles `provisioning_state`.
     pub operation_id: Option<String>,
+    /// How the GET renders, decided at create from the day's AKS (`defaults`).
+    #[serde(default)]
+    pub shape: defaults::Shape,
+    /// Child resources and command results (`surface`), not part of the cluster's body.
+    #[serde(default, skip_serializing_if = "surface::ClusterSurface::is_empty")]
+    pub surface: surface::ClusterSurface,
     /// The serialised GET body; rebuilt after every change.
     #[serde(skip)]
     pub cached: Option<Bytes>,
@@ -222,6 +232,8 @@ pub enum Effect {
 pub struct Clusters {
     pub clusters: BTreeMap<String, ManagedCluster>,
     pub planes: BTreeMap<String, Plane>,
+    /// Node-pool snapshots (`Microsoft.ContainerService/snapshots`), by `rg/name`.
+    pub snapshots: BTreeMap<String, surface::Snapshot>,
 }
 
 impl Clusters {
@@ -242,6 +254,7 @@ impl Clusters {
         let prefix = format!("{group_key}/");
         self.planes.retain(|key, _| !key.starts_with(&prefix));
         self.clusters.retain(|key, _| !key.starts_with(&prefix));
+        self.snapshots.retain(|key, _| !key.starts_with(&prefix));
     }
 
     /// Applies a finished operation's effect.

@@ -19,6 +19,28 @@ fn merge_defaults(target: &mut Map<String, Value>, key: &str, defaults: Value) {
     }
 }
 
+/// A GUID derived from a value the cluster stores (`seed`) and what it names (`salt`): decided at
+/// create like AKS's, stable across reads and snapshots, and drawing nothing from the id stream.
+pub fn derived_guid(seed: &str, salt: &str) -> String {
+    let fnv = |basis: u64| {
+        let mut h = basis;
+        for b in seed.bytes().chain([0]).chain(salt.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    };
+    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x84222325_cbf29ce4));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        0x8000 | ((b >> 48) & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
+}
+
 impl ManagedCluster {
     /// The GET body bytes (cached).
     pub fn body_bytes(&mut self, tenant_id: &str) -> Bytes {
@@ -43,12 +65,20 @@ impl ManagedCluster {
             out.insert("tags".into(), Value::Object(tags.clone()));
         }
         out.insert("type".into(), RESOURCE_TYPE.into());
-        out.insert("eTag".into(), self.etag.clone().into());
+        if self.shows_etags() {
+            out.insert("eTag".into(), self.etag.clone().into());
+        }
         for (k, v) in &self.top {
             out.insert(k.clone(), v.clone());
         }
-        out.entry("sku")
+        let sku = out
+            .entry("sku")
             .or_insert_with(|| serde_json::json!({"name": "Base", "tier": "Free"}));
+        if self.shape.sku_basic {
+            if let Some(name) = sku.get_mut("name").filter(|n| *n == "Base") {
+                *name = "Basic".into();
+            }
+        }
         let identity = out
             .entry("identity")
             .or_insert_with(|| serde_json::json!({"type": "SystemAssigned"}));
@@ -62,11 +92,14 @@ impl ManagedCluster {
                 identity.insert("tenantId".into(), tenant_id.into());
             }
         }
-        out.insert("properties".into(), Value::Object(self.render_properties()));
+        out.insert(
+            "properties".into(),
+            Value::Object(self.render_properties(tenant_id)),
+        );
         Value::Object(out)
     }
 
-    fn render_properties(&self) -> Map<String, Value> {
+    fn render_properties(&self, tenant_id: &str) -> Map<String, Value> {
         let mut p = self.properties.clone();
         let fqdn = self.fqdn();
         p.insert(
@@ -93,11 +126,18 @@ impl ManagedCluster {
             "nodeResourceGroup".into(),
             self.node_resource_group.clone().into(),
         );
-        p.insert("resourceUID".into(), self.resource_uid.clone().into());
+        if self.shape.resource_uid {
+            p.insert("resourceUID".into(), self.resource_uid.clone().into());
+        }
         p.entry("enableRBAC").or_insert(true.into());
-        p.entry("supportPlan")
-            .or_insert("KubernetesOfficial".into());
         p.entry("disableLocalAccounts").or_insert(false.into());
+        // An empty `addonProfiles` (az sends one) is not answered.
+        if p.get("addonProfiles")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+        {
+            p.remove("addonProfiles");
+        }
         merge_defaults(
             &mut p,
             "servicePrincipalProfile",
@@ -109,35 +149,33 @@ impl ManagedCluster {
         if let Some(Value::Object(wp)) = p.get_mut("windowsProfile") {
             wp.remove("adminPassword");
         }
-        merge_defaults(
-            &mut p,
-            "networkProfile",
-            serde_json::json!({
-                "networkPlugin": "azure",
-                "networkPluginMode": "overlay",
-                "podCidr": "10.244.0.0/16",
-                "serviceCidr": "10.0.0.0/16",
-                "dnsServiceIP": "10.0.0.10",
-                "outboundType": "loadBalancer",
-                "loadBalancerSku": "standard",
-                "podCidrs": ["10.244.0.0/16"],
-                "serviceCidrs": ["10.0.0.0/16"],
-                "ipFamilies": ["IPv4"]
-            }),
-        );
+        self.render_network(&mut p);
+        if let Some(Value::Object(oidc)) = p.get_mut("oidcIssuerProfile") {
+            if oidc.get("enabled").and_then(Value::as_bool) == Some(true) {
+                oidc.insert("issuerURL".into(), self.oidc_issuer_url(tenant_id).into());
+            } else {
+                oidc.remove("issuerURL");
+            }
+        }
         let kubelet_id = format!(
             "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}-agentpool",
             self.subscription, self.node_resource_group, self.name
         );
-        merge_defaults(
-            &mut p,
-            "identityProfile",
-            serde_json::json!({"kubeletidentity": {
-                "resourceId": kubelet_id,
-                "clientId": self.resource_uid,
-                "objectId": self.principal_id,
-            }}),
-        );
+        // AKS answers the kubelet identity once the cluster's first create has finished.
+        if self.shape.provisioned {
+            merge_defaults(
+                &mut p,
+                "identityProfile",
+                serde_json::json!({"kubeletidentity": {
+                    "resourceId": kubelet_id,
+                    "clientId": derived_guid(&self.resource_uid, "kubelet-client"),
+                    "objectId": derived_guid(&self.resource_uid, "kubelet-object"),
+                }}),
+            );
+        }
+        if self.shape.provisioned {
+            self.render_addon_identities(&mut p);
+        }
         if let Some(Value::Array(pools)) = p.get_mut("agentPoolProfiles") {
             for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
                 let key = pool
@@ -153,7 +191,7 @@ impl ManagedCluster {
                     "provisioningState".into(),
                     self.provisioning_state.as_str().into(),
                 );
-                if let Some(tag) = self.pool_etags.get(&key) {
+                if let Some(tag) = self.pool_etags.get(&key).filter(|_| self.shows_etags()) {
                     pool.insert("eTag".into(), tag.clone().into());
                 }
             }
@@ -162,6 +200,101 @@ impl ManagedCluster {
             p.insert("serviceMeshProfile".into(), mesh.to_json());
         }
         p
+    }
+
+    /// What the network profile answers beyond what is stored: the outbound IP AKS made and,
+    /// on the days it did, the capitalised load-balancer SKU of a provisioned cluster.
+    fn render_network(&self, p: &mut Map<String, Value>) {
+        if !self.shape.provisioned {
+            return;
+        }
+        let Some(Value::Object(np)) = p.get_mut("networkProfile") else {
+            return;
+        };
+        if self.shape.load_balancer_sku_capitalised {
+            if let Some(sku) = np.get_mut("loadBalancerSku").filter(|s| *s == "standard") {
+                *sku = "Standard".into();
+            }
+        }
+        let managed = np
+            .get("loadBalancerProfile")
+            .and_then(|l| l.get("managedOutboundIPs"))
+            .and_then(|m| m.get("count"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if let Some(Value::Object(lb)) = np.get_mut("loadBalancerProfile") {
+            if managed > 0 && !lb.contains_key("effectiveOutboundIPs") {
+                let ips: Vec<Value> = (0..managed.min(16))
+                    .map(|i| {
+                        serde_json::json!({"id": format!(
+                            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/publicIPAddresses/{}",
+                            self.subscription,
+                            self.node_resource_group,
+                            derived_guid(&self.resource_uid, &format!("outbound-ip-{i}"))
+                        )})
+                    })
+                    .collect();
+                lb.insert("effectiveOutboundIPs".into(), ips.into());
+            }
+        }
+    }
+
+    /// The managed identity AKS makes for an enabled add-on that needs one
+    /// (`{prefix}-{cluster}` in the node resource group), answered once provisioned.
+    fn render_addon_identities(&self, p: &mut Map<String, Value>) {
+        const WITH_IDENTITY: &[(&str, &str)] = &[
+            (
+                "azureKeyvaultSecretsProvider",
+                "azurekeyvaultsecretsprovider",
+            ),
+            ("omsagent", "omsagent"),
+            ("azurepolicy", "azurepolicy"),
+            ("ingressApplicationGateway", "ingressapplicationgateway"),
+            ("aciConnectorLinux", "aciconnectorlinux"),
+        ];
+        let Some(Value::Object(addons)) = p.get_mut("addonProfiles") else {
+            return;
+        };
+        for (name, addon) in addons.iter_mut() {
+            let Some(prefix) = WITH_IDENTITY
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, p)| *p)
+            else {
+                continue;
+            };
+            let Value::Object(addon) = addon else {
+                continue;
+            };
+            if addon.get("enabled").and_then(Value::as_bool) != Some(true) {
+                continue;
+            }
+            let identity = format!("{prefix}-{}", self.name.to_ascii_lowercase());
+            addon.entry("identity").or_insert_with(|| {
+                serde_json::json!({
+                    "resourceId": format!(
+                        "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identity}",
+                        self.subscription, self.node_resource_group
+                    ),
+                    "clientId": derived_guid(&self.resource_uid, &format!("{identity}-client")),
+                    "objectId": derived_guid(&self.resource_uid, &format!("{identity}-object")),
+                })
+            });
+        }
+    }
+
+    /// Whether the eTags are answered: on the days AKS has them, once the first create finished.
+    fn shows_etags(&self) -> bool {
+        self.shape.etag && self.shape.provisioned
+    }
+
+    /// The cluster's OIDC issuer URL (`https://{location}.oic.prod-aks.azure.com/{tenant}/{guid}/`).
+    pub fn oidc_issuer_url(&self, tenant_id: &str) -> String {
+        format!(
+            "https://{}.oic.prod-aks.azure.com/{tenant_id}/{}/",
+            self.location,
+            derived_guid(&self.resource_uid, "oidc-issuer")
+        )
     }
 
     /// The generic-resource shape `GET .../resources` lists.

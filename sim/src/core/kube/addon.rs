@@ -319,9 +319,45 @@ fn crd(group: &str, kind: &str, plural: &str, short: &[&str], versions: &[&str])
     )
 }
 
+/// The Static Egress Gateway's `StaticGatewayConfiguration` CRD
+/// (`egressgateway.kubernetes.azure.com/v1alpha1`, from kube-egress-gateway), served while
+/// `networkProfile.staticEgressGatewayProfile.enabled`, so its documented `kubectl apply` works.
+fn static_gateway_crd() -> Desired {
+    let (group, kind, plural) = (
+        "egressgateway.kubernetes.azure.com",
+        "StaticGatewayConfiguration",
+        "staticgatewayconfigurations",
+    );
+    desired(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        "",
+        &format!("{plural}.{group}"),
+        managed_labels(&[("app", "kube-egress-gateway")]),
+        json!({
+            "spec": {
+                "group": group,
+                "names": {"kind": kind, "listKind": format!("{kind}List"), "plural": plural, "singular": kind.to_ascii_lowercase()},
+                "scope": "Namespaced",
+                "versions": [{
+                    "name": "v1alpha1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                    "subresources": {"status": {}}
+                }]
+            },
+            "status": {"conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}], "acceptedNames": {"kind": kind, "plural": plural}}
+        }),
+    )
+}
+
 /// Every object the add-on keeps in the cluster for `view` (empty when disabled).
 pub fn addon_objects(view: &MeshView) -> Vec<Desired> {
     let mut out = Vec::new();
+    if view.static_egress_gateway {
+        out.push(static_gateway_crd());
+    }
     if !view.enabled {
         return out;
     }
@@ -606,6 +642,7 @@ mod tests {
             proxy_redirection: Some("CNIChaining".into()),
             plugin_ca: true,
             native_sidecars: vec![],
+            static_egress_gateway: false,
         };
         let objs = addon_objects(&view);
         let names: Vec<&str> = objs.iter().map(|d| d.name.as_str()).collect();

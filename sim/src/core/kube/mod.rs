@@ -68,6 +68,10 @@ pub struct MeshView {
     /// resolved from the day's defaults when the mesh was written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub native_sidecars: Vec<String>,
+    /// The Static Egress Gateway is enabled (`networkProfile.staticEgressGatewayProfile`): its
+    /// `StaticGatewayConfiguration` CRD is served. Independent of the mesh.
+    #[serde(default)]
+    pub static_egress_gateway: bool,
 }
 
 /// One change, as watchers see it.

@@ -6,13 +6,15 @@
 //!
 //! Files by area: `groups` (subscriptions and resource groups), `registration` (providers and
 //! features), `clusters` (managed clusters and their profiles), `operations` (operation
-//! status), `kube` (a cluster's Kubernetes plane).
+//! status), `kube` (a cluster's Kubernetes plane), `surface` (the Microsoft.ContainerService
+//! resources around a cluster).
 
 mod clusters;
 mod groups;
 mod kube;
 mod operations;
 mod registration;
+mod surface;
 
 pub use clusters::{ClusterInfo, ClusterWrite, Credential};
 

@@ -4,7 +4,9 @@
 //! (PUT/GET/PATCH tags/DELETE, lists, `listCluster{User,Admin,MonitoringUser}Credential`,
 //! `abort`), `managedClusters/meshUpgradeProfiles`, `locations/kubernetesVersions`,
 //! `locations/meshRevisionProfiles`, and the operation-status targets `locations/operations`
-//! and `locations/operationresults` (set `aksOperations`).
+//! and `locations/operationresults` (set `aksOperations`); `surface` the resources around a
+//! cluster that tools read (maintenance configurations, run command, certificate rotation,
+//! private endpoint lists, snapshots, trusted access, OS options, the operations list).
 //!
 //! The cluster itself — its gates, rules, lifecycle and operations — is `core::clusters`
 //! behind `core::service`; this adapter parses, calls and renders: PUT create 201 / update 200
@@ -13,6 +15,7 @@
 
 pub mod credentials;
 pub mod profiles;
+pub mod surface;
 
 use axum::http::{Method, StatusCode};
 
