@@ -85,7 +85,9 @@ pub struct Config {
 
     /// Virtual seconds an operation kind takes, as KIND=SECONDS (repeatable, comma-separated in
     /// the env var). Kinds: default, resourceGroupDelete, clusterCreate, clusterUpdate,
-    /// clusterDelete. 0 = done at the first poll. Without it every kind takes 2 s.
+    /// clusterDelete, agentPoolCreate, agentPoolUpdate, agentPoolDelete,
+    /// agentPoolUpgradeNodeImage, clusterStop, clusterStart. 0 = done at the first poll.
+    /// Without it every kind takes 2 s.
     #[arg(long = "op-duration", env = "AKSIM_OP_DURATION", value_delimiter = ',')]
     pub op_durations: Vec<String>,
 

@@ -283,6 +283,13 @@ pub fn cluster_url(name: &str) -> String {
 }
 
 /// The invariant every answer keeps: no 5xx; a 4xx carries its envelope.
+/// An agent pool of cluster `c1`.
+pub fn pool_url(name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/{name}?api-version={AKS_API}"
+    )
+}
+
 pub fn check_answer(
     what: &str,
     envelope: Envelope,
@@ -392,12 +399,14 @@ pub fn check_arm_path_parse(text: &str) -> Result<(), String> {
 }
 
 /// The ARM request bodies a fuzz input can go to (`data[0]` picks one).
-pub const ARM_BODY_TARGETS: [(&str, &str); 5] = [
+pub const ARM_BODY_TARGETS: [(&str, &str); 7] = [
     ("cluster create", "PUT c2"),
     ("cluster update", "PUT c1"),
     ("cluster patch", "PATCH c1"),
     ("resource group create", "PUT rg2"),
     ("resource group update", "PATCH rg1"),
+    ("agent pool create", "PUT c1/agentPools/np2"),
+    ("agent pool update", "PUT c1/agentPools/nodepool1"),
 ];
 
 /// ARM bodies: `data[0]` picks the endpoint ([`ARM_BODY_TARGETS`]), the rest is the body. A
@@ -416,7 +425,9 @@ pub fn check_arm_body(data: &[u8]) -> Result<(), String> {
         1 => (Method::PUT, cluster_url("c1")),
         2 => (Method::PATCH, cluster_url("c1")),
         3 => (Method::PUT, rg("rg2")),
-        _ => (Method::PATCH, rg("rg1")),
+        4 => (Method::PATCH, rg("rg1")),
+        5 => (Method::PUT, pool_url("np2")),
+        _ => (Method::PUT, pool_url("nodepool1")),
     };
     let what = ARM_BODY_TARGETS[index].0;
     let world = World::new()?;
@@ -446,10 +457,10 @@ pub fn check_arm_body(data: &[u8]) -> Result<(), String> {
         ));
     }
     // The list view renders every stored resource of the type: it must survive the new one.
-    let list = if index < 3 {
-        format!("/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?api-version={AKS_API}")
-    } else {
-        format!("/subscriptions/{SUB}/resourcegroups?api-version={RESOURCES_API}")
+    let list = match index {
+        0..=2 => format!("/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?api-version={AKS_API}"),
+        3 | 4 => format!("/subscriptions/{SUB}/resourcegroups?api-version={RESOURCES_API}"),
+        _ => format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools?api-version={AKS_API}"),
     };
     let a = world.arm(Method::GET, &list, b"")?;
     if a.status != StatusCode::OK {

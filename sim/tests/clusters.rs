@@ -59,7 +59,7 @@ async fn create_get_update_delete_lifecycle() {
     assert_eq!(b["properties"]["currentKubernetesVersion"], "1.36.2");
     assert_eq!(
         b["properties"]["agentPoolProfiles"][0]["vmSize"],
-        "Standard_D4ds_v5"
+        "Standard_D4d_v5"
     );
     assert_eq!(b["properties"]["nodeResourceGroup"], "MC_rg1_c1_eastus");
     assert_eq!(b["properties"]["maxAgentPools"], 100);

@@ -461,7 +461,9 @@ async fn durations_put_replaces_the_table_and_patch_merges() {
     let r = put(json!({"default": 2})).await;
     assert_eq!(
         r.body,
-        json!({"default": 2.0, "resourceGroupDelete": 2.0, "clusterCreate": 2.0, "clusterUpdate": 2.0, "clusterDelete": 2.0}),
+        json!({"default": 2.0, "resourceGroupDelete": 2.0, "clusterCreate": 2.0, "clusterUpdate": 2.0, "clusterDelete": 2.0,
+            "agentPoolCreate": 2.0, "agentPoolUpdate": 2.0, "agentPoolDelete": 2.0, "agentPoolUpgradeNodeImage": 2.0,
+            "clusterStop": 2.0, "clusterStart": 2.0}),
         "kinds left out take the new default"
     );
     let r = control(

@@ -28,14 +28,25 @@ enum World {
     Deleted,
     /// Nothing created, and providers are not auto-registered.
     Empty,
+    /// `c1` with an agent pool being added (operations take 30 virtual seconds).
+    PoolCreating,
+    /// `c1` stopped (`POST .../stop`, finished).
+    Stopped,
 }
 
-const WORLDS: [World; 4] = [World::Ready, World::Updating, World::Deleted, World::Empty];
+const WORLDS: [World; 6] = [
+    World::Ready,
+    World::Updating,
+    World::Deleted,
+    World::Empty,
+    World::PoolCreating,
+    World::Stopped,
+];
 
 async fn build(world: World, forced_full_path: bool) -> Sim {
     let mut config = aksim::Config::for_tests();
     config.auto_register_providers = !matches!(world, World::Empty);
-    if matches!(world, World::Updating) {
+    if matches!(world, World::Updating | World::PoolCreating) {
         config.op_durations = vec!["default=30".to_owned()];
     }
     let sim = Sim::with_config(config);
@@ -58,6 +69,23 @@ async fn build(world: World, forced_full_path: bool) -> Sim {
         }
         World::Deleted => {
             let r = sim.delete(&aks::cluster_url("rg1", "c1")).await;
+            assert_eq!(r.status.as_u16(), 202, "{:?}", r.body);
+            aks::poll(&sim, &r).await;
+        }
+        World::PoolCreating => {
+            let uri = format!(
+                "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/user1?api-version={}",
+                aks::API
+            );
+            let r = sim.put(&uri, json!({"properties": {"mode": "User"}})).await;
+            assert_eq!(r.status.as_u16(), 201, "{:?}", r.body);
+        }
+        World::Stopped => {
+            let uri = format!(
+                "/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/stop?api-version={}",
+                aks::API
+            );
+            let r = sim.post(&uri).await;
             assert_eq!(r.status.as_u16(), 202, "{:?}", r.body);
             aks::poll(&sim, &r).await;
         }

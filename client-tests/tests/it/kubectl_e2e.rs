@@ -956,6 +956,15 @@ async fn az_user_kubeconfig_kubectl_1_33_current_catalogue() {
         .ok(&["get", "ns", "aks-istio-system", "-o", "name"])
         .await;
     assert_eq!(ns.stdout.trim(), "namespace/aks-istio-system", "{ns}");
+
+    // A stopped cluster's API server is down (aksim: 503 with a Status, docs/deviations.md);
+    // it answers again once the start ends.
+    az.ok(&["aks", "stop", "-g", "rg1", "-n", "newest"]).await;
+    new.fails_with(&["get", "ns", "aks-istio-system", "-o", "name"], "stopped")
+        .await;
+    az.ok(&["aks", "start", "-g", "rg1", "-n", "newest"]).await;
+    new.ok(&["get", "ns", "aks-istio-system", "-o", "name"])
+        .await;
 }
 
 /// Without kubectl the tests fail (they never skip) and say how to install it.

@@ -11,6 +11,7 @@
 //!   (1.27, 1.28, 1.31, 1.33 through the version dispatcher) uses it: the per-cluster Kubernetes API.
 //! - `aks_az`: az 2.91's `az aks` / `az aks mesh` commands (issue 4), seed flow included.
 //! - `aks_sdks`: managedClusters and the mesh through the Python and JavaScript SDKs.
+//! - `aks_pools`: agent pools, upgrade profiles and stop/start through az and the Python SDK.
 //! - `aks_surface`: the full cluster shape (az's common create flags shown back) and the
 //!   surface around it, every answer checked against the Python SDK's spec-generated models;
 //!   kubectl applies a `StaticGatewayConfiguration` on a Static Egress Gateway cluster.
@@ -23,6 +24,7 @@
 mod support;
 
 mod aks_az;
+mod aks_pools;
 mod aks_sdks;
 mod aks_surface;
 mod az_cli;

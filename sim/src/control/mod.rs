@@ -163,6 +163,7 @@ async fn info(State(state): State<AppState>) -> Json<serde_json::Value> {
         },
         "limits": limits::as_json(),
         "rules": crate::core::clusters::rules::as_json(),
+        "agentPoolRules": crate::core::clusters::pools::rules::as_json(),
         "azureDate": state.core.behaviour.day_string(),
         "aksData": {
             "firstDate": crate::core::timeline::day_string(crate::core::timeline::timeline().first_day()),

@@ -131,11 +131,17 @@ pub struct Core {
 }
 
 /// Every operation kind, declared by the modules that own them.
-pub static OP_KINDS: [OpKind; 4] = [
+pub static OP_KINDS: [OpKind; 10] = [
     groups::DELETE,
     clusters::CREATE,
     clusters::UPDATE,
     clusters::DELETE,
+    clusters::pools::CREATE,
+    clusters::pools::UPDATE,
+    clusters::pools::DELETE,
+    clusters::pools::UPGRADE_NODE_IMAGE,
+    clusters::power::STOP,
+    clusters::power::START,
 ];
 
 impl Core {

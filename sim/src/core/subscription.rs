@@ -29,6 +29,7 @@ use crate::limits;
 pub enum Effect {
     Group(groups::Effect),
     Cluster(clusters::Effect),
+    Pool(clusters::pools::Effect),
 }
 
 /// One subscription and everything in it.
@@ -94,6 +95,7 @@ impl Subscription {
                 }
             }
             Effect::Cluster(effect) => self.clusters.apply(effect, outcome, now),
+            Effect::Pool(effect) => self.clusters.apply_pool(effect, outcome),
         }
     }
 

@@ -160,19 +160,25 @@ pub async fn handle(state: AppState, parts: Parts, body: Body) -> Response {
         .flatten();
     let routed = match read {
         Some(routed) => routed,
-        None => state.core.with_plane(&sub, &key, now, |plane| {
-            let Some(plane) = plane else {
-                return Err(Status::no_route());
-            };
-            if !public && !authorized(plane, &req.headers) {
-                return Err(Status::unauthorized());
-            }
-            if !public {
-                plane.materialise();
-            }
-            plane.settle(now);
-            route(Access::Exclusive(plane), &req)
-        }),
+        None => state.core.with_live_plane(
+            &sub,
+            &key,
+            now,
+            |plane| {
+                let Some(plane) = plane else {
+                    return Err(Status::no_route());
+                };
+                if !public && !authorized(plane, &req.headers) {
+                    return Err(Status::unauthorized());
+                }
+                if !public {
+                    plane.materialise();
+                }
+                plane.settle(now);
+                route(Access::Exclusive(plane), &req)
+            },
+            || Err(Status::cluster_stopped()),
+        ),
     };
     match routed {
         Err(status) => status.into_response(),

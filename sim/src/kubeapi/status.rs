@@ -239,6 +239,18 @@ impl Status {
         .with_details(json!({ "retryAfterSeconds": 1 }))
     }
 
+    /// A stopped AKS cluster's API server does not answer (real clients see the connection
+    /// refused); one port serves every cluster here, so aksim answers 503 with this Status
+    /// (docs/deviations.md).
+    pub fn cluster_stopped() -> Self {
+        Status::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the managed cluster is stopped: its API server is not running (start it with az \
+             aks start)",
+        )
+    }
+
     /// kube-apiserver's answer when a (non-watch) request outlives the request timeout.
     pub fn timeout() -> Self {
         Status::new(

@@ -9,14 +9,6 @@ use crate::core::error::{Error, Result};
 
 /// `maxAgentPools` real AKS reports.
 pub const MAX_AGENT_POOLS: u64 = 100;
-/// VM size a pool gets when az sends `vmSize: ""` (az 2.91 lets the server pick).
-pub const DEFAULT_VM_SIZE: &str = "Standard_D4ds_v5";
-pub const DEFAULT_NODE_IMAGE: &str = "AKSUbuntu-2204gen2containerd-202611.01.0";
-/// Nodes one agent pool may have (AKS: 1000 per pool).
-pub const AGENT_POOL_COUNT_MAX: i64 = 1000;
-/// Longest Linux / Windows agent pool name.
-pub const POOL_NAME_MAX_CHARS: usize = 12;
-pub const WINDOWS_POOL_NAME_MAX_CHARS: usize = 6;
 /// Longest cluster name (spec pattern).
 pub const CLUSTER_NAME_MAX_CHARS: usize = 63;
 
@@ -262,13 +254,10 @@ pub fn read_put(body: Value) -> Result<PutBody> {
     })
 }
 
-/// Agent pool name rule (AKS): a lower-case letter, then up to 11 lower-case letters/digits;
-/// Windows pools at most 6 characters.
+/// A cluster PUT's pools: at least one, names unique. Every other pool rule (names, counts,
+/// modes, versions, Gateway pools) is `pools::rules`, run on the pools with their defaults.
 pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> Result<()> {
-    let pools = properties
-        .get("agentPoolProfiles")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
+    let pools = super::pools::profiles(properties);
     if pools.is_empty() {
         if creating || properties.contains_key("agentPoolProfiles") {
             return Err(Error::invalid_parameter(
@@ -279,116 +268,39 @@ pub fn validate_pools(properties: &Map<String, Value>, creating: bool) -> Result
         }
         return Ok(());
     }
-    let mut names: Vec<String> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
     for pool in pools {
-        let name = pool.get("name").and_then(Value::as_str).unwrap_or("");
-        let windows = pool
-            .get("osType")
-            .and_then(Value::as_str)
-            .is_some_and(|o| o.eq_ignore_ascii_case("windows"));
-        let max = if windows {
-            WINDOWS_POOL_NAME_MAX_CHARS
-        } else {
-            POOL_NAME_MAX_CHARS
-        };
-        let b = name.as_bytes();
-        let ok = !b.is_empty()
-            && b.len() <= max
-            && b[0].is_ascii_lowercase()
-            && b.iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !ok {
-            return Err(Error::invalid_parameter(
-                format!(
-                    "Agent pool name '{name}' is invalid. It must start with a lowercase letter, \
-                     contain only lowercase letters and numbers, and be at most {max} characters \
-                     long{}.",
-                    if windows { " for Windows pools" } else { "" }
-                ),
-                "agentPoolProfiles.name",
-            ));
-        }
-        if names.iter().any(|n| n == name) {
+        let name = super::pools::name_of(pool);
+        if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Err(Error::invalid_parameter(
                 format!("Agent pool name '{name}' is used more than once."),
                 "agentPoolProfiles.name",
             ));
         }
-        names.push(name.to_owned());
-        if let Some(count) = pool.get("count").and_then(Value::as_i64) {
-            if !(0..=AGENT_POOL_COUNT_MAX).contains(&count) {
-                return Err(Error::invalid_parameter(
-                    format!(
-                        "Agent pool '{name}' count {count} is out of range 0-{AGENT_POOL_COUNT_MAX}."
-                    ),
-                    "agentPoolProfiles.count",
-                ));
-            }
-        }
-    }
-    let has_system = pools.iter().any(|p| {
-        p.get("mode")
-            .and_then(Value::as_str)
-            .is_none_or(|m| m.eq_ignore_ascii_case("system"))
-    });
-    if !has_system {
-        return Err(Error::invalid_parameter(
-            "A managed cluster needs at least one agent pool in mode 'System'.",
-            "agentPoolProfiles.mode",
-        ));
+        names.push(name);
     }
     Ok(())
 }
 
-/// Fills the pool defaults AKS fills (what az sends empty included).
-pub fn fill_pool_defaults(properties: &mut Map<String, Value>, kubernetes_version: &str) {
-    let Some(Value::Array(pools)) = properties.get_mut("agentPoolProfiles") else {
+/// Fills the pool defaults AKS fills (what az sends empty included): `pools::fill_defaults`
+/// for each pool of a cluster PUT.
+pub fn fill_pool_defaults(
+    properties: &mut Map<String, Value>,
+    kubernetes_version: &str,
+    dated: &Map<String, Value>,
+) {
+    let cluster = properties.clone();
+    let Some(pools) = super::pools::profiles_mut(properties) else {
         return;
     };
     for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
-        let blank = |p: &Map<String, Value>, k: &str| {
-            p.get(k)
-                .is_none_or(|v| v.as_str().is_some_and(str::is_empty))
-        };
-        let defaults: [(&str, Value); 10] = [
-            ("count", 3.into()),
-            ("vmSize", DEFAULT_VM_SIZE.into()),
-            ("osType", "Linux".into()),
-            ("mode", "System".into()),
-            ("type", "VirtualMachineScaleSets".into()),
-            ("maxPods", 110.into()),
-            ("osDiskSizeGB", 128.into()),
-            ("osDiskType", "Managed".into()),
-            ("kubeletDiskType", "OS".into()),
-            ("orchestratorVersion", kubernetes_version.into()),
-        ];
-        for (key, value) in defaults {
-            if blank(pool, key) {
-                pool.insert(key.into(), value);
-            }
-        }
-        if blank(pool, "osSKU") {
-            let windows = pool
-                .get("osType")
-                .and_then(Value::as_str)
-                .is_some_and(|o| o.eq_ignore_ascii_case("windows"));
-            pool.insert(
-                "osSKU".into(),
-                if windows { "Windows2022" } else { "Ubuntu" }.into(),
-            );
-        }
-        if blank(pool, "upgradeSettings") {
-            pool.insert(
-                "upgradeSettings".into(),
-                serde_json::json!({"maxSurge": "10%"}),
-            );
-        }
-        if blank(pool, "nodeImageVersion") {
-            pool.insert("nodeImageVersion".into(), DEFAULT_NODE_IMAGE.into());
-        }
-        if blank(pool, "powerState") {
-            pool.insert("powerState".into(), serde_json::json!({"code": "Running"}));
-        }
+        super::pools::fill_defaults(
+            pool,
+            kubernetes_version,
+            super::pools::Origin::Cluster,
+            dated,
+            &cluster,
+        );
     }
 }
 

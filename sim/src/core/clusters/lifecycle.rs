@@ -233,7 +233,11 @@ fn build_cluster(
             properties.insert("agentPoolProfiles".into(), old.clone());
         }
     }
-    body::fill_pool_defaults(&mut properties, &desired.kubernetes_version);
+    body::fill_pool_defaults(
+        &mut properties,
+        &desired.kubernetes_version,
+        &ctx.behaviour.dated.pool_defaults,
+    );
     let mut cluster = match existing {
         Some(c) => ManagedCluster {
             tags: body.tags,
@@ -266,6 +270,8 @@ fn build_cluster(
             principal_id: ctx.ids.uuid_string(),
             etag: String::new(),
             pool_etags: Default::default(),
+            pool_status: Default::default(),
+            stopped: false,
             mesh,
             provisioning_state: ProvisioningState::Creating,
             operation_id: None,
@@ -282,8 +288,44 @@ fn build_cluster(
         cluster.node_resource_group.clone().into(),
     );
     cluster.new_etags(|| ctx.ids.uuid_string());
+    super::pools::sync_status(&mut cluster, ctx.aks);
     cluster.compact();
     cluster
+}
+
+/// The pool rules (`pools::rules`) over the pools a cluster PUT leaves, defaults filled.
+fn check_pools(
+    ctx: &Ctx,
+    existing: Option<&ManagedCluster>,
+    body: &PutBody,
+    desired: &Desired,
+) -> Result<()> {
+    use super::pools::{self, Origin};
+    let stored = existing.map_or(&[][..], |c| pools::profiles(&c.properties));
+    let mut after: Vec<Value> = if body.has_pools {
+        pools::profiles(&body.properties).to_vec()
+    } else {
+        stored.to_vec()
+    };
+    let properties = existing
+        .filter(|_| !body.properties.contains_key("networkProfile"))
+        .map_or(&body.properties, |c| &c.properties);
+    for pool in after.iter_mut().filter_map(Value::as_object_mut) {
+        pools::fill_defaults(
+            pool,
+            &desired.kubernetes_version,
+            Origin::Cluster,
+            &ctx.behaviour.dated.pool_defaults,
+            properties,
+        );
+    }
+    pools::rules::check_cluster(
+        ctx.aks,
+        &desired.kubernetes_version,
+        stored,
+        &after,
+        pools::lifecycle::static_egress_gateway(properties),
+    )
 }
 
 /// A create-or-update PUT of `name` in `rg` (gates passed): checks the preconditions, the
@@ -301,8 +343,11 @@ pub fn put(
     let key = cluster_key(rg, name);
     let existing = clusters.clusters.get(&key);
     preconditions.check(existing.map(|c| c.etag.as_str()), Write::Put)?;
-    if let Some(running) = existing.and_then(ManagedCluster::running_operation) {
-        return Err(Error::operation_not_allowed(running));
+    if let Some(c) = existing {
+        super::pools::lifecycle::check_idle(c)?;
+        if c.is_stopped() {
+            return Err(super::pools::lifecycle::cluster_stopped());
+        }
     }
     if existing.is_none() && clusters.len() >= limits::MANAGED_CLUSTERS_PER_SUBSCRIPTION_MAX {
         return Err(Error::managed_cluster_quota_exceeded(name));
@@ -320,6 +365,8 @@ pub fn put(
             .get(&key)
             .is_some_and(Plane::has_self_managed_istio),
     })?;
+    // The pool rules run after the cluster's own: a refused cluster change names its rule.
+    check_pools(ctx, existing, &body, &desired)?;
 
     // Accepted: store the cluster; on create its plane too.
     let creating = existing.is_none();
@@ -367,8 +414,9 @@ pub fn patch_tags(
         .get_mut(&cluster_key(rg, name))
         .ok_or_else(|| not_found(name, rg))?;
     preconditions.check(Some(&cluster.etag), Write::Modify)?;
-    if let Some(running) = cluster.running_operation() {
-        return Err(Error::operation_not_allowed(running));
+    super::pools::lifecycle::check_idle(cluster)?;
+    if cluster.is_stopped() {
+        return Err(super::pools::lifecycle::cluster_stopped());
     }
     let new_tags = match raw.get("tags") {
         None | Some(Value::Null) => None,

@@ -15,10 +15,13 @@ pub mod body;
 pub mod defaults;
 pub mod lifecycle;
 pub mod mesh;
+pub mod pools;
+pub mod power;
 pub mod profiles;
 mod render;
 pub mod rules;
 pub mod surface;
+pub mod upgrades;
 
 use std::collections::BTreeMap;
 
@@ -60,6 +63,11 @@ pub enum ProvisioningState {
     Succeeded,
     Failed,
     Canceled,
+    Stopping,
+    Starting,
+    Upgrading,
+    Scaling,
+    UpgradingNodeImageVersion,
 }
 
 impl ProvisioningState {
@@ -71,14 +79,19 @@ impl ProvisioningState {
             ProvisioningState::Succeeded => "Succeeded",
             ProvisioningState::Failed => "Failed",
             ProvisioningState::Canceled => "Canceled",
+            ProvisioningState::Stopping => "Stopping",
+            ProvisioningState::Starting => "Starting",
+            ProvisioningState::Upgrading => "Upgrading",
+            ProvisioningState::Scaling => "Scaling",
+            ProvisioningState::UpgradingNodeImageVersion => "UpgradingNodeImageVersion",
         }
     }
 
     /// Whether a write operation is running in this state.
     pub fn is_running(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            ProvisioningState::Creating | ProvisioningState::Updating | ProvisioningState::Deleting
+            ProvisioningState::Succeeded | ProvisioningState::Failed | ProvisioningState::Canceled
         )
     }
 }
@@ -117,6 +130,12 @@ pub struct ManagedCluster {
     pub provisioning_state: ProvisioningState,
     /// The operation whose completion settles `provisioning_state`.
     pub operation_id: Option<String>,
+    /// What only the server knows of each agent pool, by lower-cased name (`pools`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pool_status: BTreeMap<String, pools::PoolStatus>,
+    /// `powerState.code` is `Stopped` (set when a stop is accepted, cleared when a start ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
     /// How the GET renders, decided at create from the day's AKS (`defaults`).
     #[serde(default)]
     pub shape: defaults::Shape,
@@ -255,6 +274,51 @@ impl Clusters {
         self.planes.retain(|key, _| !key.starts_with(&prefix));
         self.clusters.retain(|key, _| !key.starts_with(&prefix));
         self.snapshots.retain(|key, _| !key.starts_with(&prefix));
+    }
+
+    /// Applies a finished pool or power operation's effect.
+    pub fn apply_pool(&mut self, effect: &pools::Effect, outcome: Outcome) {
+        use pools::lifecycle as pl;
+        use pools::Effect as E;
+        match (effect, outcome) {
+            (
+                E::AgentPoolProvisioned {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => pl::on_provisioned(self, cluster_key, pool, operation_id),
+            (
+                E::AgentPoolDeleted {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Succeeded,
+            ) => pl::on_deleted(self, cluster_key, pool, operation_id),
+            (
+                E::AgentPoolProvisioned {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                }
+                | E::AgentPoolDeleted {
+                    cluster_key,
+                    pool,
+                    operation_id,
+                },
+                Outcome::Failed,
+            ) => pl::on_failed(self, cluster_key, pool, operation_id),
+            (
+                E::ClusterPowerChanged {
+                    cluster_key,
+                    operation_id,
+                    running,
+                },
+                outcome,
+            ) => power::on_changed(self, cluster_key, operation_id, *running, outcome),
+        }
     }
 
     /// Applies a finished operation's effect.

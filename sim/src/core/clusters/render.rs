@@ -106,7 +106,8 @@ impl ManagedCluster {
             "provisioningState".into(),
             self.provisioning_state.as_str().into(),
         );
-        p.insert("powerState".into(), serde_json::json!({"code": "Running"}));
+        let power = if self.stopped { "Stopped" } else { "Running" };
+        p.insert("powerState".into(), serde_json::json!({ "code": power }));
         p.insert("maxAgentPools".into(), MAX_AGENT_POOLS.into());
         p.insert(
             "kubernetesVersion".into(),
@@ -176,25 +177,8 @@ impl ManagedCluster {
         if self.shape.provisioned {
             self.render_addon_identities(&mut p);
         }
-        if let Some(Value::Array(pools)) = p.get_mut("agentPoolProfiles") {
-            for pool in pools.iter_mut().filter_map(Value::as_object_mut) {
-                let key = pool
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                pool.insert(
-                    "currentOrchestratorVersion".into(),
-                    self.current_kubernetes_version.clone().into(),
-                );
-                pool.insert(
-                    "provisioningState".into(),
-                    self.provisioning_state.as_str().into(),
-                );
-                if let Some(tag) = self.pool_etags.get(&key).filter(|_| self.shows_etags()) {
-                    pool.insert("eTag".into(), tag.clone().into());
-                }
-            }
+        if p.contains_key("agentPoolProfiles") {
+            p.insert("agentPoolProfiles".into(), self.render_profiles());
         }
         if let Some(mesh) = &self.mesh {
             p.insert("serviceMeshProfile".into(), mesh.to_json());
@@ -284,7 +268,7 @@ impl ManagedCluster {
     }
 
     /// Whether the eTags are answered: on the days AKS has them, once the first create finished.
-    fn shows_etags(&self) -> bool {
+    pub(crate) fn shows_etags(&self) -> bool {
         self.shape.etag && self.shape.provisioned
     }
 

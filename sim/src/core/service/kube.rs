@@ -18,6 +18,9 @@ impl Core {
         f: impl FnOnce(&Plane) -> Option<R>,
     ) -> Option<R> {
         self.store.read(sub, now, |s| {
+            if crate::core::clusters::power::api_down(&s.clusters, key) {
+                return None;
+            }
             let plane = s.clusters.planes.get(key)?;
             (plane.is_materialised() && !plane.needs_settle(now))
                 .then(|| f(plane))
@@ -36,6 +39,25 @@ impl Core {
     ) -> R {
         self.store
             .with(sub, now, |s| f(s.clusters.planes.get_mut(key)))
+    }
+
+    /// [`Core::with_plane`] for a request of the cluster's own Kubernetes API: `down` answers
+    /// instead while the cluster is stopped (its API server is not running).
+    pub fn with_live_plane<R>(
+        &self,
+        sub: &str,
+        key: &str,
+        now: OffsetDateTime,
+        f: impl FnOnce(Option<&mut Plane>) -> R,
+        down: impl FnOnce() -> R,
+    ) -> R {
+        self.store.with(sub, now, |s| {
+            if crate::core::clusters::power::api_down(&s.clusters, key) {
+                down()
+            } else {
+                f(s.clusters.planes.get_mut(key))
+            }
+        })
     }
 
     /// Whether the store may hold one more subscription (or already holds `sub`).

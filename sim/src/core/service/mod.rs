@@ -13,10 +13,12 @@ mod clusters;
 mod groups;
 mod kube;
 mod operations;
+mod pools;
 mod registration;
 mod surface;
 
 pub use clusters::{ClusterInfo, ClusterWrite, Credential};
+pub use pools::PoolWrite;
 
 use time::OffsetDateTime;
 

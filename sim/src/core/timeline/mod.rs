@@ -323,6 +323,9 @@ pub struct Dated {
     /// A create with `kubernetesVersion: ""` answers the full patch (2023) rather than the
     /// minor.
     pub default_version_echoes_patch: bool,
+    /// What AKS fills into an agent pool that leaves these members unset
+    /// (`agentPool defaults`; `core::clusters::pools::fill_defaults`).
+    pub pool_defaults: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Dated {
@@ -347,6 +350,15 @@ impl Dated {
                     && x.value == "patch"
                     && in_force(&x.since, x.until.as_deref(), d)
             }),
+            pool_defaults: t
+                .raw
+                .defaults
+                .iter()
+                .filter(|x| x.what == "agentPool defaults")
+                .filter(|x| in_force(&x.since, x.until.as_deref(), d))
+                .filter_map(|x| x.value.as_object())
+                .flat_map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())))
+                .collect(),
         }
     }
 

@@ -13,6 +13,7 @@
 //! with `Azure-AsyncOperation`, DELETE 202 with `Azure-AsyncOperation` and `Location` (204
 //! when absent), abort 204 (`../shared/reference/ARM-CONTRACT.md` §2.4).
 
+pub mod agent_pools;
 pub mod credentials;
 pub mod profiles;
 pub mod surface;
