@@ -51,9 +51,15 @@ fn view() -> impl Strategy<Value = MeshView> {
                 plugin_ca,
             )| MeshView {
                 enabled,
-                revisions,
                 ingress_gateways,
                 egress_gateways,
+                // Native sidecars: the first revision's, when the add-on is on.
+                native_sidecars: if plugin_ca {
+                    revisions.first().cloned().into_iter().collect()
+                } else {
+                    vec![]
+                },
+                revisions,
                 proxy_redirection,
                 plugin_ca,
                 ..MeshView::default()

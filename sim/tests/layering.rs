@@ -65,6 +65,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "providers::features",
             "providers::container_service",
             "kubeapi",
+            "kubeapi::apply",
             "kubeapi::http",
             "identity",
             "control",

@@ -24,12 +24,14 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use super::apply;
 use super::protobuf;
 use super::status::Status;
 use super::table;
 use crate::core::clusters::cluster_key;
 use crate::core::kube::catalog::{self, ResourceType};
 use crate::core::kube::patch::{self, PatchType};
+use crate::core::kube::smp;
 use crate::core::kube::validate::{self, FieldTerm, LabelSelector};
 use crate::core::kube::{EventSink, ListOptions, Plane, WatchEvent, WriteCtx};
 use crate::limits;
@@ -440,6 +442,7 @@ fn write_ctx(req: &KubeRequest) -> Result<WriteCtx, Status> {
         now: req.now,
         dry_run,
         admission: req.admission,
+        manager: apply::manager(req.q("fieldManager"), req.header("user-agent")),
     })
 }
 
@@ -563,8 +566,33 @@ fn resource_request(
         }
         (Some(name), Method::PATCH) => {
             let ct = req.header("content-type").unwrap_or("");
-            let Some(kind) = PatchType::from_content_type(ct) else {
-                return Err(Status::unsupported_patch_type(ct, patch::ACCEPTED));
+            if apply::is_apply(ct) {
+                let (fm, force) = (req.q("fieldManager"), req.flag("force"));
+                let ctx = write_ctx(req)?;
+                let (code, object) = apply::server_side_apply(
+                    plane.write()?,
+                    (&rt, version, ns, name),
+                    &req.body,
+                    fm,
+                    force,
+                    ctx,
+                )?;
+                return Ok(respond_object(req, &rt, version, code, object));
+            }
+            apply::check_patch_options(req.q("force"))?;
+            let custom = smp::schema_for(&rt.api_version(version), &rt.kind).is_none();
+            let kind = match PatchType::from_content_type(ct) {
+                // Custom resources take no strategic merge patch (kube-apiserver's CRD handler).
+                Some(PatchType::StrategicMerge) if custom => None,
+                k => k,
+            };
+            let Some(kind) = kind else {
+                let accepted = if custom {
+                    patch::ACCEPTED_CUSTOM
+                } else {
+                    patch::ACCEPTED
+                };
+                return Err(Status::unsupported_patch_type(ct, accepted));
             };
             let body: Value = serde_json::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;

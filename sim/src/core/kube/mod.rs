@@ -19,12 +19,18 @@
 
 pub mod addon;
 pub mod admission;
+pub mod apply;
 pub mod catalog;
 pub mod error;
+pub mod fields_v1;
 pub mod inject;
 pub mod patch;
+pub mod patch_meta;
 mod reconcile;
+pub mod smp;
+pub mod tags;
 pub mod validate;
+pub mod validate_workload;
 mod write;
 
 use crate::core::timeline::{self, admission::AdmissionPolicy};
@@ -57,6 +63,11 @@ pub struct MeshView {
     pub proxy_redirection: Option<String>,
     /// Plug-in CA configured (the `cacerts` secret exists).
     pub plugin_ca: bool,
+    /// Revisions whose proxies the add-on runs as native sidecars (`istio-proxy` an init
+    /// container with `restartPolicy: Always`; istiod with `ENABLE_NATIVE_SIDECARS=true`),
+    /// resolved from the day's defaults when the mesh was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub native_sidecars: Vec<String>,
     /// The Static Egress Gateway is enabled (`networkProfile.staticEgressGatewayProfile`): its
     /// `StaticGatewayConfiguration` CRD is served. Independent of the mesh.
     #[serde(default)]
@@ -151,6 +162,8 @@ pub struct WriteCtx {
     pub dry_run: bool,
     /// The add-on's admission policy on the subscription's day.
     pub admission: &'static AdmissionPolicy,
+    /// Who writes (`managedFields`); `FieldManager::NONE` for the simulator's own writes.
+    pub manager: apply::FieldManager,
 }
 
 impl WriteCtx {
@@ -161,6 +174,7 @@ impl WriteCtx {
             now,
             dry_run: false,
             admission: &t.dated(t.newest_day()).admission,
+            manager: apply::FieldManager::NONE,
         }
     }
 }
