@@ -470,7 +470,7 @@ pub fn check_arm_body(data: &[u8]) -> Result<(), String> {
 }
 
 /// The Kubernetes requests a fuzz input can go to: (what, method, path, content type).
-pub const KUBE_BODY_TARGETS: [(&str, &str, &str, &str); 10] = [
+pub const KUBE_BODY_TARGETS: [(&str, &str, &str, &str); 12] = [
     (
         "namespace create",
         "POST",
@@ -530,6 +530,18 @@ pub const KUBE_BODY_TARGETS: [(&str, &str, &str, &str); 10] = [
         "PATCH",
         "/api/v1/namespaces/ns1",
         "application/merge-patch+json",
+    ),
+    (
+        "configmap server-side apply",
+        "PATCH",
+        "/api/v1/namespaces/ns1/configmaps/cm1?fieldManager=fuzz",
+        "application/apply-patch+yaml",
+    ),
+    (
+        "deployment create (workload validation)",
+        "POST",
+        "/apis/apps/v1/namespaces/ns1/deployments",
+        "application/json",
     ),
 ];
 

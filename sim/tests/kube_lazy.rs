@@ -54,9 +54,15 @@ fn view() -> impl Strategy<Value = MeshView> {
                 nodes,
             )| MeshView {
                 enabled,
-                revisions,
                 ingress_gateways,
                 egress_gateways,
+                // Native sidecars: the first revision's, when the add-on is on.
+                native_sidecars: if plugin_ca {
+                    revisions.first().cloned().into_iter().collect()
+                } else {
+                    vec![]
+                },
+                revisions,
                 proxy_redirection,
                 plugin_ca,
                 // The agent pools (their nodes, and the DaemonSet's pods) replay too.

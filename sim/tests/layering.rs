@@ -66,6 +66,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "providers::features",
             "providers::container_service",
             "kubeapi",
+            "kubeapi::apply",
             "kubeapi::http",
             "identity",
             "control",

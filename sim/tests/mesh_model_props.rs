@@ -7,7 +7,8 @@
 //! - never more than two revisions, and only the model's;
 //! - a disabled profile is exactly `{"mode":"Disabled"}`; a never-meshed cluster has no key;
 //! - the add-on's namespace exists in the cluster iff the mesh is on;
-//! - a pod is injected iff its namespace names an installed revision;
+//! - a pod is injected iff its namespace names an installed revision, with a native sidecar
+//!   (`istio-proxy` an init container) when the revision runs them;
 //! - refusals carry the ARM envelope with the rule's code.
 //!
 //! A failing sequence is shrunk and written out as a scenario file (see `common::props`).
@@ -29,6 +30,12 @@ const AZURE_DATE: &str = "2026-08-01";
 /// Revisions of that day's catalogue the actions use (asm-1-29 is the default).
 const REVISIONS: [u8; 3] = [28, 29, 30];
 const DEFAULT_REVISION: u8 = 29;
+/// That day's native-sidecar defaults on its default Kubernetes version (>= 1.33): asm-1-29+
+/// whether installed or upgraded to, asm-1-27/asm-1-28 when installed by enabling the add-on —
+/// and asm-1-28, the oldest revision here, is only ever installed that way.
+fn runs_native_sidecars(revision: u8) -> bool {
+    revision >= 28
+}
 const API: &str = "2026-06-01";
 
 #[derive(Debug, Clone)]
@@ -350,10 +357,16 @@ impl Model {
                     matches!(&state, Mesh::On { revisions, .. } if revisions.contains(revision));
                 let mut expect = expect_status(201);
                 expect.headers.clear();
+                let native = injected && runs_native_sidecars(*revision);
                 expect.json.insert(
                     "$.spec.containers.length()".into(),
-                    json!(if injected { 2 } else { 1 }),
+                    json!(if injected && !native { 2 } else { 1 }),
                 );
+                if native {
+                    expect
+                        .json
+                        .insert("$.spec.initContainers[1].name".into(), json!("istio-proxy"));
+                }
                 out.push(kube(
                     c,
                     "POST",

@@ -310,8 +310,9 @@ pub(crate) async fn assert_version(k: &Kubectl, minor: &str) {
 
 /// The kubectl list, on a cluster created with the mesh on at `revision`: namespaces,
 /// the seed's label line, label selection, YAML output, an allowed VirtualService and
-/// EnvoyFilter, every kind the add-on blocks, sidecar injection, namespace termination.
-async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str) {
+/// EnvoyFilter, every kind the add-on blocks, sidecar injection (a native sidecar when
+/// `native_sidecars`), namespace termination.
+async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str, native_sidecars: bool) {
     let ns = k.ok(&["get", "ns"]).await.stdout;
     for expected in [
         "NAME",
@@ -483,7 +484,30 @@ async fn seed_flow(sim: &SimHandle, k: &Kubectl, revision: &str) {
             "jsonpath={.spec.containers[*].name}",
         ])
         .await;
-    assert_eq!(containers.stdout.trim(), "web istio-proxy", "{containers}");
+    // Before native sidecars (the seed's 2023) the proxy is a container; on today's AKS
+    // (Kubernetes >= 1.33 with asm-1-29+) it is a native sidecar, an init container.
+    let inits = k
+        .ok(&[
+            "get",
+            "pod",
+            "web",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.spec.initContainers[*].name} {.spec.initContainers[*].restartPolicy}",
+        ])
+        .await;
+    if native_sidecars {
+        assert_eq!(containers.stdout.trim(), "web", "{containers}");
+        assert_eq!(
+            inits.stdout.trim(),
+            "istio-init istio-proxy Always",
+            "{inits}"
+        );
+    } else {
+        assert_eq!(containers.stdout.trim(), "web istio-proxy", "{containers}");
+        assert_eq!(inits.stdout.trim(), "istio-init", "{inits}");
+    }
     let pod_revision = k
         .ok(&[
             "get",
@@ -564,7 +588,7 @@ async fn az_user_kubeconfig_kubectl_1_27_seed_flow() {
     let context = k.ok(&["config", "current-context"]).await;
     assert_eq!(context.stdout.trim(), "c1", "{context}");
     assert_version(&k, "27").await;
-    seed_flow(&sim, &k, "asm-1-17").await;
+    seed_flow(&sim, &k, "asm-1-17", false).await;
 }
 
 /// Cluster `c2` created with `--kubernetes-version 1.28` through the admin kubeconfig
@@ -593,7 +617,7 @@ async fn az_admin_kubeconfig_kubectl_1_28_seed_flow() {
     let context = k.ok(&["config", "current-context"]).await;
     assert_eq!(context.stdout.trim(), "c2-admin", "{context}");
     assert_version(&k, "28").await;
-    seed_flow(&sim, &k, "asm-1-17").await;
+    seed_flow(&sim, &k, "asm-1-17", false).await;
 }
 
 /// Two clusters of different versions in one subscription, each kubeconfig selecting its own
@@ -932,7 +956,7 @@ async fn az_user_kubeconfig_kubectl_1_33_current_catalogue() {
     let dir = tempfile::tempdir().expect("temp dir");
     let k = Kubectl::new(&get_credentials(&sim, &az, dir.path(), "rg1", "c1", false).await);
     assert_version(&k, "33").await;
-    seed_flow(&sim, &k, "asm-1-29").await;
+    seed_flow(&sim, &k, "asm-1-29", true).await;
 
     let dir_new = tempfile::tempdir().expect("temp dir");
     let new =

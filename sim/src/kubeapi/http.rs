@@ -20,11 +20,11 @@ use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use super::probes;
+use super::apply;
+use super::probes::{self, decode, decode_continue, encode_continue, json_response, present};
 use super::protobuf;
 use super::status::Status;
 use super::table;
@@ -32,6 +32,7 @@ use crate::core::clusters::cluster_key;
 use crate::core::kube::catalog::{self, ResourceType};
 use crate::core::kube::controllers;
 use crate::core::kube::patch::{self, PatchType};
+use crate::core::kube::smp;
 use crate::core::kube::validate::{self, FieldTerm, LabelSelector};
 use crate::core::kube::{reviews, EventSink, ListOptions, Plane, WatchEvent, WriteCtx};
 use crate::limits;
@@ -88,21 +89,6 @@ enum Routed {
     Json(StatusCode, Value),
     Raw(StatusCode, &'static str, Vec<u8>),
     Watch(Box<WatchPlan>),
-}
-
-fn json_response(code: StatusCode, value: &Value) -> Response {
-    (
-        code,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::to_vec(value).unwrap_or_default(),
-    )
-        .into_response()
-}
-
-fn decode(segment: &str) -> String {
-    percent_encoding::percent_decode_str(segment)
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 /// Serves one request under `/k8s/`.
@@ -341,12 +327,6 @@ fn parse_target<'a>(group: &str, rest: &[&'a str]) -> Option<Target<'a>> {
     }
 }
 
-fn present(rt: &ResourceType, version: &str, mut object: Value) -> Value {
-    object["apiVersion"] = json!(rt.api_version(version));
-    object["kind"] = json!(rt.kind);
-    object
-}
-
 /// The media types a create/update body may have.
 const BODY_TYPES: &[&str] = &[
     "application/json",
@@ -411,23 +391,6 @@ fn list_options(req: &KubeRequest, rt: &ResourceType) -> Result<ListOptions, Sta
     })
 }
 
-fn encode_continue(rv: u64, after: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(json!({"v": "meta.k8s.io/v1", "rv": rv, "start": after}).to_string())
-}
-
-fn decode_continue(token: &str) -> Result<String, Status> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim_end_matches('='))
-        .map_err(|e| Status::bad_continue(&e.to_string()))?;
-    let v: Value =
-        serde_json::from_slice(&bytes).map_err(|e| Status::bad_continue(&e.to_string()))?;
-    v.get("start")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| Status::bad_continue("no start key"))
-}
-
 fn write_ctx(req: &KubeRequest) -> Result<WriteCtx, Status> {
     let dry_run = match req.q("dryRun") {
         None | Some("") => false,
@@ -442,6 +405,7 @@ fn write_ctx(req: &KubeRequest) -> Result<WriteCtx, Status> {
         now: req.now,
         dry_run,
         admission: req.admission,
+        manager: apply::manager(req.q("fieldManager"), req.header("user-agent")),
     })
 }
 
@@ -574,8 +538,33 @@ fn resource_request(
         }
         (Some(name), Method::PATCH) => {
             let ct = req.header("content-type").unwrap_or("");
-            let Some(kind) = PatchType::from_content_type(ct) else {
-                return Err(Status::unsupported_patch_type(ct, patch::ACCEPTED));
+            if apply::is_apply(ct) {
+                let (fm, force) = (req.q("fieldManager"), req.flag("force"));
+                let ctx = write_ctx(req)?;
+                let (code, object) = apply::server_side_apply(
+                    plane.write()?,
+                    (&rt, version, ns, name),
+                    &req.body,
+                    fm,
+                    force,
+                    ctx,
+                )?;
+                return Ok(respond_object(req, &rt, version, code, object));
+            }
+            apply::check_patch_options(req.q("force"))?;
+            let custom = smp::schema_for(&rt.api_version(version), &rt.kind).is_none();
+            let kind = match PatchType::from_content_type(ct) {
+                // Custom resources take no strategic merge patch (kube-apiserver's CRD handler).
+                Some(PatchType::StrategicMerge) if custom => None,
+                k => k,
+            };
+            let Some(kind) = kind else {
+                let accepted = if custom {
+                    patch::ACCEPTED_CUSTOM
+                } else {
+                    patch::ACCEPTED
+                };
+                return Err(Status::unsupported_patch_type(ct, accepted));
             };
             let body: Value = serde_json::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
@@ -630,7 +619,7 @@ fn workload_subresource(
             let body: Value = serde_json::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
             let current = plane.get_scale(rt, ns, name)?;
-            let patched = patch::apply(kind, &current, &body).map_err(Status::bad_request)?;
+            let patched = patch::apply(kind, &current, &body)?;
             let ctx = write_ctx(req)?;
             plane.write()?.set_scale(rt, ns, name, &patched, ctx)?
         }

@@ -1,6 +1,7 @@
 //! The Kubernetes wire of each cluster's plane: `/k8s/{subscription}/{resourceGroup}/{cluster}`,
 //! discovery, Table output, protobuf bodies, watch streams and the `Status` errors.
 
+pub mod apply;
 pub mod http;
 pub mod probes;
 pub mod protobuf;

@@ -127,7 +127,12 @@ impl Status {
         Status::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid",
-            format!("{kind} {} is invalid: {joined}", quote(name)),
+            // kube-apiserver names the group kind: `Deployment.apps "web" is invalid`.
+            if group.is_empty() {
+                format!("{kind} {} is invalid: {joined}", quote(name))
+            } else {
+                format!("{kind}.{group} {} is invalid: {joined}", quote(name))
+            },
         )
         .with_details(d)
     }
@@ -311,6 +316,19 @@ impl From<Error> for Status {
             } => Status::namespace_terminating(&resource, &name, &namespace),
             Error::WebhookDenied { webhook, reason } => Status::webhook_denied(&webhook, &reason),
             Error::BadRequest(message) => Status::bad_request(message),
+            Error::ApplyConflict { message, causes } => {
+                Status::new(StatusCode::CONFLICT, "Conflict", message).with_details(
+                    json!({"causes": causes
+                .iter()
+                .map(|(m, f)| json!({"reason": "FieldManagerConflict", "message": m, "field": f}))
+                .collect::<Vec<_>>()}),
+                )
+            }
+            Error::Unprocessable => Status::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid",
+                "the server rejected our request due to an error in our request",
+            ),
             Error::Gone(rv) => Status::gone(rv),
             Error::TooMany { what, limit } => Status::too_many(what, limit),
         }

@@ -340,16 +340,44 @@ fn cells(rt: &ResourceType, object: &Value, now: OffsetDateTime) -> Vec<Value> {
             json!(age(object, now)),
         ],
         TableKind::Pod => {
+            // kube's printer counts native sidecars (init containers with `restartPolicy:
+            // Always`) among the containers; aksim's run and are ready at once.
+            let sidecars: Vec<&str> = object
+                .pointer("/spec/initContainers")
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .filter(|c| c["restartPolicy"] == json!("Always"))
+                        .map(|c| c["name"].as_str().unwrap_or(""))
+                        .collect()
+                })
+                .unwrap_or_default();
             let total = object
                 .pointer("/spec/containers")
                 .and_then(Value::as_array)
-                .map_or(0, Vec::len);
+                .map_or(0, Vec::len)
+                + sidecars.len();
+            let sidecars_ready = match object
+                .pointer("/status/initContainerStatuses")
+                .and_then(Value::as_array)
+            {
+                None => sidecars.len(),
+                Some(st) => st
+                    .iter()
+                    .filter(|c| {
+                        sidecars.contains(&c["name"].as_str().unwrap_or(""))
+                            && c["ready"] == json!(true)
+                            && c["started"] == json!(true)
+                    })
+                    .count(),
+            };
             let ready = object
                 .pointer("/status/containerStatuses")
                 .and_then(Value::as_array)
                 .map_or(0, |cs| {
                     cs.iter().filter(|c| c["ready"] == json!(true)).count()
-                });
+                })
+                + sidecars_ready;
             let status = if object.pointer("/metadata/deletionTimestamp").is_some() {
                 json!("Terminating")
             } else {

@@ -162,6 +162,7 @@ pub async fn poll(sim: &Sim, reply: &Reply) -> Value {
         .to_owned();
     let path = url
         .strip_prefix("http://sim.test")
+        .or_else(|| url.strip_prefix("https://sim.test"))
         .expect("absolute URL on our host");
     for _ in 0..100 {
         let r = sim.get(path).await;

@@ -3,6 +3,7 @@
 
 pub mod aks;
 pub mod kube;
+pub mod kubectl;
 pub mod props;
 
 use aksim::AppState;

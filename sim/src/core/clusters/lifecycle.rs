@@ -14,7 +14,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::body::{self, PutBody};
-use super::mesh::MeshProfile;
+use super::mesh::{self, MeshProfile};
 use super::rules::{self, ClusterFacts, RuleInput};
 use super::{cluster_key, Clusters, Effect, ManagedCluster, ProvisioningState};
 use crate::core::error::{Error, Result};
@@ -215,7 +215,11 @@ fn build_cluster(
         .map(|(_, full)| full)
         .or_else(|| existing.map(|c| c.current_kubernetes_version.clone()))
         .unwrap_or_else(|| desired.kubernetes_version.clone());
-    let mesh = desired.mesh.map(|m| m.normalized(None));
+    let mut mesh = desired.mesh.map(|m| m.normalized(None));
+    if let Some(m) = mesh.as_mut() {
+        let old = existing.and_then(|c| c.mesh.as_ref());
+        mesh::resolve_native_sidecars(m, old, &current_version, ctx.behaviour.dated);
+    }
     let mut properties = body.properties;
     let mut top = body.top;
     match existing {

@@ -33,6 +33,10 @@ pub struct Istio {
     pub plugin_ca: Option<PluginCa>,
     /// `None` when absent; `Some([])` when sent empty.
     pub revisions: Option<Vec<String>>,
+    /// Not an ARM field: the revisions whose proxies run as native sidecars, resolved from
+    /// the day's defaults when the mesh is written (`resolve_native_sidecars`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub native_sidecars: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,10 +390,38 @@ impl MeshProfile {
             proxy_redirection: istio.proxy_redirection_mechanism.clone(),
             plugin_ca: istio.plugin_ca.is_some(),
             nodes: None,
+            native_sidecars: istio.native_sidecars.clone(),
             // Not the mesh's: the cluster's network profile (set where the view is applied).
             static_egress_gateway: false,
         }
     }
+}
+
+/// Which of `mesh`'s revisions run native sidecars on Kubernetes `version` (issue 14: the day's
+/// `nativeSidecar` defaults): a revision keeps what it had; a revision installed by enabling
+/// the add-on, or reached by a mesh or cluster upgrade, gets what the day's defaults say.
+pub fn resolve_native_sidecars(
+    mesh: &mut MeshProfile,
+    old: Option<&MeshProfile>,
+    version: &str,
+    dated: &crate::core::timeline::Dated,
+) {
+    let enabling = old.is_none_or(|o| !o.is_istio());
+    let kept: Vec<String> = old
+        .and_then(|o| o.istio.as_ref())
+        .map(|i| i.native_sidecars.clone())
+        .unwrap_or_default();
+    let on = mesh.is_istio();
+    let Some(istio) = mesh.istio.as_mut().filter(|_| on) else {
+        return;
+    };
+    istio.native_sidecars = istio
+        .revisions
+        .iter()
+        .flatten()
+        .filter(|r| kept.contains(r) || dated.native_sidecars(r, version, enabling))
+        .cloned()
+        .collect();
 }
 
 /// The canonical spelling of an enum value compared ignoring case (unknown values unchanged).

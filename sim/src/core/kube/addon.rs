@@ -378,6 +378,13 @@ pub fn addon_objects(view: &MeshView) -> Vec<Desired> {
             &inject::pilot_image(rev),
             &[],
         ));
+        if view.native_sidecars.contains(rev) {
+            // istiod injects native sidecars (docs istio-native-sidecar.md).
+            if let Some(d) = out.last_mut() {
+                d.object["spec"]["template"]["spec"]["containers"][0]["env"] =
+                    json!([{"name": "ENABLE_NATIVE_SIDECARS", "value": "true"}]);
+            }
+        }
         out.push(desired(
             "",
             "v1",
@@ -642,6 +649,7 @@ mod tests {
             proxy_redirection: Some("CNIChaining".into()),
             plugin_ca: true,
             nodes: None,
+            native_sidecars: vec![],
             static_egress_gateway: false,
         };
         let objs = addon_objects(&view);

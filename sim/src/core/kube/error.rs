@@ -59,6 +59,38 @@ impl Cause {
         }
     }
 
+    /// `Invalid value: <value>: detail` with the value as kube-apiserver prints it (numbers
+    /// bare, structs and maps in Go's `%#v`).
+    pub fn invalid_raw(field: &str, rendered: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueInvalid",
+            field: field.to_owned(),
+            message: format!("Invalid value: {rendered}: {detail}"),
+        }
+    }
+
+    /// `Unsupported value: "x": supported values: "a", "b"`.
+    pub fn unsupported(field: &str, value: &str, supported: &[&str]) -> Self {
+        let list: Vec<String> = supported.iter().map(|s| quote(s)).collect();
+        Cause {
+            reason: "FieldValueNotSupported",
+            field: field.to_owned(),
+            message: format!(
+                "Unsupported value: {}: supported values: {}",
+                quote(value),
+                list.join(", ")
+            ),
+        }
+    }
+
+    pub fn forbidden(field: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueForbidden",
+            field: field.to_owned(),
+            message: format!("Forbidden: {detail}"),
+        }
+    }
+
     /// `field: message`, as kube-apiserver joins them into the status message.
     pub fn line(&self) -> String {
         format!("{}: {}", self.field, self.message)
@@ -110,6 +142,15 @@ pub enum Error {
         reason: String,
     },
     BadRequest(String),
+    /// kube-apiserver's bare 422 (a JSON patch whose operations fail): reason `Invalid`, no
+    /// details.
+    Unprocessable,
+    /// Server-side apply would change fields other managers own (409, `FieldManagerConflict`
+    /// causes: message and field).
+    ApplyConflict {
+        message: String,
+        causes: Vec<(String, String)>,
+    },
     /// A watch resumed from a `resourceVersion` older than the retained history.
     Gone(u64),
     /// A quota aksim enforces (objects per plane).
@@ -177,6 +218,14 @@ impl Error {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Error::BadRequest(message.into())
+    }
+
+    pub fn unprocessable() -> Self {
+        Error::Unprocessable
+    }
+
+    pub fn apply_conflict(message: String, causes: Vec<(String, String)>) -> Self {
+        Error::ApplyConflict { message, causes }
     }
 
     pub fn gone(rv: u64) -> Self {

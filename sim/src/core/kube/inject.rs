@@ -163,13 +163,32 @@ pub fn revision_for(
     mesh.revisions.contains(&rev).then_some(rev)
 }
 
-/// Injects the sidecar of `rev` into `pod` (in place).
+/// Injects the sidecar of `rev` as the add-on of `mesh` runs it: `istio-validation` under
+/// `CNIChaining` (else `istio-init`), and `istio-proxy` as a native sidecar (an init container
+/// with `restartPolicy: Always`) when `rev` runs native sidecars.
+pub fn inject_for(pod: &mut Value, rev: &str, mesh: &MeshView) {
+    let cni = mesh.proxy_redirection.as_deref() == Some("CNIChaining");
+    inject_shaped(pod, rev, cni, mesh.native_sidecars.iter().any(|r| r == rev));
+}
+
+/// Injects the classic sidecar of `rev` into `pod` (in place).
 pub fn inject(pod: &mut Value, rev: &str, cni: bool) {
-    let (init, containers, volumes) = sidecar_parts(rev, cni);
+    inject_shaped(pod, rev, cni, false);
+}
+
+fn inject_shaped(pod: &mut Value, rev: &str, cni: bool, native: bool) {
+    let (mut init, mut containers, volumes) = sidecar_parts(rev, cni);
+    if native {
+        // Istio's native sidecar: the proxy goes after the init container, restarted always.
+        for mut c in containers.drain(..) {
+            c["restartPolicy"] = json!("Always");
+            init.push(c);
+        }
+    }
     let name_of = |v: &Value| v["name"].as_str().unwrap_or("").to_owned();
     let status = json!({
         "initContainers": init.iter().map(name_of).collect::<Vec<_>>(),
-        "containers": containers.iter().map(name_of).collect::<Vec<_>>(),
+        "containers": if containers.is_empty() { Value::Null } else { json!(containers.iter().map(name_of).collect::<Vec<_>>()) },
         "volumes": volumes.iter().map(name_of).collect::<Vec<_>>(),
         "imagePullSecrets": null,
         "revision": rev,
@@ -204,7 +223,9 @@ pub fn inject(pod: &mut Value, rev: &str, cni: bool) {
 
     let spec = &mut pod["spec"];
     push_all(spec, "initContainers", init);
-    push_all(spec, "containers", containers);
+    if !containers.is_empty() {
+        push_all(spec, "containers", containers);
+    }
     push_all(spec, "volumes", volumes);
     let meta = &mut pod["metadata"];
     if !meta["labels"].is_object() {

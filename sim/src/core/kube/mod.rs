@@ -19,17 +19,23 @@
 
 pub mod addon;
 pub mod admission;
+pub mod apply;
 pub mod catalog;
 pub mod controllers;
 pub mod error;
+pub mod fields_v1;
 pub mod hpa;
 pub mod index;
 pub mod inject;
 pub mod nodes;
 pub mod patch;
+pub mod patch_meta;
 mod reconcile;
 pub mod reviews;
+pub mod smp;
+pub mod tags;
 pub mod validate;
+pub mod validate_workload;
 mod write;
 
 use crate::core::timeline::{self, admission::AdmissionPolicy};
@@ -65,6 +71,11 @@ pub struct MeshView {
     /// The cluster's agent pools (its nodes); `None` for a plane made without a cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<nodes::NodesView>,
+    /// Revisions whose proxies the add-on runs as native sidecars (`istio-proxy` an init
+    /// container with `restartPolicy: Always`; istiod with `ENABLE_NATIVE_SIDECARS=true`),
+    /// resolved from the day's defaults when the mesh was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub native_sidecars: Vec<String>,
     /// The Static Egress Gateway is enabled (`networkProfile.staticEgressGatewayProfile`): its
     /// `StaticGatewayConfiguration` CRD is served. Independent of the mesh.
     #[serde(default)]
@@ -159,6 +170,8 @@ pub struct WriteCtx {
     pub dry_run: bool,
     /// The add-on's admission policy on the subscription's day.
     pub admission: &'static AdmissionPolicy,
+    /// Who writes (`managedFields`); `FieldManager::NONE` for the simulator's own writes.
+    pub manager: apply::FieldManager,
 }
 
 impl WriteCtx {
@@ -169,6 +182,7 @@ impl WriteCtx {
             now,
             dry_run: false,
             admission: &t.dated(t.newest_day()).admission,
+            manager: apply::FieldManager::NONE,
         }
     }
 }

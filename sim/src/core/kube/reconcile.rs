@@ -138,7 +138,8 @@ impl Plane {
     }
 
     /// Whether the user installed Istio themselves (Istio CRDs, istiod or its webhooks
-    /// outside the add-on); enabling the add-on is then refused.
+    /// outside the add-on); enabling the add-on is then refused. A revision tag's webhook
+    /// (`istio-revision-tag-<tag>`, the add-on's documented upgrade flow) is not one.
     pub fn has_self_managed_istio(&self) -> bool {
         let user = |key: &String| !self.addon_keys.contains(key);
         let crds = self
@@ -160,7 +161,6 @@ impl Plane {
                 user(k)
                     && (name.starts_with("istio-sidecar-injector")
                         || name.starts_with("istio-validator")
-                        || name.starts_with("istio-revision-tag")
                         || name == "istiod-default-validator")
             });
         let istiod = self

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::catalog::{self, ResourceType};
 use super::error::{Cause, Error, GroupResource};
 use super::{
-    addon, admission, inject, object_key, patch, str_at, timestamp, validate, Plane, WriteCtx,
-    PROTECTED_NAMESPACES,
+    addon, admission, apply, inject, object_key, patch, str_at, timestamp, validate,
+    validate_workload, Plane, WriteCtx, PROTECTED_NAMESPACES,
 };
 use crate::limits;
 
@@ -146,6 +146,9 @@ impl Plane {
                         "must have exactly one version marked as storage version",
                     ));
                 }
+            }
+            r if validate_workload::is_workload(&rt.group, r) => {
+                causes.extend(validate_workload::causes(r, object));
             }
             _ => {}
         }
@@ -315,9 +318,8 @@ impl Plane {
                 .namespace_object(namespace)
                 .map(validate::labels_of)
                 .unwrap_or_default();
-            if let Some(rev) = inject::revision_for(&object, &ns_labels, &self.mesh) {
-                let cni = self.mesh.proxy_redirection.as_deref() == Some("CNIChaining");
-                inject::inject(&mut object, &rev, cni);
+            if let Some(rev) = self.injection_revision(&object, &ns_labels) {
+                inject::inject_for(&mut object, &rev, &self.mesh);
             }
         }
         self.admit(rt, namespace, &object, ctx)?;
@@ -330,7 +332,21 @@ impl Plane {
                 limits::KUBE_OBJECTS_PER_PLANE_MAX,
             ));
         }
-        let object = self.with_system_fields(rt, object, ctx.now);
+        let mut object = self.with_system_fields(rt, object, ctx.now);
+        if !ctx.manager.is_none() {
+            if let Some(m) = object["metadata"].as_object_mut() {
+                m.remove("managedFields");
+            }
+        }
+        let api_version = rt.api_version(version);
+        apply::track_update(
+            None,
+            &mut object,
+            &api_version,
+            &rt.kind,
+            ctx.manager,
+            ctx.now,
+        );
         if ctx.dry_run {
             return Ok(object);
         }
@@ -408,9 +424,23 @@ impl Plane {
             }
         }
         object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if object.pointer("/metadata/managedFields").is_none() {
+            if let Some(m) = old.pointer("/metadata/managedFields") {
+                object["metadata"]["managedFields"] = m.clone();
+            }
+        }
         if object == old {
             return Ok(old);
         }
+        let api_version = rt.api_version(version);
+        apply::track_update(
+            Some(&old),
+            &mut object,
+            &api_version,
+            &rt.kind,
+            ctx.manager,
+            ctx.now,
+        );
         if !addon::customizable_change(rt, namespace, &old, &object, ctx.admission) {
             self.check_not_addon(rt, namespace, name)?;
         }
@@ -438,7 +468,7 @@ impl Plane {
         self.materialise();
         let mut old = self.get(rt, namespace, name)?;
         old["apiVersion"] = json!(rt.api_version(version));
-        let patched = patch::apply(kind, &old, body).map_err(Error::bad_request)?;
+        let patched = patch::apply(kind, &old, body)?;
         if !patched.is_object() {
             return Err(Error::bad_request("the patch removed the whole object"));
         }
