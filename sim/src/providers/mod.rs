@@ -130,6 +130,7 @@ pub static ROUTES: &[Route] = &[
         handler: container_service::agent_pools::pool,
     },
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}/upgradeNodeImageVersion", provider("managedClusters", Location::Global), POST, container_service::agent_pools::upgrade_node_image),
+    route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}/deleteMachines", provider("managedClusters", Location::Global), POST, container_service::agent_pools::delete_machines),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}/abort", provider("managedClusters", Location::Global), POST, container_service::agent_pools::abort),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}/upgradeProfiles/default", provider("managedClusters", Location::Global), GET, container_service::agent_pools::pool_upgrade_profile),
     route("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}/machines", provider("managedClusters", Location::Global), GET, container_service::agent_pools::machines),

@@ -5,7 +5,7 @@
 //! `osOptions/default`, the provider's `operations`). Shapes from the REST spec (api-version
 //! 2026-08-01) and its examples.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -64,6 +64,10 @@ pub struct ClusterSurface {
     pub managed_namespaces: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub identity_bindings: BTreeMap<String, Value>,
+    /// By lower-cased pool name: the indices of the machines `deleteMachines` removed
+    /// (`core::clusters::pools::machines`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deleted_machines: BTreeMap<String, BTreeSet<u64>>,
     /// By command id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub command_results: BTreeMap<String, CommandResult>,
@@ -76,6 +80,7 @@ impl ClusterSurface {
             && self.managed_namespaces.is_empty()
             && self.identity_bindings.is_empty()
             && self.command_results.is_empty()
+            && self.deleted_machines.is_empty()
     }
 
     pub fn children(&self, kind: ChildKind) -> &BTreeMap<String, Value> {

@@ -207,8 +207,14 @@ pub fn machines(cluster: &ManagedCluster, pool: &str) -> Option<Vec<Value>> {
         .iter()
         .filter_map(|q| q.get("count").and_then(Value::as_u64))
         .sum();
+    let deleted = cluster
+        .surface
+        .deleted_machines
+        .get(&name.to_ascii_lowercase());
     Some(
-        (0..count)
+        (0..)
+            .filter(|i| deleted.is_none_or(|d| !d.contains(i)))
+            .take(usize::try_from(count).unwrap_or(0))
             .map(|i| {
                 let host = 4 + before + i;
                 let machine = format!("{vmss}{i:06}");
