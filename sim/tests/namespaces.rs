@@ -109,7 +109,9 @@ async fn managed_namespaces_crud_and_credential() {
         Some(1)
     );
 
-    assert_eq!(sim.delete(&url).await.status, StatusCode::OK);
+    let deleted = sim.delete(&url).await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED);
+    assert_eq!(poll(&sim, &deleted).await["status"], "Succeeded");
     assert_eq!(sim.delete(&url).await.status, StatusCode::NO_CONTENT);
     assert_eq!(sim.get(&list_url).await.body, json!({"value": []}));
 }
@@ -141,7 +143,7 @@ async fn identity_bindings_need_a_managed_identity() {
     assert_eq!(again.body, created.body);
     let list = sim.get(&child_url("rg1", "c1", "/identityBindings")).await;
     assert_eq!(list.body["value"][0], created.body);
-    assert_eq!(sim.delete(&url).await.status, StatusCode::OK);
+    assert_eq!(sim.delete(&url).await.status, StatusCode::ACCEPTED);
     assert_eq!(sim.get(&url).await.status, StatusCode::NOT_FOUND);
 }
 

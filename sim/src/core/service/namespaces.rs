@@ -101,7 +101,10 @@ impl Core {
         })
     }
 
-    /// `DELETE .../managedNamespaces/{n}` or `.../identityBindings/{b}`: whether it existed.
+    /// `DELETE .../managedNamespaces/{n}` or `.../identityBindings/{b}`: `None` when there was
+    /// none (204), else the delete's operation (202; the child is gone at once, the operation
+    /// touches nothing when it ends).
+    #[allow(clippy::too_many_arguments)] // the child's coordinates and the operation's cause
     pub fn delete_namespaced(
         &self,
         sub: &str,
@@ -109,15 +112,33 @@ impl Core {
         name: &str,
         kind: ChildKind,
         child: &str,
-    ) -> Result<bool> {
+        api_version: &str,
+        injected: Option<&Injected>,
+    ) -> Result<Option<Operation<Effect>>> {
+        let operation_id = self.ids.uuid_string();
         self.on_cluster(sub, rg, name, true, |s, key| {
             let c = cluster_mut(s, key)?;
             let lower = child.to_ascii_lowercase();
             if !c.surface.children(kind).contains_key(&lower) {
-                return Ok(false);
+                return Ok(None);
             }
             writable(c)?;
-            Ok(c.surface.children_mut(kind).remove(&lower).is_some())
+            c.surface.children_mut(kind).remove(&lower);
+            let location = c.location.clone();
+            let op = self.start_operation(
+                operation_id.clone(),
+                crate::core::clusters::UPDATE,
+                Some(NS),
+                Some(&location),
+                api_version,
+                Effect::Cluster(ClusterEffect::ClusterProvisioned {
+                    cluster_key: key.to_owned(),
+                    operation_id,
+                }),
+                injected,
+            );
+            s.add_operation(op.clone());
+            Ok(Some(op))
         })
     }
 

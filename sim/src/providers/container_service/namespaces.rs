@@ -1,4 +1,4 @@
-//! `managedNamespaces` (GET/PUT 200|201/PATCH tags/DELETE 200|204, the list, `listCredential`
+//! `managedNamespaces` (GET/PUT 200|201/PATCH tags/DELETE 202|204, the list, `listCredential`
 //! a kubeconfig scoped to the namespace), `identityBindings` (GET/PUT/DELETE, the list) and
 //! `rotateServiceAccountSigningKeys` (202 + `Azure-AsyncOperation`/`Location`). The state is
 //! `core::clusters::namespaces` behind `core::service`.
@@ -48,13 +48,18 @@ fn one(
         Method::PATCH => {
             ArmResponse::ok(&core.patch_namespace(sub, rg, name, child, req.take_json())?)
         }
-        Method::DELETE => {
-            if core.delete_namespaced(sub, rg, name, kind, child)? {
-                ArmResponse::empty(StatusCode::OK)
-            } else {
-                ArmResponse::empty(StatusCode::NO_CONTENT)
-            }
-        }
+        Method::DELETE => match core.delete_namespaced(
+            sub,
+            rg,
+            name,
+            kind,
+            child,
+            req.api_version().unwrap_or_default(),
+            req.injected_failure.as_ref(),
+        )? {
+            Some(op) => operation::accepted(&op, &req.base_url, sub),
+            None => ArmResponse::empty(StatusCode::NO_CONTENT),
+        },
         _ => ArmResponse::ok(&core.get_child(sub, rg, name, kind, child)?),
     })
 }
