@@ -82,6 +82,7 @@ fn view() -> impl Strategy<Value = MeshView> {
                         zones: vec![],
                         max_pods: 110,
                         node_image: "img".to_owned(),
+                        removed: vec![],
                     }],
                 }),
                 ..MeshView::default()

@@ -38,6 +38,7 @@ fn pools(counts: &[(&str, u32, &str)]) -> NodesView {
                 zones: vec![],
                 max_pods: 110,
                 node_image: "AKSUbuntu-2204gen2containerd-202611.01.0".into(),
+                removed: vec![],
             })
             .collect(),
     }

@@ -17,6 +17,8 @@
 //! - `aks_surface`: the full cluster shape (az's common create flags shown back) and the
 //!   surface around it, every answer checked against the Python SDK's spec-generated models;
 //!   kubectl applies a `StaticGatewayConfiguration` on a Static Egress Gateway cluster.
+//! - `aks_namespaces`: `az aks namespace`, `az aks identity-binding`, `az aks nodepool
+//!   delete-machines`, `az aks oidc-issuer rotate-signing-keys`, answers against the SDK models.
 //! - `trust`: what each client prints when it does not trust aksim's CA
 //!   (docs/troubleshooting.md, checked row by row).
 //! - `parity_record`: az through `aksim record`, the cassette replayed by `aksim parity`.
@@ -26,6 +28,7 @@
 mod support;
 
 mod aks_az;
+mod aks_namespaces;
 mod aks_pools;
 mod aks_sdks;
 mod aks_surface;

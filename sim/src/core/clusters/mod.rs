@@ -15,6 +15,7 @@ pub mod body;
 pub mod defaults;
 pub mod lifecycle;
 pub mod mesh;
+pub mod namespaces;
 pub mod nodes_view;
 pub mod pools;
 pub mod power;

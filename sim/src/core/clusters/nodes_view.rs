@@ -20,6 +20,12 @@ fn node_id(cluster: &ManagedCluster) -> String {
     format!("{:08}", hash % 100_000_000)
 }
 
+fn pool_stopped(p: &Value) -> bool {
+    p.pointer("/powerState/code")
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.eq_ignore_ascii_case("stopped"))
+}
+
 /// The pools of `cluster` (count, size, OS, mode, zones) and its running version.
 pub fn nodes_view(cluster: &ManagedCluster) -> NodesView {
     let s = |p: &Value, k: &str, d: &str| -> String {
@@ -38,11 +44,15 @@ pub fn nodes_view(cluster: &ManagedCluster) -> NodesView {
                 .iter()
                 .map(|p| PoolView {
                     name: s(p, "name", "nodepool1"),
-                    count: p
-                        .get("count")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(3)
-                        .min(1000) as u32,
+                    // A stopped pool has no nodes.
+                    count: if pool_stopped(p) {
+                        0
+                    } else {
+                        p.get("count")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(3)
+                            .min(1000) as u32
+                    },
                     vm_size: s(p, "vmSize", DEFAULT_VM_SIZE),
                     os_type: s(p, "osType", "Linux"),
                     os_sku: s(p, "osSKU", "Ubuntu"),
@@ -69,6 +79,12 @@ pub fn nodes_view(cluster: &ManagedCluster) -> NodesView {
                         .unwrap_or(110)
                         .min(250) as u32,
                     node_image: s(p, "nodeImageVersion", DEFAULT_NODE_IMAGE),
+                    removed: cluster
+                        .surface
+                        .deleted_machines
+                        .get(&s(p, "name", "nodepool1").to_ascii_lowercase())
+                        .map(|d| d.iter().filter_map(|i| u32::try_from(*i).ok()).collect())
+                        .unwrap_or_default(),
                 })
                 .collect()
         })

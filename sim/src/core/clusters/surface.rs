@@ -5,7 +5,7 @@
 //! `osOptions/default`, the provider's `operations`). Shapes from the REST spec (api-version
 //! 2026-08-01) and its examples.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -18,6 +18,8 @@ use crate::core::error::{Error, Result};
 pub enum ChildKind {
     MaintenanceConfigurations,
     TrustedAccessRoleBindings,
+    ManagedNamespaces,
+    IdentityBindings,
 }
 
 impl ChildKind {
@@ -26,6 +28,8 @@ impl ChildKind {
         match self {
             ChildKind::MaintenanceConfigurations => "maintenanceConfigurations",
             ChildKind::TrustedAccessRoleBindings => "trustedAccessRoleBindings",
+            ChildKind::ManagedNamespaces => "managedNamespaces",
+            ChildKind::IdentityBindings => "identityBindings",
         }
     }
 }
@@ -55,6 +59,15 @@ pub struct ClusterSurface {
     pub maintenance_configurations: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub trusted_access_role_bindings: BTreeMap<String, Value>,
+    /// `managedNamespaces` and `identityBindings` (`core::clusters::namespaces`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub managed_namespaces: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub identity_bindings: BTreeMap<String, Value>,
+    /// By lower-cased pool name: the indices of the machines `deleteMachines` removed
+    /// (`core::clusters::pools::machines`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deleted_machines: BTreeMap<String, BTreeSet<u64>>,
     /// By command id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub command_results: BTreeMap<String, CommandResult>,
@@ -64,13 +77,18 @@ impl ClusterSurface {
     pub fn is_empty(&self) -> bool {
         self.maintenance_configurations.is_empty()
             && self.trusted_access_role_bindings.is_empty()
+            && self.managed_namespaces.is_empty()
+            && self.identity_bindings.is_empty()
             && self.command_results.is_empty()
+            && self.deleted_machines.is_empty()
     }
 
     pub fn children(&self, kind: ChildKind) -> &BTreeMap<String, Value> {
         match kind {
             ChildKind::MaintenanceConfigurations => &self.maintenance_configurations,
             ChildKind::TrustedAccessRoleBindings => &self.trusted_access_role_bindings,
+            ChildKind::ManagedNamespaces => &self.managed_namespaces,
+            ChildKind::IdentityBindings => &self.identity_bindings,
         }
     }
 
@@ -78,6 +96,8 @@ impl ClusterSurface {
         match kind {
             ChildKind::MaintenanceConfigurations => &mut self.maintenance_configurations,
             ChildKind::TrustedAccessRoleBindings => &mut self.trusted_access_role_bindings,
+            ChildKind::ManagedNamespaces => &mut self.managed_namespaces,
+            ChildKind::IdentityBindings => &mut self.identity_bindings,
         }
     }
 }
@@ -85,7 +105,7 @@ impl ClusterSurface {
 /// Most commands one cluster keeps results of (the oldest go first).
 pub const COMMAND_RESULTS_MAX: usize = 100;
 
-fn not_found_child(kind: ChildKind, cluster: &ManagedCluster, name: &str) -> Error {
+pub fn not_found_child(kind: ChildKind, cluster: &ManagedCluster, name: &str) -> Error {
     Error::resource_not_found(
         &format!(
             "{NS}/managedClusters/{}/{}/{name}",
@@ -96,7 +116,7 @@ fn not_found_child(kind: ChildKind, cluster: &ManagedCluster, name: &str) -> Err
     )
 }
 
-fn child_id(cluster: &ManagedCluster, kind: ChildKind, name: &str) -> String {
+pub fn child_id(cluster: &ManagedCluster, kind: ChildKind, name: &str) -> String {
     format!("{}/{}/{name}", cluster.id(), kind.segment())
 }
 
@@ -148,6 +168,11 @@ pub fn read_child(kind: ChildKind, name: &str, body: Value) -> Result<Map<String
                 ));
             }
         }
+        ChildKind::ManagedNamespaces | ChildKind::IdentityBindings => {
+            return Err(Error::invalid_request_content(
+                "This child resource is written through core::clusters::namespaces.",
+            ))
+        }
         ChildKind::TrustedAccessRoleBindings => {
             let source = props.get("sourceResourceId").and_then(Value::as_str);
             let roles = props.get("roles").and_then(Value::as_array);
@@ -177,6 +202,16 @@ pub fn render_child(cluster: &ManagedCluster, kind: ChildKind, name: &str, props
         "type": format!("{NS}/managedClusters/{}", kind.segment()),
         "properties": props,
     })
+}
+
+/// A stored child's answer, whatever its kind.
+pub fn render_body(cluster: &ManagedCluster, kind: ChildKind, body: &Value) -> Value {
+    match kind {
+        ChildKind::ManagedNamespaces | ChildKind::IdentityBindings => {
+            super::namespaces::render(cluster, kind, body)
+        }
+        _ => render_child(cluster, kind, stored_name(body), &body["properties"]),
+    }
 }
 
 /// A child by name (404 `NotFound` as AKS words a missing child).

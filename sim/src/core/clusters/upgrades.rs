@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::pools::{self, is_windows, name_of, node_image_for, position, profiles};
 use super::ManagedCluster;
+use crate::core::kube::nodes::node_objects;
 use crate::core::timeline::catalog::AksCatalog;
 
 fn triple(version: &str) -> Option<(u32, u32, u32)> {
@@ -167,64 +168,49 @@ pub fn available_versions(catalog: &AksCatalog, cluster: &ManagedCluster) -> Val
     })
 }
 
-/// The 8 digits AKS puts in a pool's scale-set name, derived from the cluster and the pool
-/// (stable, and drawing nothing from the id stream).
-fn scale_set_digits(cluster: &ManagedCluster, pool: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in cluster.resource_uid.bytes().chain([0]).chain(pool.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{:08}", h % 100_000_000)
-}
-
-/// The machines (`agentPools/{p}/machines`) of pool `pool`: one per node of its `count` (none
-/// while the cluster or the pool is stopped), named as AKS names scale-set VMs
-/// (`aks-{pool}-{digits}-vmss{index:06}`), each with an IPv4 address of the node subnet.
+/// The machines (`agentPools/{p}/machines`) of pool `pool`: one per node of the pool (none
+/// while the cluster or the pool is stopped), named as the node is
+/// (`aks-{pool}-{digits}-vmss{index}`), with the node's InternalIP and its scale-set VM.
 /// `None`: no such pool.
 pub fn machines(cluster: &ManagedCluster, pool: &str) -> Option<Vec<Value>> {
     let all = profiles(&cluster.properties);
     let index = position(all, pool)?;
-    let p = all.get(index)?.as_object()?;
     let name = name_of(&all[index]).to_owned();
-    let stopped = cluster.stopped
-        || p.get("powerState")
-            .and_then(|s| s.get("code"))
-            .and_then(Value::as_str)
-            .is_some_and(|c| c.eq_ignore_ascii_case("stopped"));
-    let count = if stopped {
-        0
-    } else {
-        p.get("count")
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-            .min(1000)
-    };
-    let digits = scale_set_digits(cluster, &name.to_ascii_lowercase());
-    let vmss = format!("aks-{}-{digits}-vmss", name.to_ascii_lowercase());
-    // Nodes of earlier pools come first in the node subnet.
-    let before: u64 = all[..index]
-        .iter()
-        .filter_map(|q| q.get("count").and_then(Value::as_u64))
-        .sum();
+    if cluster.stopped {
+        return Some(Vec::new());
+    }
+    let view = super::nodes_view::nodes_view(cluster);
+    let nodes = node_objects(&view);
     Some(
-        (0..count)
-            .map(|i| {
-                let host = 4 + before + i;
-                let machine = format!("{vmss}{i:06}");
+        nodes
+            .iter()
+            .filter(|(_, node)| {
+                node.pointer("/metadata/labels/kubernetes.azure.com~1agentpool")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(&name))
+            })
+            .map(|(machine, node)| {
+                let ip = node
+                    .pointer("/status/addresses")
+                    .and_then(Value::as_array)
+                    .and_then(|a| {
+                        a.iter()
+                            .find(|x| x["type"] == "InternalIP")
+                            .and_then(|x| x["address"].as_str())
+                    })
+                    .unwrap_or_default();
+                let resource_id = node
+                    .pointer("/spec/providerID")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.strip_prefix("azure://"))
+                    .unwrap_or_default();
                 json!({
                     "id": format!("{}/machines/{machine}", cluster.pool_id(&name)),
                     "name": machine,
                     "type": "Microsoft.ContainerService/managedClusters/agentPools/machines",
                     "properties": {
-                        "network": {"ipAddresses": [{
-                            "family": "IPv4",
-                            "ip": format!("10.224.{}.{}", host / 256, host % 256),
-                        }]},
-                        "resourceId": format!(
-                            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/virtualMachines/{i}",
-                            cluster.subscription, cluster.node_resource_group
-                        ),
+                        "network": {"ipAddresses": [{"family": "IPv4", "ip": ip}]},
+                        "resourceId": resource_id,
                     },
                 })
             })

@@ -35,6 +35,10 @@ pub struct PoolView {
     pub zones: Vec<String>,
     pub max_pods: u32,
     pub node_image: String,
+    /// Scale-set instance indices removed from the pool (`deleteMachines`): the pool's nodes
+    /// are the first `count` indices not among them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<u32>,
 }
 
 /// What a cluster's nodes derive from.
@@ -68,7 +72,23 @@ fn is_windows(pool: &PoolView) -> bool {
     pool.os_type.eq_ignore_ascii_case("windows")
 }
 
-/// A node's name.
+/// The scale-set instance indices of `pool`'s nodes: the first `count` not removed.
+pub fn pool_indices(pool: &PoolView) -> impl Iterator<Item = u32> + '_ {
+    (0..)
+        .filter(|i| !pool.removed.contains(i))
+        .take(pool.count as usize)
+}
+
+/// The scale set of `pool` (`aks-<pool>-<digits>-vmss`; a Windows pool's is the pool's name).
+pub fn scale_set_name(view: &NodesView, pool: &PoolView) -> String {
+    if is_windows(pool) {
+        pool.name.to_ascii_lowercase()
+    } else {
+        format!("aks-{}-{}-vmss", pool.name.to_ascii_lowercase(), view.id)
+    }
+}
+
+/// A node's name (also its machine's name in the agentPools API).
 pub fn node_name(view: &NodesView, pool: &PoolView, index: u32) -> String {
     if is_windows(pool) {
         format!("{}{}", pool.name.to_ascii_lowercase(), base36(index))
@@ -140,11 +160,7 @@ fn node_object(view: &NodesView, pool: &PoolView, index: u32, ordinal: u32) -> V
     let alloc_cpu = cpus * 1000 - (60 + 20 * cpus).min(cpus * 1000 / 2);
     let alloc_mem = mem_kib - mem_kib / 5 - 100 * 1024;
     let ip = format!("10.224.{}.{}", ordinal / 250, ordinal % 250 + 4);
-    let vmss = if is_windows(pool) {
-        pool.name.to_ascii_lowercase()
-    } else {
-        format!("aks-{}-{}-vmss", pool.name.to_ascii_lowercase(), view.id)
-    };
+    let vmss = scale_set_name(view, pool);
     let provider = format!(
         "azure:///subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/virtualMachines/{index}",
         view.subscription,
@@ -226,7 +242,7 @@ pub fn node_objects(view: &NodesView) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let mut ordinal = 0;
     for pool in &view.pools {
-        for index in 0..pool.count {
+        for index in pool_indices(pool) {
             out.push((
                 node_name(view, pool, index),
                 node_object(view, pool, index, ordinal),
@@ -444,6 +460,7 @@ mod tests {
                 zones: vec![],
                 max_pods: 110,
                 node_image: "img".into(),
+                removed: vec![],
             }],
         }
     }

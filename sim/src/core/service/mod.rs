@@ -12,6 +12,7 @@
 mod clusters;
 mod groups;
 mod kube;
+mod namespaces;
 mod operations;
 mod pools;
 mod registration;

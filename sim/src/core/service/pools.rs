@@ -145,6 +145,23 @@ impl Core {
         })
     }
 
+    /// `POST .../agentPools/{p}/deleteMachines`: the named machines leave the pool.
+    pub fn delete_machines(&self, w: PoolWrite) -> Result<Operation<Effect>> {
+        let now = self.now();
+        let behaviour = self.behaviour_for(w.sub);
+        self.store.with(w.sub, now, |s| {
+            self.gate_group_write(s, NS, w.rg, now)?;
+            let names = crate::core::clusters::pools::machines::read_names(w.body?)?;
+            let accepted = crate::core::clusters::pools::machines::delete_machines(
+                &mut s.clusters,
+                &self.pool_ctx(&behaviour, now),
+                (w.rg, w.cluster, w.pool),
+                &names,
+            )?;
+            Ok(self.start_pool_operation(s, accepted, w.api_version, w.injected))
+        })
+    }
+
     /// `POST .../agentPools/{p}/abort`: the pool's running operation ends `Canceled`.
     pub fn abort_agent_pool(&self, sub: &str, rg: &str, cluster: &str, pool: &str) -> Result<()> {
         let now = self.now();

@@ -18,7 +18,7 @@ use crate::core::Core;
 impl Core {
     /// Runs `f` on the cluster `rg/name` after the gates (`write`: a group being deleted takes
     /// no writes).
-    fn on_cluster<T>(
+    pub(super) fn on_cluster<T>(
         &self,
         sub: &str,
         rg: &str,
@@ -61,7 +61,7 @@ impl Core {
                 .surface
                 .children(kind)
                 .values()
-                .map(|b| surface::render_child(c, kind, surface::stored_name(b), &b["properties"]))
+                .map(|b| surface::render_body(c, kind, b))
                 .collect();
             Ok(json!({ "value": value }))
         })
@@ -79,12 +79,7 @@ impl Core {
         self.on_cluster(sub, rg, name, false, |s, key| {
             let c = cluster(s, key)?;
             let (_, b) = surface::get_child(c, kind, child)?;
-            Ok(surface::render_child(
-                c,
-                kind,
-                surface::stored_name(b),
-                &b["properties"],
-            ))
+            Ok(surface::render_body(c, kind, b))
         })
     }
 
@@ -376,11 +371,14 @@ impl Core {
 }
 
 /// The cluster `on_cluster` checked (its key is `rg/name`).
-fn cluster<'a>(s: &'a Subscription, key: &str) -> Result<&'a ManagedCluster> {
+pub(super) fn cluster<'a>(s: &'a Subscription, key: &str) -> Result<&'a ManagedCluster> {
     s.clusters.clusters.get(key).ok_or_else(|| gone(key))
 }
 
-fn cluster_mut<'a>(s: &'a mut Subscription, key: &str) -> Result<&'a mut ManagedCluster> {
+pub(super) fn cluster_mut<'a>(
+    s: &'a mut Subscription,
+    key: &str,
+) -> Result<&'a mut ManagedCluster> {
     s.clusters.clusters.get_mut(key).ok_or_else(|| gone(key))
 }
 

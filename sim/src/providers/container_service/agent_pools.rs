@@ -97,6 +97,28 @@ pub fn upgrade_node_image(
     Ok(response)
 }
 
+/// `POST .../agentPools/{p}/deleteMachines`: 202 with `Location` (and
+/// `Azure-AsyncOperation`); the pool `Scaling` until it ends.
+pub fn delete_machines(
+    state: &AppState,
+    req: &mut ArmRequest,
+    p: &Params,
+) -> ArmResult<ArmResponse> {
+    let (rg, cluster, pool) = coordinates(p);
+    let write = PoolWrite {
+        sub: p.sub(),
+        rg,
+        cluster,
+        pool,
+        body: req.take_json(),
+        preconditions: req.preconditions(),
+        api_version: req.api_version().unwrap_or_default(),
+        injected: req.injected_failure.as_ref(),
+    };
+    let op = state.core.delete_machines(write)?;
+    Ok(operation::accepted(&op, &req.base_url, p.sub()))
+}
+
 /// `POST .../agentPools/{p}/abort`: 204; the pool's running operation ends `Canceled`.
 pub fn abort(state: &AppState, req: &mut ArmRequest, p: &Params) -> ArmResult<ArmResponse> {
     req.expect_no_body()?;

@@ -47,13 +47,28 @@ pub fn kubeconfig(
     user: &str,
     token: &str,
 ) -> String {
+    kubeconfig_in(context, server, ca_pem, user, token, None)
+}
+
+/// The kubeconfig YAML, its context set to `namespace` when given (a managed namespace's).
+pub fn kubeconfig_in(
+    context: &str,
+    server: &str,
+    ca_pem: Option<&str>,
+    user: &str,
+    token: &str,
+    namespace: Option<&str>,
+) -> String {
+    let namespace = namespace
+        .map(|n| format!("    namespace: {}\n", q(n)))
+        .unwrap_or_default();
     let b64 = base64::engine::general_purpose::STANDARD;
     let ca = ca_pem
         .map(|pem| format!("    certificate-authority-data: {}\n", b64.encode(pem)))
         .unwrap_or_default();
     format!(
         "apiVersion: v1\nclusters:\n- cluster:\n{ca}    server: {server}\n  name: {context}\n\
-         contexts:\n- context:\n    cluster: {context}\n    user: {user}\n  name: {context}\n\
+         contexts:\n- context:\n    cluster: {context}\n{namespace}    user: {user}\n  name: {context}\n\
          current-context: {context}\nkind: Config\npreferences: {{}}\nusers:\n- name: {user}\n\
          \x20 user:\n    token: {token}\n",
         server = q(server),
@@ -83,6 +98,17 @@ pub fn monitoring_user(
 }
 
 fn list(state: &AppState, req: &ArmRequest, p: &Params, kind: Kind) -> ArmResult<ArmResponse> {
+    list_in(state, req, p, kind, None)
+}
+
+/// The credential list of `kind`, scoped to `namespace` when given.
+pub fn list_in(
+    state: &AppState,
+    req: &ArmRequest,
+    p: &Params,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> ArmResult<ArmResponse> {
     req.expect_no_body()?;
     if let Some(format) = req.query("format") {
         if kind != Kind::User {
@@ -112,12 +138,13 @@ fn list(state: &AppState, req: &ArmRequest, p: &Params, kind: Kind) -> ArmResult
     let (cluster_name, group) = (&credential.cluster_name, &credential.resource_group);
     let server = server_url(&req.base_url, sub, group, cluster_name);
     let user = format!("{}_{group}_{cluster_name}", kind.name());
-    let yaml = kubeconfig(
+    let yaml = kubeconfig_in(
         cluster_name,
         &server,
         state.ca_pem.as_deref(),
         &user,
         &credential.token,
+        namespace,
     );
     let value = base64::engine::general_purpose::STANDARD.encode(yaml);
     Ok(ArmResponse::ok(&serde_json::json!({

@@ -15,6 +15,7 @@
 
 pub mod agent_pools;
 pub mod credentials;
+pub mod namespaces;
 pub mod profiles;
 pub mod surface;
 

@@ -73,7 +73,7 @@ pub fn check_idle(cluster: &ManagedCluster) -> Result<()> {
     Ok(())
 }
 
-fn cluster_mut<'a>(
+pub(super) fn cluster_mut<'a>(
     clusters: &'a mut Clusters,
     rg: &str,
     name: &str,
@@ -364,7 +364,7 @@ pub fn delete(
     }))
 }
 
-fn start_pool_operation(
+pub(super) fn start_pool_operation(
     cluster: &mut ManagedCluster,
     key: &str,
     state: ProvisioningState,

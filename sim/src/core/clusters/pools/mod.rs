@@ -11,6 +11,7 @@
 //! do when they end).
 
 pub mod lifecycle;
+pub mod machines;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};
