@@ -164,6 +164,9 @@ print(
                     "name": p.metadata.name,
                     "phase": p.status.phase,
                     "containers": [c.name for c in p.spec.containers],
+                    "initContainers": [
+                        [c.name, c.restart_policy] for c in (p.spec.init_containers or [])
+                    ],
                     "imageIDs": [s.image_id for s in p.status.container_statuses],
                     "owner": p.metadata.owner_references[0].kind,
                 }
