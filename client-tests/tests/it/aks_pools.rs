@@ -198,6 +198,26 @@ async fn az_nodepool_commands_get_upgrades_and_stop_start() {
         ])
         .await;
     assert_eq!(scaled["count"], 3, "{scaled:#}");
+    // The operation-status resource (AKS's preview API; aks-preview's `az aks operation
+    // show-latest` reads it): the scale was the pool's latest operation, and it succeeded.
+    let latest_url = sim.url(&format!(
+        "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/user1/operations/latest?api-version=2025-10-02-preview",
+        crate::support::SUB
+    ));
+    let latest: Value = az
+        .json(&["rest", "--method", "get", "--url", &latest_url])
+        .await;
+    assert_eq!(latest["status"], "Succeeded", "{latest:#}");
+    assert_eq!(latest["percentComplete"], 100.0, "{latest:#}");
+    assert!(
+        latest["id"]
+            .as_str()
+            .is_some_and(|id| id.ends_with(&format!(
+                "/agentPools/user1/operations/{}",
+                latest["name"].as_str().unwrap_or("?")
+            ))),
+        "{latest:#}"
+    );
     let too_many = az
         .run(&[
             "aks",

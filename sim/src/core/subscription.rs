@@ -32,6 +32,30 @@ pub enum Effect {
     Pool(clusters::pools::Effect),
 }
 
+impl Effect {
+    /// The cluster (its key) an operation works on, and the agent pool when it is a pool's
+    /// own operation; `None` for a resource group's.
+    pub fn target(&self) -> Option<(&str, Option<&str>)> {
+        use clusters::pools::Effect as P;
+        use clusters::Effect as C;
+        match self {
+            Effect::Group(_) => None,
+            Effect::Cluster(
+                C::ClusterProvisioned { cluster_key, .. } | C::ClusterDeleted { cluster_key, .. },
+            )
+            | Effect::Pool(P::ClusterPowerChanged { cluster_key, .. }) => Some((cluster_key, None)),
+            Effect::Pool(
+                P::AgentPoolProvisioned {
+                    cluster_key, pool, ..
+                }
+                | P::AgentPoolDeleted {
+                    cluster_key, pool, ..
+                },
+            ) => Some((cluster_key, Some(pool))),
+        }
+    }
+}
+
 /// One subscription and everything in it.
 #[derive(Debug, Clone)]
 pub struct Subscription {

@@ -16,6 +16,7 @@
 pub mod agent_pools;
 pub mod credentials;
 pub mod namespaces;
+pub mod op_status;
 pub mod profiles;
 pub mod surface;
 
