@@ -288,6 +288,7 @@ pub fn fill_pool_defaults(
     properties: &mut Map<String, Value>,
     kubernetes_version: &str,
     dated: &Map<String, Value>,
+    images: &std::collections::BTreeMap<String, String>,
 ) {
     let cluster = properties.clone();
     let Some(pools) = super::pools::profiles_mut(properties) else {
@@ -300,6 +301,7 @@ pub fn fill_pool_defaults(
             super::pools::Origin::Cluster,
             dated,
             &cluster,
+            images,
         );
     }
 }

@@ -237,6 +237,7 @@ fn build_cluster(
         &mut properties,
         &desired.kubernetes_version,
         &ctx.behaviour.dated.pool_defaults,
+        &ctx.behaviour.dated.node_images,
     );
     let mut cluster = match existing {
         Some(c) => ManagedCluster {
@@ -317,6 +318,7 @@ fn check_pools(
             Origin::Cluster,
             &ctx.behaviour.dated.pool_defaults,
             properties,
+            &ctx.behaviour.dated.node_images,
         );
     }
     pools::rules::check_cluster(

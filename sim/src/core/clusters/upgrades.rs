@@ -113,7 +113,12 @@ pub fn cluster_profile(catalog: &AksCatalog, cluster: &ManagedCluster) -> Value 
 }
 
 /// `managedClusters/{c}/agentPools/{p}/upgradeProfiles/default` (`None`: no such pool).
-pub fn pool_profile(catalog: &AksCatalog, cluster: &ManagedCluster, pool: &str) -> Option<Value> {
+pub fn pool_profile(
+    catalog: &AksCatalog,
+    images: &std::collections::BTreeMap<String, String>,
+    cluster: &ManagedCluster,
+    pool: &str,
+) -> Option<Value> {
     let all = profiles(&cluster.properties);
     let p = all.get(position(all, pool)?)?.as_object()?;
     let name = name_of(&all[position(all, pool)?]).to_owned();
@@ -138,7 +143,7 @@ pub fn pool_profile(catalog: &AksCatalog, cluster: &ManagedCluster, pool: &str) 
             "kubernetesVersion": version,
             "osType": os_type(p),
             "upgrades": upgrades,
-            "latestNodeImageVersion": node_image_for(p),
+            "latestNodeImageVersion": node_image_for(p, images),
         },
     }))
 }

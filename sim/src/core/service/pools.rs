@@ -269,8 +269,9 @@ impl Core {
         pool: &str,
     ) -> Result<Value> {
         let aks = self.aks_for(sub);
+        let images = &self.behaviour_for(sub).dated.node_images;
         self.read_cluster(sub, rg, cluster, |c| {
-            upgrades::pool_profile(&aks, c, pool)
+            upgrades::pool_profile(&aks, images, c, pool)
                 .ok_or_else(|| pool_lifecycle::pool_not_found(&c.name, pool))
         })
     }

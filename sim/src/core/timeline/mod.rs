@@ -326,6 +326,35 @@ pub struct Dated {
     /// What AKS fills into an agent pool that leaves these members unset
     /// (`agentPool defaults`; `core::clusters::pools::fill_defaults`).
     pub pool_defaults: serde_json::Map<String, serde_json::Value>,
+    /// The node image of each OS (`Ubuntu`, `AzureLinux`, `Windows`) a new pool gets and a
+    /// node image upgrade moves to (`node images`: per OS the newest entry since on or
+    /// before the day; a day before every entry of an OS gets the earliest).
+    pub node_images: BTreeMap<String, String>,
+}
+
+/// Per OS, the image of the newest `node images` entry since on or before `d` (the earliest
+/// entry's when `d` precedes them all).
+fn node_images(defaults: &[raw::RawDefault], d: Day) -> BTreeMap<String, String> {
+    let mut entries: Vec<&raw::RawDefault> = defaults
+        .iter()
+        .filter(|x| x.what == "node images")
+        .collect();
+    entries.sort_by_key(|x| day(&x.since));
+    let mut out = BTreeMap::new();
+    for x in &entries {
+        let Some(images) = x.value.as_object() else {
+            continue;
+        };
+        for (os, image) in images {
+            let Some(image) = image.as_str() else {
+                continue;
+            };
+            if day(&x.since) <= d || !out.contains_key(os) {
+                out.insert(os.clone(), image.to_owned());
+            }
+        }
+    }
+    out
 }
 
 impl Dated {
@@ -359,6 +388,7 @@ impl Dated {
                 .filter_map(|x| x.value.as_object())
                 .flat_map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())))
                 .collect(),
+            node_images: node_images(&t.raw.defaults, d),
         }
     }
 
@@ -631,5 +661,34 @@ mod tests {
         assert!(!timeline()
             .dated(parse_day("2026-07-16").unwrap())
             .cni_by_default("asm-1-30", "1.34"));
+    }
+
+    #[test]
+    fn node_images_follow_their_days_per_os() {
+        let at = |d: &str| &timeline().dated(parse_day(d).unwrap()).node_images;
+        let today = at("2026-12-07");
+        assert_eq!(today["Ubuntu"], "AKSUbuntu-2204gen2containerd-202611.01.0");
+        assert_eq!(today["AzureLinux"], "AKSAzureLinux-V3gen2-202611.01.0");
+        assert!(today["Windows"].starts_with("AKSWindows-2022"));
+        let recorded = at("2024-08-09");
+        assert_eq!(
+            recorded["Ubuntu"],
+            "AKSUbuntu-2204gen2containerd-202407.22.0"
+        );
+        assert_eq!(recorded["AzureLinux"], "AKSAzureLinux-V2gen2-202407.22.0");
+        // A day between entries keeps the newest before it; an OS with no entry yet gets its
+        // earliest.
+        assert_eq!(
+            at("2024-01-15")["Ubuntu"],
+            "AKSUbuntu-2204gen2containerd-202311.07.0"
+        );
+        assert_eq!(
+            at("2024-01-15")["AzureLinux"],
+            "AKSAzureLinux-V2gen2-202407.22.0"
+        );
+        assert_eq!(
+            at("2023-04-16")["Ubuntu"],
+            "AKSUbuntu-1804gen2containerd-2022.10.03"
+        );
     }
 }

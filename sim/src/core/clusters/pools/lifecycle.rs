@@ -236,6 +236,7 @@ pub fn put(
         Origin::AgentPoolApi,
         &ctx.behaviour.dated.pool_defaults,
         &cluster.properties,
+        &ctx.behaviour.dated.node_images,
     );
     if index.is_none() && pools.len() as u64 >= MAX_AGENT_POOLS {
         return Err(Error::invalid_parameter(
@@ -409,7 +410,7 @@ pub fn upgrade_node_image(
     if let Some(Value::Object(p)) =
         super::profiles_mut(&mut cluster.properties).and_then(|pools| pools.get_mut(index))
     {
-        let image = super::node_image_for(p);
+        let image = super::node_image_for(p, &ctx.behaviour.dated.node_images);
         p.insert("nodeImageVersion".into(), image.into());
     }
     let body = cluster.agent_pool(pool);

@@ -14,6 +14,8 @@ pub mod lifecycle;
 pub mod machines;
 pub mod rules;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -120,16 +122,21 @@ pub fn position(pools: &[Value], name: &str) -> Option<usize> {
         .position(|p| name_of(p).eq_ignore_ascii_case(name))
 }
 
-/// The node image a new pool of this OS gets.
-pub fn node_image_for(pool: &Map<String, Value>) -> &'static str {
+/// The node image a pool of this OS gets on the day (`images`: `timeline::Dated::node_images`;
+/// aksim's newest when the day names none).
+pub fn node_image_for(pool: &Map<String, Value>, images: &BTreeMap<String, String>) -> String {
     let sku = str_of(pool, "osSKU").unwrap_or("");
-    if is_windows(pool) {
-        NODE_IMAGE_WINDOWS
+    let (os, fallback) = if is_windows(pool) {
+        ("Windows", NODE_IMAGE_WINDOWS)
     } else if sku.starts_with("AzureLinux") || sku.eq_ignore_ascii_case("CBLMariner") {
-        NODE_IMAGE_AZURE_LINUX
+        ("AzureLinux", NODE_IMAGE_AZURE_LINUX)
     } else {
-        NODE_IMAGE_UBUNTU
-    }
+        ("Ubuntu", NODE_IMAGE_UBUNTU)
+    };
+    images
+        .get(os)
+        .cloned()
+        .unwrap_or_else(|| fallback.to_owned())
 }
 
 /// Whether a member counts as "not sent": absent, `""` or (for numbers AKS fills) `0`.
@@ -168,6 +175,7 @@ pub fn fill_defaults(
     origin: Origin,
     dated: &Map<String, Value>,
     cluster: &Map<String, Value>,
+    images: &BTreeMap<String, String>,
 ) {
     let server_vm = blank(pool, "vmSize");
     if server_vm {
@@ -251,7 +259,7 @@ pub fn fill_defaults(
         }
     }
     if blank(pool, "nodeImageVersion") {
-        let image = node_image_for(pool);
+        let image = node_image_for(pool, images);
         pool.insert("nodeImageVersion".into(), image.into());
     }
     if blank(pool, "powerState") {
@@ -474,7 +482,14 @@ mod tests {
         let p = pool.as_object_mut().unwrap();
         let today = serde_json::json!({"upgradeSettings": {"maxSurge": "10%"}});
         let today = today.as_object().unwrap();
-        fill_defaults(p, "1.33", Origin::AgentPoolApi, today, &Map::new());
+        fill_defaults(
+            p,
+            "1.33",
+            Origin::AgentPoolApi,
+            today,
+            &Map::new(),
+            &BTreeMap::new(),
+        );
         assert!(!p.contains_key("scaleSetPriority") && !p.contains_key("nodeTaints"));
         assert_eq!(p["upgradeSettings"], serde_json::json!({}));
         assert_eq!(p["osDiskSizeGB"], 128);
@@ -489,6 +504,7 @@ mod tests {
             Origin::Cluster,
             today,
             overlay.as_object().unwrap(),
+            &BTreeMap::new(),
         );
         assert_eq!(s["maxPods"], 250);
         assert_eq!(s["scaleSetPriority"], "Spot");
@@ -500,7 +516,14 @@ mod tests {
         let mut old =
             serde_json::json!({"name": "np", "vmSize": "Standard_DS2_v2", "upgradeSettings": {}});
         let o = old.as_object_mut().unwrap();
-        fill_defaults(o, "1.27", Origin::Cluster, &Map::new(), &Map::new());
+        fill_defaults(
+            o,
+            "1.27",
+            Origin::Cluster,
+            &Map::new(),
+            &Map::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(o["maxPods"], 110);
         assert_eq!(o["upgradeSettings"], serde_json::json!({}));
         assert_eq!(o["osDiskType"], "Managed");
