@@ -480,11 +480,6 @@ fn resource_request(
                 return watch_plan(&mut plane, req, &rt, version, namespace, opts);
             }
             let page = plane.list(&rt, namespace, &opts);
-            let items: Vec<Value> = page
-                .items
-                .into_iter()
-                .map(|o| present(&rt, version, o))
-                .collect();
             let mut meta = json!({"resourceVersion": page.resource_version.to_string()});
             if let Some(after) = &page.continue_after {
                 meta["continue"] = json!(encode_continue(page.resource_version, after));
@@ -492,15 +487,18 @@ fn resource_request(
             }
             if table::wants_table(req.header("accept")) {
                 let include = req.q("includeObject").unwrap_or("Metadata");
+                let items: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|o| present(&rt, version, Value::clone(o)))
+                    .collect();
                 return Ok(Routed::Json(
                     StatusCode::OK,
                     table::table(&rt, &items, meta, include, req.now),
                 ));
             }
-            Ok(Routed::Json(
-                StatusCode::OK,
-                json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(version), "metadata": meta, "items": items}),
-            ))
+            let body = probes::list_json(&rt, version, &meta, &page.items);
+            Ok(Routed::Raw(StatusCode::OK, "application/json", body))
         }
         (None, Method::POST) => {
             if rt.namespaced && namespace.is_none() {

@@ -1,9 +1,14 @@
 //! Small pieces of the plane's wire: the health endpoints' bodies, a delete's propagation
-//! policy, `continue` tokens, JSON answers and path segments.
+//! policy, `continue` tokens, JSON answers (lists written from the stored objects) and path
+//! segments.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use std::sync::Arc;
+
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::status::Status;
@@ -81,4 +86,58 @@ pub fn present(rt: &ResourceType, version: &str, mut object: Value) -> Value {
     object["apiVersion"] = json!(rt.api_version(version));
     object["kind"] = json!(rt.kind);
     object
+}
+
+/// A list's JSON (`{kind, apiVersion, metadata, items}`) written straight from the stored
+/// objects: an object already stored as served at `version` is serialised where it lies;
+/// only one stored under another `apiVersion` or `kind` is copied and presented.
+pub fn list_json(
+    rt: &ResourceType,
+    version: &str,
+    metadata: &Value,
+    items: &[Arc<Value>],
+) -> Vec<u8> {
+    struct Items<'a> {
+        rt: &'a ResourceType,
+        version: &'a str,
+        api_version: &'a str,
+        items: &'a [Arc<Value>],
+    }
+    impl Serialize for Items<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(self.items.len()))?;
+            for item in self.items {
+                let as_served = item.get("apiVersion").and_then(Value::as_str)
+                    == Some(self.api_version)
+                    && item.get("kind").and_then(Value::as_str) == Some(self.rt.kind.as_str());
+                if as_served {
+                    seq.serialize_element(&**item)?;
+                } else {
+                    seq.serialize_element(&present(self.rt, self.version, Value::clone(item)))?;
+                }
+            }
+            seq.end()
+        }
+    }
+    #[derive(Serialize)]
+    struct Body<'a> {
+        kind: String,
+        #[serde(rename = "apiVersion")]
+        api_version: &'a str,
+        metadata: &'a Value,
+        items: Items<'a>,
+    }
+    let api_version = rt.api_version(version);
+    serde_json::to_vec(&Body {
+        kind: format!("{}List", rt.kind),
+        api_version: &api_version,
+        metadata,
+        items: Items {
+            rt,
+            version,
+            api_version: &api_version,
+            items,
+        },
+    })
+    .unwrap_or_default()
 }

@@ -199,7 +199,8 @@ pub struct ListOptions {
 /// One page of a list.
 #[derive(Debug, Clone)]
 pub struct ListPage {
-    pub items: Vec<Value>,
+    /// The stored objects themselves (shared, not copied).
+    pub items: Vec<Arc<Value>>,
     pub resource_version: u64,
     /// Key of the last item when more remain.
     pub continue_after: Option<String>,
@@ -616,7 +617,6 @@ impl Plane {
             .objects
             .range((lower, Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, o)| (k, o.as_ref()))
             .filter(|(k, _)| opts.continue_after.as_ref().is_none_or(|after| *k > after))
             .filter(|(_, o)| {
                 namespace.is_none_or(|ns| {
@@ -634,7 +634,7 @@ impl Plane {
         let mut remaining = 0;
         for (k, o) in matching {
             if items.len() < limit {
-                items.push(o.clone());
+                items.push(Arc::clone(o));
                 last_key = Some(k.clone());
             } else {
                 remaining += 1;
@@ -681,7 +681,7 @@ impl Plane {
                 continue;
             }
             if items.len() < limit {
-                items.push(Value::clone(o));
+                items.push(Arc::clone(o));
                 last_key = Some(key.clone());
             } else {
                 remaining += 1;
