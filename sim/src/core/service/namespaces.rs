@@ -9,7 +9,7 @@ use super::surface::{cluster, cluster_mut};
 use crate::core::clusters::namespaces;
 use crate::core::clusters::pools::lifecycle::{check_idle, cluster_stopped};
 use crate::core::clusters::surface::{self, ChildKind};
-use crate::core::clusters::{Effect as ClusterEffect, ManagedCluster, ProvisioningState, NS};
+use crate::core::clusters::{ManagedCluster, ProvisioningState};
 use crate::core::error::{Error, Result};
 use crate::core::ops::{Injected, Operation};
 use crate::core::subscription::Effect;
@@ -124,20 +124,7 @@ impl Core {
             }
             writable(c)?;
             c.surface.children_mut(kind).remove(&lower);
-            let location = c.location.clone();
-            let op = self.start_operation(
-                operation_id.clone(),
-                crate::core::clusters::UPDATE,
-                Some(NS),
-                Some(&location),
-                api_version,
-                Effect::Cluster(ClusterEffect::ClusterProvisioned {
-                    cluster_key: key.to_owned(),
-                    operation_id,
-                }),
-                injected,
-            );
-            s.add_operation(op.clone());
+            let op = self.start_cluster_update(s, key, operation_id, (api_version, injected))?;
             Ok(Some(op))
         })
     }
@@ -177,20 +164,7 @@ impl Core {
             c.provisioning_state = ProvisioningState::Updating;
             c.operation_id = Some(operation_id.clone());
             c.touch();
-            let location = c.location.clone();
-            let op = self.start_operation(
-                operation_id.clone(),
-                crate::core::clusters::UPDATE,
-                Some(NS),
-                Some(&location),
-                api_version,
-                Effect::Cluster(ClusterEffect::ClusterProvisioned {
-                    cluster_key: key.to_owned(),
-                    operation_id,
-                }),
-                injected,
-            );
-            s.add_operation(op.clone());
+            let op = self.start_cluster_update(s, key, operation_id, (api_version, injected))?;
             Ok(op)
         })
     }

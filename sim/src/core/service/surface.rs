@@ -41,6 +41,32 @@ impl Core {
         })
     }
 
+    /// Records an `update` operation on cluster `key` (in its region) that ends in the
+    /// cluster's `ClusterProvisioned`: what the actions around a cluster start.
+    pub(super) fn start_cluster_update(
+        &self,
+        s: &mut Subscription,
+        key: &str,
+        operation_id: String,
+        (api_version, injected): (&str, Option<&Injected>),
+    ) -> Result<Operation<Effect>> {
+        let location = cluster(s, key)?.location.clone();
+        let op = self.start_operation(
+            operation_id.clone(),
+            crate::core::clusters::UPDATE,
+            Some(NS),
+            Some(&location),
+            api_version,
+            Effect::Cluster(ClusterEffect::ClusterProvisioned {
+                cluster_key: key.to_owned(),
+                operation_id,
+            }),
+            injected,
+        );
+        s.add_operation(op.clone());
+        Ok(op)
+    }
+
     /// The provider gate of a subscription-scoped catalogue read.
     pub fn require_provider(&self, sub: &str) -> Result<()> {
         let now = self.now();
@@ -215,20 +241,7 @@ impl Core {
             c.provisioning_state = ProvisioningState::Updating;
             c.operation_id = Some(operation_id.clone());
             c.touch();
-            let location = c.location.clone();
-            let op = self.start_operation(
-                operation_id.clone(),
-                crate::core::clusters::UPDATE,
-                Some(NS),
-                Some(&location),
-                api_version,
-                Effect::Cluster(ClusterEffect::ClusterProvisioned {
-                    cluster_key: key.to_owned(),
-                    operation_id,
-                }),
-                injected,
-            );
-            s.add_operation(op.clone());
+            let op = self.start_cluster_update(s, key, operation_id, (api_version, injected))?;
             Ok(op)
         })
     }
