@@ -81,6 +81,9 @@ pub struct Shape {
     /// effective outbound IPs).
     #[serde(default)]
     pub provisioned: bool,
+    /// A PUT's answer shows `nodeLabels: {}` on every pool without labels (GETs never do).
+    #[serde(default = "yes")]
+    pub put_answer_node_labels: bool,
 }
 
 impl Default for Shape {
@@ -91,6 +94,7 @@ impl Default for Shape {
             load_balancer_sku_capitalised: false,
             sku_basic: false,
             provisioned: false,
+            put_answer_node_labels: true,
         }
     }
 }
@@ -110,6 +114,7 @@ impl Shape {
             load_balancer_sku_capitalised: on("loadBalancerSkuCapitalised"),
             sku_basic: on("skuBasic"),
             provisioned: false,
+            put_answer_node_labels: on("putAnswerNodeLabels"),
         }
     }
 }

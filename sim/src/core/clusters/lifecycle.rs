@@ -387,7 +387,7 @@ pub fn put(
             Plane::lazy(&cluster.current_kubernetes_version, &token, ctx.now),
         );
     }
-    let body = cluster.body_bytes(ctx.tenant);
+    let body = cluster.put_answer(ctx.tenant);
     let location = cluster.location.clone();
     clusters.clusters.insert(key.clone(), cluster);
     Ok(Accepted {

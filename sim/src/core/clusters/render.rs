@@ -42,6 +42,42 @@ pub fn derived_guid(seed: &str, salt: &str) -> String {
 }
 
 impl ManagedCluster {
+    /// A PUT's answer: the GET body, and since 2023-12-08 `nodeLabels: {}` on each pool that
+    /// has none, where AKS puts it (`Shape::put_answer_node_labels`; the recorded PUTs show it,
+    /// the GETs after them do not).
+    pub fn put_answer(&mut self, tenant_id: &str) -> Bytes {
+        let body = self.body_bytes(tenant_id);
+        if !self.shape.put_answer_node_labels {
+            return body;
+        }
+        let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+            return body;
+        };
+        let Some(pools) = value
+            .pointer_mut("/properties/agentPoolProfiles")
+            .and_then(Value::as_array_mut)
+        else {
+            return body;
+        };
+        for pool in pools.iter_mut() {
+            let Value::Object(p) = pool else { continue };
+            if p.contains_key("nodeLabels") {
+                continue;
+            }
+            let mut out = Map::with_capacity(p.len() + 1);
+            for (k, v) in std::mem::take(p) {
+                if k == "mode" && !out.contains_key("nodeLabels") {
+                    out.insert("nodeLabels".to_owned(), Value::Object(Map::new()));
+                }
+                out.insert(k, v);
+            }
+            out.entry("nodeLabels")
+                .or_insert_with(|| Value::Object(Map::new()));
+            *p = out;
+        }
+        Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+    }
+
     /// The GET body bytes (cached).
     pub fn body_bytes(&mut self, tenant_id: &str) -> Bytes {
         if let Some(b) = &self.cached {
