@@ -12,20 +12,7 @@ use crate::limits;
 
 /// The `Azure-AsyncOperation` status body.
 pub fn status_body<E>(op: &Operation<E>) -> serde_json::Value {
-    let mut body = serde_json::Map::new();
-    body.insert("name".into(), op.id.clone().into());
-    body.insert("status".into(), op.status.as_str().into());
-    body.insert("startTime".into(), crate::clock::rfc3339(op.started).into());
-    if let Some(ended) = op.ended {
-        body.insert("endTime".into(), crate::clock::rfc3339(ended).into());
-    }
-    if let Some(error) = &op.error {
-        body.insert(
-            "error".into(),
-            serde_json::to_value(error).unwrap_or(serde_json::Value::Null),
-        );
-    }
-    serde_json::Value::Object(body)
+    serde_json::Value::Object(op.status_fields(None))
 }
 
 /// Absolute `Azure-AsyncOperation` URL.

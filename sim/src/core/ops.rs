@@ -189,6 +189,35 @@ pub struct Operation<E> {
 }
 
 impl<E> Operation<E> {
+    /// The operation as its status resources show it: `name`, `status`, then
+    /// `percentComplete` when given, `startTime`, `endTime` once ended and `error` when it
+    /// has one (the `Azure-AsyncOperation` body, and the preview `OperationStatusResult`).
+    pub fn status_fields(
+        &self,
+        percent_complete: Option<f64>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut body = serde_json::Map::new();
+        body.insert("name".into(), self.id.clone().into());
+        body.insert("status".into(), self.status.as_str().into());
+        if let Some(p) = percent_complete {
+            body.insert("percentComplete".into(), serde_json::json!(p));
+        }
+        body.insert(
+            "startTime".into(),
+            crate::clock::rfc3339(self.started).into(),
+        );
+        if let Some(ended) = self.ended {
+            body.insert("endTime".into(), crate::clock::rfc3339(ended).into());
+        }
+        if let Some(error) = &self.error {
+            body.insert(
+                "error".into(),
+                serde_json::to_value(error).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        body
+    }
+
     /// A new in-progress operation due at once. `Core::start_operation` applies durations,
     /// scripts and injected faults: call that, not this.
     pub fn new(

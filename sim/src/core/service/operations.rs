@@ -1,7 +1,7 @@
 //! Operation status: a poll of an operation's status URL, and the operation-status resource
 //! of a cluster and its pools.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::core::clusters::lifecycle::not_found;
@@ -151,13 +151,6 @@ impl Core {
 /// An operation as an `OperationStatusResult` under `id_base` (the cluster's or the pool's
 /// id): `percentComplete` from the virtual clock while it runs, 100 once it succeeded.
 fn status_result(op: &Operation<Effect>, id_base: &str, now: OffsetDateTime) -> Value {
-    let mut body = Map::new();
-    body.insert(
-        "id".into(),
-        format!("{id_base}/operations/{}", op.id).into(),
-    );
-    body.insert("name".into(), op.id.clone().into());
-    body.insert("status".into(), op.status.as_str().into());
     let percent = match op.status {
         OpStatus::InProgress => {
             let total = (op.due - op.started).as_seconds_f64();
@@ -171,18 +164,11 @@ fn status_result(op: &Operation<Effect>, id_base: &str, now: OffsetDateTime) -> 
         OpStatus::Succeeded => Some(100.0),
         OpStatus::Failed | OpStatus::Canceled => None,
     };
-    if let Some(p) = percent {
-        body.insert("percentComplete".into(), json!(p));
-    }
-    body.insert("startTime".into(), crate::clock::rfc3339(op.started).into());
-    if let Some(ended) = op.ended {
-        body.insert("endTime".into(), crate::clock::rfc3339(ended).into());
-    }
-    if let Some(error) = &op.error {
-        body.insert(
-            "error".into(),
-            serde_json::to_value(error).unwrap_or(Value::Null),
-        );
-    }
+    let mut body = Map::new();
+    body.insert(
+        "id".into(),
+        format!("{id_base}/operations/{}", op.id).into(),
+    );
+    body.extend(op.status_fields(percent));
     Value::Object(body)
 }
