@@ -172,13 +172,70 @@ async fn a_slow_header_is_cut_off_at_the_header_read_timeout() {
         waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
         "closed after {waited:?}"
     );
-    // A complete head on a fresh connection is answered as usual.
+    // A complete head on a fresh connection is answered as usual; the same timer then runs
+    // while the kept-alive connection waits for its next head, from the end of the answer.
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     stream
         .write_all(get("/_sim/health").as_bytes())
         .await
         .unwrap();
     assert!(status_line(&read_response(&mut stream).await).starts_with("HTTP/1.1 200"));
+    let answered = std::time::Instant::now();
+    stream
+        .write_all(b"GET /_sim/health HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        read_to_close(&mut stream).await,
+        "",
+        "closed without an answer"
+    );
+    let waited = answered.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_is_not_cut_at_the_header_read_timeout() {
+    let server = start(ServerLimits {
+        header_read_timeout: Duration::from_millis(200),
+        ..ServerLimits::default()
+    })
+    .await;
+    // HTTP/2 with prior knowledge: the preface and an empty SETTINGS frame.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    // Past three timeouts nothing closes it (only the server's SETTINGS frames arrive)...
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let quiet = tokio::time::timeout(Duration::from_millis(600), async {
+        loop {
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed within the header read timeout");
+            seen.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "the connection stays open");
+    // ... and it still answers a PING.
+    stream
+        .write_all(b"\0\0\x08\x06\0\0\0\0\0aksimpng")
+        .await
+        .unwrap();
+    let ack = b"\0\0\x08\x06\x01\0\0\0\0aksimpng";
+    while !seen.windows(ack.len()).any(|w| w == ack) {
+        let n = tokio::time::timeout(READ_BOUND, stream.read(&mut chunk))
+            .await
+            .expect("the PING ack")
+            .expect("read");
+        assert!(n > 0, "closed before the PING ack");
+        seen.extend_from_slice(&chunk[..n]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -309,8 +366,10 @@ async fn a_request_past_the_deadline_gets_504_in_its_envelope() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_streams_past_the_request_deadline() {
+    // ... and past the header read timeout: an answer in flight is not waiting for a head.
     let server = start(ServerLimits {
         request_timeout: Duration::from_millis(200),
+        header_read_timeout: Duration::from_millis(200),
         ..ServerLimits::default()
     })
     .await;
@@ -555,4 +614,58 @@ async fn plain_http_on_the_tls_port_gets_a_400_naming_https() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_answers_in_flight_finish_and_closes_idle_connections() {
+    let state = aksim::AppState::for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(aksim::serve(
+        listener,
+        None,
+        aksim::app(state.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let spec: aksim::control::faults::FaultSpec = serde_json::from_value(
+        json!({"path": "/tenants", "action": {"type": "latency", "ms": 400}}),
+    )
+    .unwrap();
+    state.faults.add(spec, "slow".into()).unwrap();
+    // A kept-alive connection waiting for its next request...
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(get("/_sim/health").as_bytes())
+        .await
+        .unwrap();
+    assert!(status_line(&read_response(&mut idle).await).starts_with("HTTP/1.1 200"));
+    // ... and one whose answer is in flight (the latency fault holds it).
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    busy.write_all(get("/tenants?api-version=2022-12-01").as_bytes())
+        .await
+        .unwrap();
+    tokio::time::timeout(READ_BOUND, async {
+        while state.faults.list()[0].fired == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the request reaches the fault");
+    let _ = stop.send(());
+    // The idle connection is closed at once, without an answer; the busy one gets its answer.
+    let started = std::time::Instant::now();
+    assert_eq!(read_to_close(&mut idle).await, "");
+    assert!(started.elapsed() < Duration::from_millis(400));
+    let answer = read_to_close(&mut busy).await;
+    assert!(status_line(&answer).starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::timeout(READ_BOUND, server)
+        .await
+        .expect("the server stops once its connections are done")
+        .unwrap();
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
 }

@@ -23,6 +23,9 @@ use crate::arm::error::ArmError;
 use crate::http::{App, DropConnection};
 use crate::kubeapi::status::Status;
 use crate::limits;
+use watchdog::{watchdog, Ended, HeadWatch, Signal, Sniffed, Watched, WatchedBody};
+
+mod watchdog;
 
 // A latency fault must answer normally, not run into the request deadline.
 const _: () =
@@ -62,39 +65,37 @@ const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
 /// hyper's smallest accepted read buffer (its `max_buf_size` panics below this).
 const HYPER_MIN_BUF_BYTES: usize = 8192;
 
-/// Wraps the router so that a response marked [`DropConnection`] (a `drop` fault) becomes a
-/// service error: hyper then closes the connection without answering.
-#[derive(Clone)]
-struct Droppable {
+/// The service of one connection: the app, a deadline on every answer that is not given on
+/// the spot, and a response marked [`DropConnection`] (a `drop` fault) turned into a service
+/// error: hyper then closes the connection without answering. It counts heads and answers
+/// for the connection's [`HeadWatch`]. A hyper `Service` of its own (not a tower one through
+/// hyper-util's adapter, which clones the service and runs a readiness check per request).
+struct ConnService {
     app: App,
     request_timeout: Duration,
+    watch: Arc<HeadWatch>,
 }
 
-impl<B> tower::Service<axum::http::Request<B>> for Droppable
-where
-    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    type Response = axum::response::Response;
+type Answered = Result<hyper::Response<WatchedBody>, std::io::Error>;
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnService {
+    type Response = hyper::Response<WatchedBody>;
     type Error = std::io::Error;
     type Future = futures_util::future::Either<
-        std::future::Ready<Result<Self::Response, Self::Error>>,
-        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>,
+        std::future::Ready<Answered>,
+        std::pin::Pin<Box<dyn Future<Output = Answered> + Send>>,
     >;
 
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+    fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         use futures_util::future::Either;
+        self.watch.head_arrived();
+        let watch = self.watch.clone();
         // A cached cluster GET is answered on the spot: no future, no timer (it cannot be
         // late), and never a dropped connection (no fault rule is installed when it runs).
         if let Some(response) = self.app.answer_now(&request) {
-            return Either::Left(std::future::ready(Ok(response)));
+            return Either::Left(std::future::ready(Ok(
+                response.map(|body| WatchedBody::new(body, watch))
+            )));
         }
         // The 504 is built only when the deadline passes (building it per request cost more
         // than the rest of a cluster GET); the URI clone is a reference count. `App` is always
@@ -116,7 +117,7 @@ where
                     "fault: drop",
                 ))
             } else {
-                Ok(response)
+                Ok(response.map(|body| WatchedBody::new(body, watch)))
             }
         }))
     }
@@ -202,7 +203,9 @@ pub async fn serve_with(
     limits: ServerLimits,
 ) {
     let acceptor = tls.map(TlsAcceptor::from);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Every connection holds a receiver until it ends; shutdown sends `true` and waits for
+    // them all to go.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let normal = Arc::new(Semaphore::new(limits.connections_max));
     let overflow = Arc::new(Semaphore::new(limits.connections_overflow_max));
     let limits = Arc::new(limits);
@@ -233,7 +236,7 @@ pub async fn serve_with(
             },
         };
         let _ = stream.set_nodelay(true);
-        let watcher = graceful.watcher();
+        let stopping = stopped.clone();
         let app = app.clone();
         let limits = limits.clone();
         let acceptor = acceptor.clone();
@@ -257,16 +260,18 @@ pub async fn serve_with(
                         }
                         Err(_) => return,
                     };
-                    serve_connection(tls_stream, app, &limits, slot, watcher).await
+                    serve_connection(tls_stream, app, &limits, slot, stopping).await
                 }
-                None => serve_connection(stream, app, &limits, slot, watcher).await,
+                None => serve_connection(stream, app, &limits, slot, stopping).await,
             }
         });
     }
     drop(listener);
+    drop(stopped);
+    let _ = stop.send(true);
     let _ = tokio::time::timeout(
         Duration::from_secs(crate::limits::SHUTDOWN_GRACE_SECS),
-        graceful.shutdown(),
+        stop.closed(),
     )
     .await;
 }
@@ -335,7 +340,7 @@ async fn serve_connection<I>(
     app: App,
     limits: &ServerLimits,
     slot: Slot,
-    watcher: hyper_util::server::graceful::Watcher,
+    stopping: tokio::sync::watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -344,14 +349,18 @@ async fn serve_connection<I>(
         let mut http1 = builder.http1();
         http1
             .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
             .max_buf_size(limits.header_max_bytes.max(HYPER_MIN_BUF_BYTES));
         if limits.headers_max != HYPER_DEFAULT_MAX_HEADERS {
             http1.max_headers(limits.headers_max);
         }
-        if matches!(slot, Slot::Overflow(_)) {
-            http1.keep_alive(false);
-        }
+        match slot {
+            // The connection's head watch keeps the slow-header timeout (no timer per request).
+            Slot::Normal(_) => http1.header_read_timeout(None),
+            // One answer, then closed: hyper's own timer is as good.
+            Slot::Overflow(_) => http1
+                .keep_alive(false)
+                .header_read_timeout(limits.header_read_timeout),
+        };
     }
     builder
         .http2()
@@ -360,19 +369,37 @@ async fn serve_connection<I>(
         .max_concurrent_streams(crate::limits::HTTP2_MAX_CONCURRENT_STREAMS);
     match slot {
         Slot::Normal(_permit) => {
-            let service = TowerToHyperService::new(Droppable {
+            let watch = Arc::new(HeadWatch::default());
+            let service = ConnService {
                 app,
                 request_timeout: limits.request_timeout,
-            });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
-            let _ = watcher.watch(conn.into_owned()).await;
+                watch: watch.clone(),
+            };
+            let io = TokioIo::new(Sniffed::new(io, watch.clone()));
+            let conn = builder.serve_connection_with_upgrades(io, service);
+            // The watchdog runs as a task of its own (the slow-header timeout, the server's
+            // shutdown): polled beside the connection, it would be looked at on every wake of
+            // the connection, that is every request.
+            let signal = Arc::new(Signal::default());
+            let watchdog = tokio::spawn(watchdog(
+                watch,
+                signal.clone(),
+                limits.header_read_timeout,
+                stopping,
+            ));
+            let ended = Watched::new(conn, |c| c.graceful_shutdown(), signal).await;
+            watchdog.abort();
+            if let Ended::Overdue = ended {
+                tracing::debug!("no request head within the header read timeout: closed");
+            }
         }
         Slot::Overflow(_permit) => {
+            // One answer, then closed, within `overflow_connection`; the server's shutdown
+            // waits for it (the receiver goes when it ends).
+            let _stopping = stopping;
             let service = TowerToHyperService::new(Overloaded);
             let conn = builder.serve_connection(TokioIo::new(io), service);
-            let _ =
-                tokio::time::timeout(limits.overflow_connection, watcher.watch(conn.into_owned()))
-                    .await;
+            let _ = tokio::time::timeout(limits.overflow_connection, conn).await;
         }
     }
 }
