@@ -42,10 +42,47 @@ fn real_nanos() -> i128 {
 }
 
 /// The instant `nanos` after the epoch, held to what `OffsetDateTime` can represent.
+///
+/// The calendar conversion is done once per second per thread: within the second of the last
+/// conversion only the nanoseconds change (the clock is read on every request).
 pub fn datetime_from_nanos(nanos: i128) -> OffsetDateTime {
+    thread_local! {
+        /// The whole second last converted on this thread, and its instant.
+        static LAST: std::cell::Cell<Option<(i64, OffsetDateTime)>> =
+            const { std::cell::Cell::new(None) };
+    }
+    const NANOS_PER_SEC: i64 = 1_000_000_000;
+    let Ok(nanos64) = i64::try_from(nanos) else {
+        return convert_nanos(nanos);
+    };
+    let (secs, sub) = (
+        nanos64.div_euclid(NANOS_PER_SEC),
+        nanos64.rem_euclid(NANOS_PER_SEC) as u32,
+    );
+    if let Some((last, at)) = LAST.get() {
+        if last == secs {
+            if let Ok(at) = at.replace_nanosecond(sub) {
+                return at;
+            }
+        }
+    }
+    let at = convert_nanos(nanos);
+    if at.unix_timestamp() == secs {
+        LAST.set(Some((secs, at)));
+    }
+    at
+}
+
+fn convert_nanos(nanos: i128) -> OffsetDateTime {
     let max = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
     let min = OffsetDateTime::new_utc(time::Date::MIN, time::Time::MIDNIGHT);
     OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(if nanos < 0 { min } else { max })
+}
+
+/// Whole Unix seconds of Unix nanoseconds (rounded down).
+pub fn unix_secs(nanos: i128) -> i64 {
+    let secs = nanos.div_euclid(1_000_000_000);
+    secs.clamp(i64::MIN.into(), i64::MAX.into()) as i64
 }
 
 fn to_nanos(at: OffsetDateTime) -> i128 {
@@ -118,8 +155,7 @@ impl Clock {
 
     /// The current virtual time in whole Unix seconds.
     pub fn now_unix_secs(&self) -> i64 {
-        let secs = self.now_nanos().div_euclid(1_000_000_000);
-        secs.clamp(i64::MIN.into(), i64::MAX.into()) as i64
+        unix_secs(self.now_nanos())
     }
 
     /// Moves virtual time forward by `by` (callers refuse negative values).
@@ -232,6 +268,27 @@ pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_convert_as_the_calendar_says_in_any_order() {
+        let second = 1_700_000_000_i128 * 1_000_000_000;
+        for nanos in [
+            second,
+            second + 999_999_999,
+            second + 1,
+            second - 1,
+            second + 1_000_000_000,
+            -1,
+            0,
+            -1_500_000_000,
+            i128::from(i64::MAX) + 1,
+            i128::MAX,
+            i128::MIN,
+            second + 17,
+        ] {
+            assert_eq!(datetime_from_nanos(nanos), convert_nanos(nanos), "{nanos}");
+        }
+    }
 
     #[test]
     fn advance_moves_time_forward_and_freeze_holds_it() {

@@ -27,7 +27,7 @@ pub struct Record {
     pub at_nanos: i128,
     pub method: Method,
     /// The path and query as sent.
-    pub target: Box<str>,
+    pub target: String,
     pub status: u16,
     pub request_id: uuid::Uuid,
     /// The client's `x-ms-correlation-request-id`; without one, the request id is the
@@ -168,6 +168,10 @@ impl Filter {
 /// 64 connections (docs/performance.md).
 const SHARDS: usize = 16;
 
+/// The largest target buffer passed on to a newer record (a longer one is freed, so one
+/// long path does not keep its buffer alive for ever).
+const TARGET_REUSE_MAX_BYTES: usize = 1024;
+
 /// Every this many sequence numbers, a writer also trims one other shard (see
 /// [`Journal::record`]).
 const TRIM_EVERY: u64 = 64;
@@ -193,9 +197,14 @@ pub struct Journal {
     /// The capacity, readable without a lock (the edge asks on every request); written only
     /// with every shard locked.
     capacity: AtomicUsize,
-    /// The next sequence number, drawn by writers under their shard's lock.
-    next_seq: AtomicU64,
+    /// The next sequence number, drawn by writers under their shard's lock. On a cache line
+    /// of its own: every writer changes it, and every request reads `capacity`.
+    next_seq: Padded<AtomicU64>,
 }
+
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
 
 /// One shard on a cache line of its own, so writers on different cores do not share one.
 #[derive(Debug, Default)]
@@ -303,7 +312,7 @@ impl Journal {
         Journal {
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             capacity: AtomicUsize::new(capacity),
-            next_seq: AtomicU64::new(1),
+            next_seq: Padded(AtomicU64::new(1)),
         }
     }
 
@@ -331,22 +340,46 @@ impl Journal {
     /// Records an exchange, assigning its sequence number. The record that falls out of the
     /// window is dropped after the lock is released.
     pub fn record(&self, record: Record) {
-        self.record_in(this_threads_shard(), record);
+        self.record_whole(this_threads_shard(), record);
     }
 
-    fn record_in(&self, shard: usize, record: Record) {
+    fn record_whole(&self, shard: usize, mut record: Record) {
+        let target = std::mem::take(&mut record.target);
+        self.record_in(shard, &target, record);
+    }
+
+    /// [`Journal::record`] for the request target `target` (`record.target` is ignored): the
+    /// target is copied into the buffer of the record that leaves the window, so a full
+    /// journal records without allocating (what the edge calls on every request).
+    pub fn record_target(&self, target: &str, record: Record) {
+        self.record_in(this_threads_shard(), target, record);
+    }
+
+    fn record_in(&self, shard: usize, target: &str, mut record: Record) {
         let mut ring = self.shards[shard].0.lock();
         let capacity = self.capacity() as u64;
         if capacity == 0 {
             return;
         }
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let evicted = match ring.entries.front() {
+        let seq = self.next_seq.0.fetch_add(1, Ordering::Relaxed);
+        let mut evicted = match ring.entries.front() {
             Some((oldest, _)) if oldest + capacity <= seq => {
                 ring.dropped += 1;
                 ring.entries.pop_front()
             }
             _ => None,
+        };
+        let buffer = evicted
+            .as_mut()
+            .map(|(_, old)| std::mem::take(&mut old.target))
+            .filter(|b| b.capacity() <= TARGET_REUSE_MAX_BYTES);
+        record.target = match buffer {
+            Some(mut buffer) => {
+                buffer.clear();
+                buffer.push_str(target);
+                buffer
+            }
+            None => target.to_owned(),
         };
         ring.entries.push_back((seq, record));
         // More than one left the window only after this shard sat idle: rare.
@@ -497,6 +530,34 @@ mod tests {
         j.record(entry("GET", "/d", 200));
         assert_eq!(j.query(&Filter::default()).len(), 0);
     }
+    #[test]
+    fn targets_survive_the_reuse_of_buffers() {
+        let j = Journal::new(2);
+        let long = format!("/{}", "x".repeat(TARGET_REUSE_MAX_BYTES + 100));
+        let targets = [
+            "/a?api-version=1",
+            "/bb",
+            long.as_str(),
+            "/c",
+            "/dddddddddddddddddddddddd",
+            "/e",
+            "/f",
+        ];
+        for (i, target) in targets.iter().enumerate() {
+            j.record_target(target, entry("GET", "/ignored", 200));
+            let paths: Vec<String> = j
+                .query(&Filter::default())
+                .into_iter()
+                .map(|e| match e.query {
+                    Some(q) => format!("{}?{q}", e.path),
+                    None => e.path,
+                })
+                .collect();
+            let want = &targets[i.saturating_sub(1)..=i];
+            assert_eq!(paths, want, "after {target}");
+        }
+    }
+
     /// The single ring the journal was before it was sharded: what it must read back as.
     struct OneRing {
         seqs: VecDeque<u64>,
@@ -565,7 +626,7 @@ mod tests {
                             Some(h) if next(10) > 0 => h,
                             _ => next(SHARDS as u64) as usize,
                         };
-                        journal.record_in(shard, entry("GET", "/a", 200));
+                        journal.record_whole(shard, entry("GET", "/a", 200));
                         model.record();
                     }
                 }
@@ -591,10 +652,10 @@ mod tests {
         // freed by the trims, not kept until their shard is written again.
         let journal = Journal::new(8);
         for shard in 0..SHARDS {
-            journal.record_in(shard, entry("GET", "/a", 200));
+            journal.record_whole(shard, entry("GET", "/a", 200));
         }
         for _ in 0..(TRIM_EVERY as usize * SHARDS * 2) {
-            journal.record_in(0, entry("GET", "/a", 200));
+            journal.record_whole(0, entry("GET", "/a", 200));
         }
         let held: usize = journal
             .shards

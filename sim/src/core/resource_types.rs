@@ -129,7 +129,9 @@ impl Catalog {
     pub fn provider(&self, namespace: &str) -> Option<&ProviderSpec> {
         self.providers
             .iter()
-            .find(|p| p.namespace.eq_ignore_ascii_case(namespace))
+            // Callers mostly spell it as the catalogue does: one memcmp before the per-byte
+            // comparison.
+            .find(|p| p.namespace == namespace || p.namespace.eq_ignore_ascii_case(namespace))
     }
 
     pub fn resource_type(&self, namespace: &str, resource_type: &str) -> Option<&ResourceTypeSpec> {

@@ -12,6 +12,7 @@ use super::headers::{finish, finish_kube, RequestIds};
 use super::DropConnection;
 use crate::arm::error::{ArmError, ErrorBody};
 use crate::arm::path::subscription_of;
+use crate::clock::unix_secs;
 use crate::control::faults::FaultAction;
 use crate::control::journal::Record;
 use crate::core::ops::Injected;
@@ -51,7 +52,7 @@ pub(super) async fn edge(state: AppState, control: Router, request: Request) -> 
             }
             Err(e) => {
                 let response = e.into_response();
-                return finish(&state, response, &ids);
+                return finish(response, &ids, state.core.clock.now_unix_secs());
             }
         }
     } else {
@@ -91,10 +92,12 @@ pub(super) async fn edge(state: AppState, control: Router, request: Request) -> 
     } else {
         (response, None, None)
     };
+    let now_nanos = state.core.clock.now_nanos();
+    let now_secs = unix_secs(now_nanos);
     let response = if kubeapi::http::is_kube_path(path) {
-        finish_kube(&state, response, &ids)
+        finish_kube(response, &ids, now_secs)
     } else {
-        finish(&state, response, &ids)
+        finish(response, &ids, now_secs)
     };
     let micros = started.elapsed().as_micros() as u64;
     if !span.is_disabled() {
@@ -108,16 +111,19 @@ pub(super) async fn edge(state: AppState, control: Router, request: Request) -> 
         });
     }
     if journaling {
-        state.journal.record(Record {
-            status,
-            user_agent,
-            error_code,
-            error_message,
-            fault: fault_id,
-            request_body,
-            duration_micros: micros,
-            ..journal_record(&state, &method, &uri, &ids)
-        });
+        state.journal.record_target(
+            target_of(&uri),
+            Record {
+                status,
+                user_agent,
+                error_code,
+                error_message,
+                fault: fault_id,
+                request_body,
+                duration_micros: micros,
+                ..journal_record(now_nanos, &method, &ids)
+            },
+        );
     }
     response
 }
@@ -185,27 +191,18 @@ async fn fire_fault(
     (Some(fired.rule_id), response)
 }
 
-/// The journal record of a request, its outcome left for the caller to fill in.
-pub(super) fn journal_record(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    ids: &RequestIds,
-) -> Record {
+/// The journal record of a request answered at `at_nanos` (virtual), its outcome left for the
+/// caller to fill in.
+pub(super) fn journal_record(at_nanos: i128, method: &Method, ids: &RequestIds) -> Record {
     let text = |v: &HeaderValue| v.to_str().ok().map(Box::from);
     Record {
-        at_nanos: state.core.clock.now_nanos(),
+        at_nanos,
         method: method.clone(),
-        target: uri.path_and_query().map_or_else(
-            || Box::from(uri.path()),
-            |target| Box::from(target.as_str()),
-        ),
+        // Filled in by the journal (`Journal::record_target`) from the request's target.
+        target: String::new(),
         status: 0,
         request_id: ids.request_id,
-        client_correlation_id: ids
-            .correlation_from_client
-            .then(|| text(&ids.correlation))
-            .flatten(),
+        client_correlation_id: ids.client_correlation().and_then(text),
         client_request_id: ids.client_request_id.as_ref().and_then(text),
         user_agent: None,
         error_code: None,
@@ -214,6 +211,12 @@ pub(super) fn journal_record(
         request_body: None,
         duration_micros: 0,
     }
+}
+
+/// The path and query as sent.
+pub(super) fn target_of(uri: &Uri) -> &str {
+    uri.path_and_query()
+        .map_or_else(|| uri.path(), |target| target.as_str())
 }
 
 /// The client's `User-Agent` as the journal keeps it (printable, at most 256 bytes).

@@ -11,22 +11,23 @@
 //! The full path then answers, refusals included, so the two can never disagree on an error;
 //! `sim/tests/fast_path.rs` checks that they agree on every answer.
 
-use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::body::Bytes;
+use axum::http::Method;
+use time::OffsetDateTime;
 
 use std::sync::OnceLock;
 
-use crate::arm::request::ArmResponse;
 use crate::core::clusters::NS;
 use crate::core::resource_types::{Catalog, ResourceTypeSpec};
 use crate::state::AppState;
 use crate::{identity, limits};
 
-/// The answer to a cached cluster GET, or `None` for the full path.
+/// The body of a cached cluster GET at `now`, or `None` for the full path.
 pub(super) fn cluster_get<B: axum::body::HttpBody>(
     state: &AppState,
     request: &axum::http::Request<B>,
-) -> Option<Response> {
+    now: OffsetDateTime,
+) -> Option<Bytes> {
     if request.method() != Method::GET || !axum::body::HttpBody::is_end_stream(request.body()) {
         return None;
     }
@@ -44,9 +45,7 @@ pub(super) fn cluster_get<B: axum::body::HttpBody>(
     if !cluster_type(state.core.resource_types)?.supports(api_version) {
         return None;
     }
-    let now = state.core.clock.now();
-    let bytes = state.core.cached_cluster_body(sub, rg, name, now)?;
-    Some(ArmResponse::raw_json(StatusCode::OK, bytes).into_response())
+    state.core.cached_cluster_body(sub, rg, name, now)
 }
 
 /// The catalogue's `managedClusters` type, looked up once per process (the catalogue is
@@ -64,14 +63,19 @@ fn cluster_type(catalog: &'static Catalog) -> Option<&'static ResourceTypeSpec> 
 }
 
 /// The api-version of a query that is exactly `api-version={v}` (the name in any case) and
-/// needs no decoding; anything else is for the full path's query parser.
+/// needs no decoding; anything else (an escape, a `+`, another parameter, a byte outside
+/// ASCII) is for the full path's query parser.
 fn only_api_version(query: &str) -> Option<&str> {
-    if query.bytes().any(|b| matches!(b, b'&' | b'%' | b'+')) {
+    const NAME: &str = "api-version=";
+    let value = strip_prefix_ignore_case(query, NAME)?;
+    if value
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'%' | b'+') || !b.is_ascii())
+    {
         return None;
     }
-    let (name, value) = query.split_once('=')?;
-    let value = value.trim();
-    (name.eq_ignore_ascii_case("api-version") && !value.is_empty()).then_some(value)
+    let value = value.trim_ascii();
+    (!value.is_empty()).then_some(value)
 }
 
 /// `[subscription, group, cluster]` of a cluster path written plainly: exactly eight
@@ -98,8 +102,8 @@ fn cluster_path(path: &str) -> Option<[&str; 3]> {
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &text[prefix.len()..])
+    // Clients send the words as written (one memcmp); other spellings are compared per byte.
+    (head == prefix || head.eq_ignore_ascii_case(prefix)).then(|| &text[prefix.len()..])
 }
 
 /// A segment the full path's parser would keep as it is (and no '/').
@@ -115,11 +119,13 @@ fn plain_segment(segment: &str) -> bool {
 
 /// A hyphenated GUID in lower case.
 fn is_lower_guid(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-        })
+    let lower_hex = |run: &[u8]| run.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let b = text.as_bytes();
+    b.len() == 36
+        && [b[8], b[13], b[18], b[23]] == [b'-'; 4]
+        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+            .into_iter()
+            .all(lower_hex)
 }
 
 #[cfg(test)]
@@ -185,6 +191,8 @@ mod tests {
             "api-version=2026%2D06-01",
             "x=2026-06-01",
             "api-version=a+b",
+            "api-version=2026-06-01\u{a0}",
+            "xapi-version=2026-06-01",
         ] {
             assert_eq!(only_api_version(bad), None, "{bad}");
         }

@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::arm::error::ArmError;
+use crate::clock::{datetime_from_nanos, unix_secs};
 use crate::control;
 use crate::control::journal::Record;
 use crate::core::error::Error;
 use crate::state::AppState;
-use edge::{edge, journal_record, user_agent};
-use headers::{finish, RequestIds};
+use edge::{edge, journal_record, target_of, user_agent};
+use headers::RequestIds;
 
 mod dispatch;
 mod edge;
@@ -83,22 +84,26 @@ impl App {
         // The journal's `durationMicros` is the only reader of the start time.
         let journaling = state.journal.capacity() > 0;
         let started = journaling.then(std::time::Instant::now);
+        // One reading of the clock for the whole answer: the gates, `Date` and the journal.
+        let now_nanos = state.core.clock.now_nanos();
         // A panic here leaves the request to the edge, which answers it (a 500 if it panics
         // again); the fast path only reads.
-        let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            fast::cluster_get(state, request)
+        let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fast::cluster_get(state, request, datetime_from_nanos(now_nanos))
         }))
         .ok()??;
         let ids = RequestIds::new(state, request.headers());
-        let response = finish(state, response, &ids);
+        let response = headers::json_ok(body, &ids, unix_secs(now_nanos));
         if let Some(started) = started {
-            let uri = request.uri();
-            state.journal.record(Record {
+            let record = Record {
                 status: response.status().as_u16(),
                 user_agent: user_agent(request.headers()),
                 duration_micros: started.elapsed().as_micros() as u64,
-                ..journal_record(state, request.method(), uri, &ids)
-            });
+                ..journal_record(now_nanos, request.method(), &ids)
+            };
+            state
+                .journal
+                .record_target(target_of(request.uri()), record);
         }
         Some(response)
     }
@@ -152,6 +157,6 @@ fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Marks a response whose connection the server must drop without answering (fault
-/// injection); `server.rs` turns it into a connection error.
+/// injection); `server/` turns it into a connection error.
 #[derive(Debug, Clone, Copy)]
 pub struct DropConnection;

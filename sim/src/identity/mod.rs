@@ -40,11 +40,14 @@ pub fn check_arm_auth(state: &AppState, headers: &HeaderMap) -> Result<(), ArmEr
         .ok_or_else(ArmError::auth_header_missing)?
         .to_str()
         .map_err(|_| ArmError::auth_header_invalid())?;
-    let (scheme, token) = value
-        .trim()
-        .split_once(' ')
+    // `to_str` let through visible ASCII, spaces and tabs only: ASCII trimming is the
+    // whole of `trim` here.
+    let value = value.trim_ascii();
+    let space = value
+        .bytes()
+        .position(|b| b == b' ')
         .ok_or_else(ArmError::auth_header_invalid)?;
-    let token = token.trim();
+    let (scheme, token) = (&value[..space], value[space + 1..].trim_ascii());
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
         return Err(ArmError::auth_header_invalid());
     }

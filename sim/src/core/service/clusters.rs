@@ -208,18 +208,29 @@ impl Core {
         name: &str,
         now: OffsetDateTime,
     ) -> Option<Bytes> {
-        // The cluster key (`rg/name`, lower case) without `format!`: this runs on every GET.
-        let mut key = String::with_capacity(rg.len() + 1 + name.len());
-        key.push_str(rg);
-        key.push('/');
-        key.push_str(name);
-        key.make_ascii_lowercase();
+        // The cluster key (`rg/name`, lower case) on the stack: this runs on every GET.
+        let mut buf = [0u8; 256];
+        let len = rg.len() + 1 + name.len();
+        let long;
+        let key = match buf.get_mut(..len) {
+            Some(key) => {
+                key[..rg.len()].copy_from_slice(rg.as_bytes());
+                key[rg.len()] = b'/';
+                key[rg.len() + 1..].copy_from_slice(name.as_bytes());
+                key.make_ascii_lowercase();
+                std::str::from_utf8(key).ok()?
+            }
+            None => {
+                long = cluster_key(rg, name);
+                long.as_str()
+            }
+        };
         debug_assert_eq!(key, cluster_key(rg, name));
         self.store.read(sub, now, |s| {
             let group_key = &key[..rg.len()];
             (s.registrations.is_registered(self.resource_types, NS, now)
                 && s.groups.contains_key(group_key))
-            .then(|| s.clusters.clusters.get(&key)?.cached.clone())
+            .then(|| s.clusters.clusters.get(key)?.cached.clone())
             .flatten()
         })
     }
