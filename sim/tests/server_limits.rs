@@ -26,7 +26,10 @@ const TOKEN: &str = "limits-token";
 struct Server {
     state: aksim::AppState,
     addr: std::net::SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// Sending (or dropping) stops the server: its accept loop ends, then its connections.
+    stop: tokio::sync::oneshot::Sender<()>,
+    /// The server's task, done once every connection is.
+    served: tokio::task::JoinHandle<()>,
 }
 
 async fn start(limits: ServerLimits) -> Server {
@@ -34,7 +37,7 @@ async fn start(limits: ServerLimits) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(aksim::serve_with(
+    let served = tokio::spawn(aksim::serve_with(
         listener,
         None,
         aksim::app(state.clone()),
@@ -46,7 +49,8 @@ async fn start(limits: ServerLimits) -> Server {
     Server {
         state,
         addr,
-        _stop: stop,
+        stop,
+        served,
     }
 }
 
@@ -618,18 +622,12 @@ async fn plain_http_on_the_tls_port_gets_a_400_naming_https() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_answers_in_flight_finish_and_closes_idle_connections() {
-    let state = aksim::AppState::for_tests();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(aksim::serve(
-        listener,
-        None,
-        aksim::app(state.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let Server {
+        state,
+        addr,
+        stop,
+        served,
+    } = start(ServerLimits::default()).await;
     let spec: aksim::control::faults::FaultSpec = serde_json::from_value(
         json!({"path": "/tenants", "action": {"type": "latency", "ms": 400}}),
     )
@@ -660,7 +658,7 @@ async fn shutdown_lets_answers_in_flight_finish_and_closes_idle_connections() {
     assert!(started.elapsed() < Duration::from_millis(400));
     let answer = read_to_close(&mut busy).await;
     assert!(status_line(&answer).starts_with("HTTP/1.1 200"), "{answer}");
-    tokio::time::timeout(READ_BOUND, server)
+    tokio::time::timeout(READ_BOUND, served)
         .await
         .expect("the server stops once its connections are done")
         .unwrap();
