@@ -162,15 +162,21 @@ fn edge_allowed(from: S, to: S) -> bool {
 fn catalog_path() -> &'static std::path::Path {
     static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let path = std::env::temp_dir().join(format!(
+        // In cargo's directory for integration tests' files (under target/), under one name:
+        // a file per process in the system's temp dir was never removed. Written aside and
+        // renamed into place, so a concurrent run never reads it half written.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join("aksim-registration-props.json");
+        let fresh = dir.join(format!(
             "aksim-registration-props-{}.json",
             std::process::id()
         ));
         std::fs::write(
-            &path,
+            &fresh,
             r#"{"features":[{"namespace":"Microsoft.ContainerService","name":"NeedsApproval","approvalType":"ApprovalRequired"}]}"#,
         )
-        .expect("temp dir is writable");
+        .expect("cargo's test temp dir is writable");
+        std::fs::rename(&fresh, &path).expect("renamed into place");
         path
     })
 }
